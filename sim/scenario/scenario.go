@@ -136,12 +136,7 @@ func populate(tx *world.Tx, name, sfx string) error {
 			RoleDefinitionID: RoleOwner,
 			PrincipalID:      p.ObjectID,
 			PrincipalType:    p.Type(),
-			EffectiveAt:      tx.Now,
 		})
-	}
-	// The scenario's own assignments exist before the sandbox does.
-	for i := range st.RoleAssignments {
-		st.RoleAssignments[i].EffectiveAt = tx.Now
 	}
 	if name == Empty {
 		return nil

@@ -1,0 +1,178 @@
+package world_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/azure-auth-sandbox/sandbox/sim/rbac"
+	"github.com/azure-auth-sandbox/sandbox/sim/world"
+)
+
+type fixedClock struct{ t time.Time }
+
+func (c fixedClock) Now() time.Time { return c.t }
+
+type memPersister struct {
+	mu    sync.Mutex
+	saved map[string][]byte
+	fail  error
+}
+
+func (m *memPersister) SaveWorld(_ context.Context, id string, data []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return m.fail
+	}
+	m.saved[id] = append([]byte(nil), data...)
+	return nil
+}
+
+func newState(id string) *world.State {
+	return &world.State{ID: id, TenantID: world.NewGUID(), SubscriptionID: world.NewGUID(), Location: "eastus", SecretKey: []byte("k-" + id)}
+}
+
+func TestUpdatePersistsAndReloads(t *testing.T) {
+	ctx := context.Background()
+	p := &memPersister{saved: map[string][]byte{}}
+	reg := world.NewRegistry(fixedClock{time.Unix(1_700_000_000, 0)}, p)
+	w, err := reg.Add(newState("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secret string
+	err = w.Update(ctx, func(tx *world.Tx) error {
+		app := tx.NewApplication("app")
+		secret, _ = tx.AddClientSecret(app, "s", time.Hour)
+		tx.NewResourceGroup("rg", "")
+		_, err := tx.NewVault("rg", "kv-one", true)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := world.Load(p.saved["a"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Principals) != 1 || st.Vault("KV-ONE") == nil || st.ResourceGroups["rg"].Location != "eastus" {
+		t.Fatalf("reloaded state lacks what was saved: %+v", st)
+	}
+	reg2 := world.NewRegistry(nil, nil)
+	w2, err := reg2.Add(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hash string
+	w2.View(func(s *world.State) {
+		for _, pr := range s.Principals {
+			hash = pr.Secrets[0].Hash
+		}
+	})
+	if !w2.CheckSecret(secret, hash) || w2.CheckSecret(secret+"x", hash) {
+		t.Fatal("secret hash does not survive a reload")
+	}
+	if reg2.ByName(world.NameVault, "kv-one") != w2 {
+		t.Fatal("vault name not claimed on reload")
+	}
+}
+
+func TestGlobalNamesAreUnique(t *testing.T) {
+	ctx := context.Background()
+	reg := world.NewRegistry(nil, nil)
+	a, _ := reg.Add(newState("a"))
+	b, _ := reg.Add(newState("b"))
+	mk := func(w *world.World) error {
+		return w.Update(ctx, func(tx *world.Tx) error {
+			_, err := tx.NewVault("rg", "Shared-Name", true)
+			return err
+		})
+	}
+	if err := mk(a); err != nil {
+		t.Fatal(err)
+	}
+	if err := mk(b); !errors.Is(err, world.ErrNameTaken) {
+		t.Fatalf("second world took a vault name already in use: %v", err)
+	}
+	if reg.ByName(world.NameVault, "shared-name") != a {
+		t.Fatal("name lookup is not case-insensitive or went to the wrong world")
+	}
+	reg.Remove("a")
+	if err := mk(b); err != nil {
+		t.Fatalf("name not freed by Remove: %v", err)
+	}
+}
+
+func TestPersistFailureIsReported(t *testing.T) {
+	p := &memPersister{saved: map[string][]byte{}, fail: errors.New("disk full")}
+	reg := world.NewRegistry(nil, p)
+	w, _ := reg.Add(newState("a"))
+	err := w.Update(context.Background(), func(tx *world.Tx) error { tx.NewResourceGroup("rg", ""); return nil })
+	if err == nil {
+		t.Fatal("a mutation that was not stored was acknowledged")
+	}
+}
+
+func TestClockOffsetAndPropagation(t *testing.T) {
+	ctx := context.Background()
+	base := time.Unix(1_700_000_000, 0)
+	reg := world.NewRegistry(fixedClock{base}, nil)
+	w, _ := reg.Add(newState("a"))
+	_ = w.Update(ctx, func(tx *world.Tx) error {
+		tx.State.ClockOffset = time.Hour
+		tx.State.PropagationDelay = 10 * time.Minute
+		return nil
+	})
+	if got := w.Now(); !got.Equal(base.Add(time.Hour)) {
+		t.Fatalf("Now = %v, want base+1h", got)
+	}
+	var a rbac.Assignment
+	_ = w.Update(ctx, func(tx *world.Tx) error {
+		a = tx.AddRoleAssignment(rbac.Assignment{Scope: "/subscriptions/x", RoleDefinitionID: "r", PrincipalID: "p"})
+		return nil
+	})
+	if want := base.Add(time.Hour + 10*time.Minute); !a.EffectiveAt.Equal(want) {
+		t.Fatalf("EffectiveAt = %v, want %v", a.EffectiveAt, want)
+	}
+	_ = w.Update(ctx, func(tx *world.Tx) error {
+		if _, ok := tx.RemoveRoleAssignment(a.ID); !ok {
+			t.Fatal("assignment not found")
+		}
+		return nil
+	})
+	w.View(func(s *world.State) {
+		if len(s.RoleAssignments) != 1 || s.RoleAssignments[0].RemovedAt == nil {
+			t.Fatalf("removal with a delay must keep the assignment until it propagates: %+v", s.RoleAssignments)
+		}
+	})
+}
+
+func TestDeletePrincipalClearsSiteIdentity(t *testing.T) {
+	ctx := context.Background()
+	reg := world.NewRegistry(nil, nil)
+	w, _ := reg.Add(newState("a"))
+	var id string
+	_ = w.Update(ctx, func(tx *world.Tx) error {
+		s, err := tx.NewSite("rg", "site-a", "app")
+		if err != nil {
+			return err
+		}
+		id = tx.EnableSystemIdentity(s).ObjectID
+		return nil
+	})
+	if got, site := reg.SiteByIdentityHeader("nope"); got != nil || site != "" {
+		t.Fatal("unknown identity header matched a site")
+	}
+	_ = w.Update(ctx, func(tx *world.Tx) error { return tx.DeletePrincipal(id) })
+	w.View(func(s *world.State) {
+		if s.Site("site-a").SystemIdentity != "" {
+			t.Fatal("site still points at a deleted identity")
+		}
+	})
+	if err := w.Update(ctx, func(tx *world.Tx) error { return tx.DeletePrincipal(id) }); !errors.Is(err, world.ErrNotFound) {
+		t.Fatalf("deleting twice: %v", err)
+	}
+}
