@@ -1,0 +1,150 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/azure-auth-sandbox/sandbox/sim/rbac"
+	"github.com/azure-auth-sandbox/sandbox/sim/trace"
+)
+
+// benchExchange is a typical Key Vault exchange with a decoded token and an
+// RBAC decision: about 2.5 KB of JSON.
+func benchExchange() *trace.Exchange {
+	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	return &trace.Exchange{
+		SandboxID: "sb", Time: at, SimTime: at, DurationUS: 830, Via: "runner", Step: "read-secret",
+		Service: "keyvault", Method: "GET",
+		URL: "https://kv-abc123.vault.azure.net/secrets/third-party-api-key/?api-version=7.5",
+		RequestHeaders: http.Header{
+			"Authorization": {"Bearer ***"}, "User-Agent": {"azsdk-go-azsecrets/v1.5.1 (go1.26; linux)"},
+			"X-Ms-Client-Request-Id": {"6f1b2c9e-2b7f-4d5e-9a3b-0f6a1d2c3b4e"}, "Accept": {"application/json"},
+		},
+		Status: 200,
+		ResponseHeaders: http.Header{
+			"Content-Type": {"application/json; charset=utf-8"}, "X-Ms-Request-Id": {"0c3e4f5a-aaaa-bbbb-cccc-1234567890ab"},
+			"X-Ms-Keyvault-Service-Version": {"1.9.1.0"},
+		},
+		ResponseBody: `{"value":"***","id":"https://kv-abc123.vault.azure.net/secrets/third-party-api-key/0f1e2d3c4b5a69788796a5b4c3d2e1f0","attributes":{"enabled":true,"created":1740830400,"updated":1740830400,"recoveryLevel":"Recoverable+Purgeable"}}`,
+		Token: &trace.Token{Header: map[string]any{"alg": "RS256", "typ": "JWT", "kid": "k1"},
+			Claims: map[string]any{"aud": "https://vault.azure.net", "iss": "https://sts.windows.net/tid/",
+				"iat": 1740830400.0, "nbf": 1740830400.0, "exp": 1740834000.0, "appid": "a1", "oid": "o1",
+				"tid": "tid", "sub": "o1", "idtyp": "app", "ver": "1.0"}},
+		Authn: &trace.Authn{OK: true, Subject: "appid=a1;oid=o1"},
+		Authz: &rbac.Decision{Model: "rbac", Allowed: true,
+			Principal: rbac.Principal{ObjectID: "o1", Type: "ServicePrincipal", DisplayName: "localDev", AppID: "a1"},
+			Action:    "Microsoft.KeyVault/vaults/secrets/getSecret/action", DataAction: true,
+			Scope:      "/subscriptions/sub/resourceGroups/auth-scenario-rg/providers/Microsoft.KeyVault/vaults/kv-abc123/secrets/third-party-api-key",
+			Considered: []rbac.Considered{}, Summary: "localDev may read secrets: Key Vault Secrets User on the vault."},
+	}
+}
+
+func BenchmarkAppendExchange(b *testing.B) {
+	db := openTest(b)
+	ctx := context.Background()
+	mustSandbox(b, db, "sb", "")
+	ex := benchExchange()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := db.AppendExchange(ctx, ex); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAppendExchangeParallel: many requests recording at once, all
+// funnelled through the one writer connection.
+func BenchmarkAppendExchangeParallel(b *testing.B) {
+	db := openTest(b)
+	ctx := context.Background()
+	mustSandbox(b, db, "sb", "")
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		ex := benchExchange()
+		for pb.Next() {
+			if err := db.AppendExchange(ctx, ex); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkExchanges500(b *testing.B) {
+	db := openTest(b)
+	ctx := context.Background()
+	mustSandbox(b, db, "sb", "")
+	ex := benchExchange()
+	for range DefaultTraceLimit + 20 {
+		if err := db.AppendExchange(ctx, ex); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		got, err := db.Exchanges(ctx, "sb", 0)
+		if err != nil || len(got) != DefaultTraceLimit {
+			b.Fatal(len(got), err)
+		}
+	}
+}
+
+// BenchmarkExchangesJSON500 is the API's path: a full trace without decoding.
+func BenchmarkExchangesJSON500(b *testing.B) {
+	db := openTest(b)
+	ctx := context.Background()
+	mustSandbox(b, db, "sb", "")
+	ex := benchExchange()
+	for range DefaultTraceLimit + 20 {
+		if err := db.AppendExchange(ctx, ex); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		got, err := db.ExchangesJSON(ctx, "sb", 0)
+		if err != nil || len(got) != DefaultTraceLimit {
+			b.Fatal(len(got), err)
+		}
+	}
+}
+
+func BenchmarkSaveWorld(b *testing.B) {
+	db := openTest(b)
+	ctx := context.Background()
+	mustSandbox(b, db, "sb", "")
+	// Two worlds of different lengths, alternated: SQLite skips rewriting
+	// overflow pages whose bytes did not change, and a real save changes them.
+	worlds := [2][]byte{
+		bytes.Repeat([]byte(`{"k":"0123456789abcdef"},`), 10*1024/25),
+		bytes.Repeat([]byte(`{"k":"fedcba987654321"},`), 10*1024/24),
+	}
+	b.SetBytes(int64(len(worlds[0])))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		if err := db.SaveWorld(ctx, "sb", worlds[i%2]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSandboxByAccessKey is the per-request access check of the API.
+func BenchmarkSandboxByAccessKey(b *testing.B) {
+	db := openTest(b)
+	ctx := context.Background()
+	for _, id := range strings.Fields("a b c d e f g h") {
+		mustSandbox(b, db, id, "")
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := db.SandboxByAccessKey(ctx, "key-e"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
