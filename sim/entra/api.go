@@ -17,20 +17,20 @@ const (
 
 // Claims are the parts of a validated access token resource servers use.
 type Claims struct {
-	Aud      string
-	Iss      string
-	AppID    string
-	AppIDACR string
-	OID      string
-	Sub      string
-	TID      string
-	IdTyp    string
-	Ver      string
-	XmsMirid string
-	UPN      string
-	IssuedAt time.Time
+	Aud       string
+	Iss       string
+	AppID     string
+	AppIDACR  string
+	OID       string
+	Sub       string
+	TID       string
+	IdTyp     string
+	Ver       string
+	XmsMirid  string
+	UPN       string
+	IssuedAt  time.Time
 	NotBefore time.Time
-	Expires  time.Time
+	Expires   time.Time
 	// Raw is every claim as decoded.
 	Raw map[string]any
 }

@@ -1,0 +1,244 @@
+package entra
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/azure-auth-sandbox/sandbox/sim/world"
+)
+
+// Token lifetimes Entra uses.
+const (
+	// LifetimeClientCredentials is the expires_in of a client-credentials or
+	// password token.
+	LifetimeClientCredentials = 3599 * time.Second
+	// LifetimeManagedIdentity is the expires_in of a managed-identity token.
+	LifetimeManagedIdentity = 86399 * time.Second
+	// backdate is how far Entra sets iat/nbf before the moment of issue.
+	backdate = 5 * time.Minute
+)
+
+// AzureCLIClientID is the Azure CLI's well-known public client ID: user
+// tokens ("signed in as yourself") carry it as appid.
+const AzureCLIClientID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+
+// App authentication methods (appidacr).
+const (
+	ACRPublic      = "0"
+	ACRSecret      = "1"
+	ACRCertificate = "2"
+)
+
+// V1Issuer is the iss of a v1 token of tenant tid.
+func V1Issuer(tid string) string { return "https://sts.windows.net/" + tid + "/" }
+
+// V2Issuer is the iss of a v2 token (and the OIDC issuer) of tenant tid.
+func V2Issuer(tid string) string { return "https://login.microsoftonline.com/" + tid + "/v2.0" }
+
+// NormalizeResource maps a requested resource (a v1 "resource" or a scope
+// with "/.default" stripped) to the audience Entra puts in the token. It
+// reports false for a resource the sandbox's Entra does not know.
+func NormalizeResource(resource string) (string, bool) {
+	r := strings.TrimSuffix(resource, "/.default")
+	switch strings.ToLower(trimSlash(r)) {
+	case trimSlash(ResourceKeyVault):
+		return ResourceKeyVault, true
+	case trimSlash(ResourceStorage):
+		return ResourceStorage, true
+	case trimSlash(ResourceARM), "https://management.core.windows.net":
+		return ResourceARM, true
+	}
+	return "", false
+}
+
+// Issuer signs access tokens with the active key of a KeySet.
+type Issuer struct {
+	keys *KeySet
+}
+
+// NewIssuer returns an issuer signing with ks.
+func NewIssuer(ks *KeySet) *Issuer { return &Issuer{keys: ks} }
+
+// Keys returns the issuer's key set.
+func (i *Issuer) Keys() *KeySet { return i.keys }
+
+// IssueOptions control one issuance. Zero values take Entra's defaults.
+type IssueOptions struct {
+	// Resource is the requested resource or scope; it must be a first-party
+	// resource (NormalizeResource).
+	Resource string
+	// Now is the sandbox time of issue (w.Now() when zero).
+	Now time.Time
+	// Lifetime is exp minus Now: LifetimeManagedIdentity for managed
+	// identities, LifetimeClientCredentials otherwise.
+	Lifetime time.Duration
+	// AppIDACR is how the app authenticated: ACRSecret by default for apps,
+	// ACRCertificate for managed identities, ACRPublic for users.
+	AppIDACR string
+	// ClientID is the public client a user signed in through (the appid of
+	// a user token); AzureCLIClientID when empty.
+	ClientID string
+}
+
+// ErrUnknownResource is returned for a resource outside NormalizeResource.
+var ErrUnknownResource = errors.New("unknown resource")
+
+// Issue signs an access token for p to call resource, issued at now.
+func (i *Issuer) Issue(w *world.World, p *world.Principal, resource string, now time.Time) (string, time.Time, error) {
+	return i.IssueWith(w, p, IssueOptions{Resource: resource, Now: now})
+}
+
+// v1Claims is a v1 access token's payload, in Entra's claim order.
+type v1Claims struct {
+	Aud        string   `json:"aud"`
+	Iss        string   `json:"iss"`
+	Iat        int64    `json:"iat"`
+	Nbf        int64    `json:"nbf"`
+	Exp        int64    `json:"exp"`
+	Acr        string   `json:"acr,omitempty"`
+	Amr        []string `json:"amr,omitempty"`
+	AppID      string   `json:"appid"`
+	AppIDACR   string   `json:"appidacr"`
+	IDP        string   `json:"idp,omitempty"`
+	IDTyp      string   `json:"idtyp"`
+	Name       string   `json:"name,omitempty"`
+	OID        string   `json:"oid"`
+	Scp        string   `json:"scp,omitempty"`
+	Sub        string   `json:"sub"`
+	TID        string   `json:"tid"`
+	UniqueName string   `json:"unique_name,omitempty"`
+	UPN        string   `json:"upn,omitempty"`
+	UTI        string   `json:"uti"`
+	Ver        string   `json:"ver"`
+	XmsMirid   string   `json:"xms_mirid,omitempty"`
+}
+
+// IssueWith signs an access token with explicit options.
+func (i *Issuer) IssueWith(w *world.World, p *world.Principal, o IssueOptions) (string, time.Time, error) {
+	if w == nil || p == nil {
+		return "", time.Time{}, errors.New("entra: issue: no world or principal")
+	}
+	aud, ok := NormalizeResource(o.Resource)
+	if !ok {
+		return "", time.Time{}, fmt.Errorf("entra: issue %q: %w", o.Resource, ErrUnknownResource)
+	}
+	now := o.Now
+	if now.IsZero() {
+		now = w.Now()
+	}
+	now = now.Truncate(time.Second)
+	isMI := p.Kind == world.KindSystemAssigned || p.Kind == world.KindUserAssigned
+	lifetime := o.Lifetime
+	if lifetime <= 0 {
+		lifetime = LifetimeClientCredentials
+		if isMI {
+			lifetime = LifetimeManagedIdentity
+		}
+	}
+	tid := w.TenantID()
+	iss := V1Issuer(tid)
+	exp := now.Add(lifetime)
+	c := v1Claims{
+		Aud: aud, Iss: iss,
+		Iat: now.Add(-backdate).Unix(), Nbf: now.Add(-backdate).Unix(), Exp: exp.Unix(),
+		AppID: p.AppID, AppIDACR: o.AppIDACR, IDP: iss, IDTyp: "app",
+		OID: p.ObjectID, Sub: p.ObjectID, TID: tid, UTI: newUTI(), Ver: "1.0",
+	}
+	switch {
+	case p.Kind == world.KindUser:
+		c.AppID = AzureCLIClientID
+		if o.ClientID != "" {
+			c.AppID = o.ClientID
+		}
+		c.IDP = "" // home-tenant users carry no idp
+		c.IDTyp = "user"
+		c.Acr, c.Amr = "1", []string{"pwd"}
+		c.Name, c.UPN, c.UniqueName = p.DisplayName, p.UserPrincipalName, p.UserPrincipalName
+		c.Scp = "user_impersonation"
+		if c.AppIDACR == "" {
+			c.AppIDACR = ACRPublic
+		}
+	case isMI:
+		c.XmsMirid = p.ResourceID
+		if c.AppIDACR == "" {
+			c.AppIDACR = ACRCertificate
+		}
+	case p.Kind == world.KindGroup:
+		return "", time.Time{}, errors.New("entra: issue: a group cannot sign in")
+	default:
+		if c.AppIDACR == "" {
+			c.AppIDACR = ACRSecret
+		}
+	}
+	tok, err := i.sign(&c)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return tok, exp, nil
+}
+
+// sign builds header.payload.signature with the active key. The header and
+// the key's CRT values are precomputed, so the cost is one RSA signature.
+func (i *Issuer) sign(claims any) (string, error) {
+	k := i.keys.active()
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", fmt.Errorf("entra: sign: %w", err)
+	}
+	enc := base64.RawURLEncoding
+	n := len(k.header) + enc.EncodedLen(len(payload))
+	buf := make([]byte, 0, n+1+enc.EncodedLen(256))
+	buf = append(buf, k.header...)
+	buf = enc.AppendEncode(buf, payload)
+	sum := sha256.Sum256(buf)
+	sig, err := rsa.SignPKCS1v15(rand.Reader, k.priv, crypto.SHA256, sum[:])
+	if err != nil {
+		return "", fmt.Errorf("entra: sign: %w", err)
+	}
+	buf = append(buf, '.')
+	buf = enc.AppendEncode(buf, sig)
+	return string(buf), nil
+}
+
+// newUTI returns a token identifier shaped like Entra's (22 base64url chars).
+func newUTI() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// idClaims is a v2 ID token's payload, for the user flows MSAL runs.
+type idClaims struct {
+	Aud               string `json:"aud"`
+	Iss               string `json:"iss"`
+	Iat               int64  `json:"iat"`
+	Nbf               int64  `json:"nbf"`
+	Exp               int64  `json:"exp"`
+	Name              string `json:"name"`
+	OID               string `json:"oid"`
+	PreferredUsername string `json:"preferred_username"`
+	Sub               string `json:"sub"`
+	TID               string `json:"tid"`
+	UTI               string `json:"uti"`
+	Ver               string `json:"ver"`
+}
+
+// IssueIDToken signs a v2 ID token for user p signing in to clientID.
+func (i *Issuer) IssueIDToken(w *world.World, p *world.Principal, clientID string, now time.Time) (string, error) {
+	now = now.Truncate(time.Second)
+	tid := w.TenantID()
+	return i.sign(&idClaims{
+		Aud: clientID, Iss: V2Issuer(tid),
+		Iat: now.Add(-backdate).Unix(), Nbf: now.Add(-backdate).Unix(), Exp: now.Add(time.Hour).Unix(),
+		Name: p.DisplayName, OID: p.ObjectID, PreferredUsername: p.UserPrincipalName,
+		Sub: p.ObjectID, TID: tid, UTI: newUTI(), Ver: "2.0",
+	})
+}
