@@ -26,6 +26,14 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	sreq := req.Clone(req.Context())
+	// A server parses header names into canonical form; SDKs set some in
+	// lower case (x-ms-version) directly in the map.
+	h := make(http.Header, len(sreq.Header))
+	for k, v := range sreq.Header {
+		ck := http.CanonicalHeaderKey(k)
+		h[ck] = append(h[ck], v...)
+	}
+	sreq.Header = h
 	if sreq.Host == "" {
 		sreq.Host = req.URL.Host
 	}

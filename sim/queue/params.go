@@ -1,0 +1,174 @@
+package queue
+
+import (
+	"encoding/xml"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Limits of the Queue service.
+const (
+	maxMessageBytes  = 64 << 10 // a message's text, as sent
+	maxBodyBytes     = 1 << 20  // request bodies read at most
+	maxVisibility    = 7 * 24 * 3600
+	defaultTTL       = 7 * 24 * 3600
+	maxMetadataBytes = 8 << 10
+	maxListResults   = 5000
+	maxBatch         = 32
+)
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// checkQueueName applies Azure's queue naming rules: 3-63 characters of
+// lower-case letters, digits and single hyphens, starting and ending with a
+// letter or digit.
+func checkQueueName(name string) *storageError {
+	if len(name) < 3 || len(name) > 63 {
+		return newError(http.StatusBadRequest, "OutOfRangeInput", "One of the request inputs is out of range.")
+	}
+	for i := 0; i < len(name); i++ {
+		ch := name[i]
+		alnum := ('a' <= ch && ch <= 'z') || ('0' <= ch && ch <= '9')
+		hyphenOK := ch == '-' && i > 0 && i < len(name)-1 && name[i-1] != '-'
+		if !alnum && !hyphenOK {
+			return newError(http.StatusBadRequest, "InvalidResourceName", "The specifed resource name contains invalid characters.")
+		}
+	}
+	return nil
+}
+
+// intParam reads an optional integer query parameter within [min, max].
+func intParam(q url.Values, name string, def, min, max int64) (int64, *storageError) {
+	raw, ok := q[name]
+	if !ok || len(raw) == 0 {
+		return def, nil
+	}
+	v, err := strconv.ParseInt(raw[0], 10, 64)
+	if err != nil {
+		return 0, errInvalidQP(name, raw[0], "")
+	}
+	if v < min || v > max {
+		return 0, errOutOfRangeQP(name, raw[0], min, max)
+	}
+	return v, nil
+}
+
+// readBody reads a request body up to maxBodyBytes.
+func readBody(r *http.Request) ([]byte, *storageError) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	if err != nil {
+		return nil, errInvalidXML()
+	}
+	if len(b) > maxBodyBytes {
+		return nil, newError(http.StatusRequestEntityTooLarge, "RequestBodyTooLarge",
+			"The request body is too large and exceeds the maximum permissible limit.",
+			field{"MaxLimit", itoa(maxBodyBytes)})
+	}
+	return b, nil
+}
+
+// parseMessage decodes <QueueMessage><MessageText>…</MessageText></QueueMessage>.
+func parseMessage(body []byte) (string, *storageError) {
+	var m struct {
+		XMLName     xml.Name
+		MessageText *string `xml:"MessageText"`
+	}
+	if err := xml.Unmarshal(body, &m); err != nil || m.XMLName.Local != "QueueMessage" {
+		return "", errInvalidXML()
+	}
+	if m.MessageText == nil {
+		return "", newError(http.StatusBadRequest, "MissingRequiredXmlNode",
+			"An XML node that is required by the request body is missing.", field{"XmlNodeName", "MessageText"})
+	}
+	if len(*m.MessageText) > maxMessageBytes {
+		return "", newError(http.StatusBadRequest, "MessageTooLarge", "The message exceeds the maximum allowed size.")
+	}
+	return *m.MessageText, nil
+}
+
+const metaPrefix = "x-ms-meta-"
+
+// parseMetadata collects x-ms-meta-* headers. Names are kept lower case: HTTP
+// header names are case-insensitive and Go servers canonicalize them, so case
+// would not survive the proxy path anyway.
+func parseMetadata(h http.Header) (map[string]string, *storageError) {
+	var md map[string]string
+	size := 0
+	for k, v := range h {
+		lk := strings.ToLower(k)
+		if !strings.HasPrefix(lk, metaPrefix) {
+			continue
+		}
+		name := lk[len(metaPrefix):]
+		if name == "" {
+			return nil, newError(http.StatusBadRequest, "EmptyMetadataKey", "The key for one of the metadata key-value pairs is empty.")
+		}
+		if !identifier(name) {
+			return nil, newError(http.StatusBadRequest, "InvalidMetadata", "The metadata specified is invalid. It has characters that are not permitted.")
+		}
+		val := strings.Join(v, ",")
+		size += len(name) + len(val)
+		if md == nil {
+			md = map[string]string{}
+		}
+		md[name] = val
+	}
+	if size > maxMetadataBytes {
+		return nil, newError(http.StatusBadRequest, "MetadataTooLarge", "The size of the request metadata exceeds the maximum size permitted.")
+	}
+	return md, nil
+}
+
+// identifier reports whether s is a C# identifier (ASCII subset), as
+// metadata names must be.
+func identifier(s string) bool {
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		letter := ('a' <= ch && ch <= 'z') || ch == '_'
+		if !letter && (i == 0 || ch < '0' || ch > '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func sameMetadata(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+func sortedNames(md map[string]string) []string {
+	out := make([]string, 0, len(md))
+	for k := range md {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// errAbort carries a storage error out of a world update.
+type errAbort struct{ e *storageError }
+
+func (e errAbort) Error() string { return e.e.Error() }
+
+// asStorage turns an update's error into the response error: its own when it
+// aborted, InternalError when persisting failed.
+func asStorage(err error) *storageError {
+	var a errAbort
+	if errors.As(err, &a) {
+		return a.e
+	}
+	return newError(http.StatusInternalServerError, "InternalError", msgInternal)
+}
