@@ -1,0 +1,203 @@
+package sim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/azure-auth-sandbox/sandbox/sim/trace"
+	"github.com/azure-auth-sandbox/sandbox/sim/world"
+)
+
+// maxCapture is how much of a response body is captured for the trace; it
+// is masked first and then cut to trace.MaxBody, so a secret near the cut is
+// masked whole.
+const maxCapture = trace.MaxBody + 16<<10
+
+// ServeHTTP routes r by host to the owning service and records the exchange
+// on the sandbox's trace: the origin's sandbox when the caller is known (the
+// runner, an authenticated proxy client), else the sandbox the service says
+// owns the addressed resource; an exchange neither names is not recorded.
+func (c *Cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	notes := &trace.Notes{}
+	r = r.WithContext(trace.WithNotes(r.Context(), notes))
+	reqHeader := r.Header.Clone()
+	rec := &recorder{ResponseWriter: w}
+
+	body, err := readBody(r, c.maxBody)
+	switch {
+	case errors.Is(err, errTooLarge):
+		writeError(rec, http.StatusRequestEntityTooLarge, "RequestBodyTooLarge",
+			"The request body is larger than the simulated cloud accepts ("+strconv.FormatInt(c.maxBody, 10)+" bytes).")
+	case err != nil:
+		writeError(rec, http.StatusBadRequest, "InvalidRequestBody", "The request body could not be read.")
+	default:
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		family, _ := classify(r.Host)
+		if h := c.handler(family); h != nil {
+			h.ServeHTTP(rec, r)
+		} else {
+			writeError(rec, http.StatusBadGateway, "HostNotSimulated",
+				"host not simulated: "+hostOnly(r.Host)+" is not part of the sandbox's simulated Azure")
+		}
+	}
+	if rec.status == 0 {
+		rec.WriteHeader(http.StatusOK)
+	}
+	c.record(r, notes, reqHeader, body, rec, start)
+}
+
+var errTooLarge = errors.New("request body too large")
+
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	defer r.Body.Close()
+	if r.ContentLength > limit {
+		return nil, errTooLarge
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, errTooLarge
+	}
+	return b, nil
+}
+
+func (c *Cloud) record(r *http.Request, notes *trace.Notes, reqHeader http.Header, body []byte, rec *recorder, start time.Time) {
+	origin := world.OriginFrom(r.Context())
+	id := origin.SandboxID
+	if id == "" {
+		id = notes.SandboxID
+	}
+	if id == "" {
+		return
+	}
+	elapsed := time.Since(start)
+	simNow := c.reg.Clock().Now()
+	if w := c.reg.Get(id); w != nil {
+		simNow = w.Now()
+	}
+	ex := &trace.Exchange{
+		SandboxID:       id,
+		Time:            start,
+		SimTime:         simNow.Add(-elapsed),
+		DurationUS:      elapsed.Microseconds(),
+		Via:             origin.Via,
+		Step:            origin.Step,
+		Site:            origin.Site,
+		Service:         notes.Service,
+		Method:          r.Method,
+		URL:             requestURL(r),
+		RequestHeaders:  reqHeader,
+		RequestBody:     string(body),
+		Status:          rec.status,
+		ResponseHeaders: rec.sent,
+		ResponseBody:    rec.buf.String(),
+		Token:           notes.Token,
+		Issued:          notes.Issued,
+		Authn:           notes.Authn,
+		Authz:           notes.Authz,
+	}
+	if ex.Token == nil {
+		ex.Token = bearerToken(reqHeader)
+	}
+	if ex.Issued == nil && rec.status == http.StatusOK {
+		ex.Issued = issuedToken(rec.buf.Bytes())
+	}
+	// The request may be over (client gone); the record must still be kept.
+	if err := c.book.Record(context.WithoutCancel(r.Context()), ex); err != nil {
+		slog.Default().Warn("sim: trace not stored", "sandbox", id, "err", err)
+	}
+}
+
+// requestURL is the URL as the client addressed it.
+func requestURL(r *http.Request) string {
+	scheme := r.URL.Scheme
+	if scheme == "" {
+		scheme = "https"
+		if r.TLS == nil {
+			if f, _ := classify(r.Host); f == familyIMDS || f == familyAppService {
+				scheme = "http"
+			}
+		}
+	}
+	host := r.Host
+	if host == "" {
+		host = r.URL.Host
+	}
+	return scheme + "://" + host + r.URL.RequestURI()
+}
+
+// bearerToken decodes the token of an "Authorization: Bearer" header.
+func bearerToken(h http.Header) *trace.Token {
+	scheme, tok, ok := strings.Cut(h.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return nil
+	}
+	return trace.DecodeJWT(tok)
+}
+
+// issuedToken decodes the access_token of a token endpoint's JSON answer.
+func issuedToken(body []byte) *trace.Token {
+	if !bytes.Contains(body, []byte(`"access_token"`)) {
+		return nil
+	}
+	var resp struct {
+		AccessToken string `json:"access_token"`
+	}
+	if json.Unmarshal(body, &resp) != nil || resp.AccessToken == "" {
+		return nil
+	}
+	return trace.DecodeJWT(resp.AccessToken)
+}
+
+// writeError writes the front door's own JSON errors, in ARM's shape.
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	b, _ := json.Marshal(map[string]any{"error": map[string]string{"code": code, "message": msg}})
+	w.Write(b)
+}
+
+// recorder passes a response through while keeping a copy for the trace.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	sent   http.Header
+	buf    bytes.Buffer
+}
+
+func (w *recorder) WriteHeader(code int) {
+	if w.status != 0 {
+		return
+	}
+	w.status = code
+	w.sent = w.ResponseWriter.Header().Clone()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *recorder) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	if room := maxCapture - w.buf.Len(); room > 0 {
+		w.buf.Write(p[:min(len(p), room)])
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }

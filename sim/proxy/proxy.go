@@ -1,0 +1,362 @@
+package proxy
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/azure-auth-sandbox/sandbox/sim/world"
+)
+
+// Cloud is the simulated cloud as the proxy needs it: a handler and the test
+// of which hosts it simulates.
+type Cloud interface {
+	http.Handler
+	Owns(host string) bool
+}
+
+// reacher is implemented by clouds that know which owned hosts a client could
+// not reach (IMDS off Azure, vault names nobody created). The error is the one
+// the network would give.
+type reacher interface {
+	Reach(host string, o world.Origin) error
+}
+
+// Realm is the Basic realm of the proxy's 407 challenge.
+const Realm = "azure-auth-sandbox"
+
+// Limits of the tunnelled HTTP server (the same hardening as a public one).
+const (
+	maxHeaderBytes    = 64 << 10
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = time.Minute
+	writeTimeout      = time.Minute
+	idleTimeout       = 2 * time.Minute
+	handshakeTimeout  = 10 * time.Second
+)
+
+// Proxy is an HTTP proxy to the simulated cloud and nothing else.
+//
+// CONNECT host:443 for a simulated host is answered "200 Connection
+// established"; the tunnel is TLS-terminated with a leaf minted for the host
+// and its requests are served, keep-alive, by an internal http.Server (so the
+// tunnel gets a real server's timeouts, header limits and connection
+// tracking). Absolute-form plain-HTTP requests (IMDS, App Service identity)
+// are served directly. Any other host is refused with 403: the sandbox is not
+// an open proxy.
+//
+// Proxy-Authorization (Basic) is optional: valid credentials attribute the
+// exchanges to a sandbox (auth returns its ID), wrong ones get 407, none leave
+// the attribution to the services (the tenant, vault or account addressed).
+type Proxy struct {
+	ca    *CA
+	cloud Cloud
+	auth  func(user, pass string) (sandboxID string, ok bool)
+	log   *slog.Logger
+
+	inner *http.Server
+	ln    *tunnelListener
+	tls   *tls.Config
+	wg    sync.WaitGroup
+}
+
+// New returns a proxy serving cloud with leaves from ca. auth checks proxy
+// credentials; it may be nil (credentials are then ignored).
+func New(ca *CA, cloud Cloud, auth func(user, pass string) (sandboxID string, ok bool)) *Proxy {
+	p := &Proxy{
+		ca:    ca,
+		cloud: cloud,
+		auth:  auth,
+		log:   slog.Default().With("component", "proxy"),
+		ln:    newTunnelListener(),
+	}
+	p.tls = &tls.Config{
+		MinVersion:     tls.VersionTLS12,
+		NextProtos:     []string{"http/1.1"}, // h2 is not needed by any SDK
+		GetCertificate: p.certificate,
+	}
+	p.inner = &http.Server{
+		Handler:           http.HandlerFunc(p.serveTunneled),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		// Handshake failures (a client that does not trust the CA) are the
+		// client's business: log them quietly.
+		ErrorLog:    slog.NewLogLogger(p.log.Handler(), slog.LevelDebug),
+		ConnContext: tunnelContext,
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		_ = p.inner.Serve(p.ln) // returns when Close closes the listener
+	}()
+	return p
+}
+
+// Close stops the proxy: open tunnels are closed and the internal server's
+// goroutines end.
+func (p *Proxy) Close() error {
+	p.ln.Close()
+	err := p.inner.Close()
+	p.wg.Wait()
+	return err
+}
+
+// IsProxyRequest reports whether r is addressed to a proxy (CONNECT or an
+// absolute-form URL) rather than to the server itself, so one listener can
+// serve both the app and the proxy.
+func IsProxyRequest(r *http.Request) bool {
+	return r.Method == http.MethodConnect || r.URL.IsAbs()
+}
+
+// ServeHTTP serves a proxy request.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	sandboxID, ok := p.authenticate(r)
+	if !ok {
+		w.Header().Set("Proxy-Authenticate", `Basic realm="`+Realm+`"`)
+		refuse(w, http.StatusProxyAuthRequired, "the proxy credentials are not valid for any sandbox; use the values shown on the sandbox page (or none)")
+		return
+	}
+	switch {
+	case r.Method == http.MethodConnect:
+		p.connect(w, r, sandboxID)
+	case r.URL.IsAbs():
+		p.forward(w, r, sandboxID)
+	default:
+		refuse(w, http.StatusBadRequest, "this is a proxy: send CONNECT or an absolute-form request")
+	}
+}
+
+func (p *Proxy) authenticate(r *http.Request) (string, bool) {
+	h := r.Header.Get("Proxy-Authorization")
+	if h == "" || p.auth == nil {
+		return "", true
+	}
+	scheme, cred, _ := strings.Cut(strings.TrimSpace(h), " ")
+	if !strings.EqualFold(scheme, "Basic") {
+		return "", false
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
+	if err != nil {
+		return "", false
+	}
+	user, pass, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return "", false
+	}
+	return p.auth(user, pass)
+}
+
+// refuse answers a proxy request the proxy will not carry, closing the
+// connection afterwards.
+func refuse(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Connection", "close")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "azure-auth-sandbox proxy: %s\n", msg)
+}
+
+func notSimulated(host string) string {
+	return fmt.Sprintf("this sandbox only proxies the simulated Azure hosts; %s is not one", host)
+}
+
+// reach is the cloud's verdict on whether a client could reach host.
+func (p *Proxy) reach(host string, o world.Origin) error {
+	if rc, ok := p.cloud.(reacher); ok {
+		return rc.Reach(host, o)
+	}
+	return nil
+}
+
+func (p *Proxy) connect(w http.ResponseWriter, r *http.Request, sandboxID string) {
+	host, port, err := net.SplitHostPort(r.Host)
+	if err != nil {
+		host, port = r.Host, "443"
+	}
+	host = strings.ToLower(host)
+	if !p.cloud.Owns(host) {
+		refuse(w, http.StatusForbidden, notSimulated(host))
+		return
+	}
+	if port != "443" {
+		refuse(w, http.StatusForbidden, fmt.Sprintf("the simulated Azure hosts listen on port 443 only, not %s", port))
+		return
+	}
+	origin := world.Origin{Via: "proxy", SandboxID: sandboxID}
+	if err := p.reach(host, origin); err != nil {
+		// What a real proxy says when it cannot reach the upstream.
+		refuse(w, http.StatusBadGateway, err.Error())
+		return
+	}
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		refuse(w, http.StatusHTTPVersionNotSupported, "CONNECT needs HTTP/1.1")
+		return
+	}
+	_ = conn.SetDeadline(time.Time{}) // the outer server's deadlines no longer apply
+	_ = conn.SetWriteDeadline(time.Now().Add(handshakeTimeout))
+	if _, err := conn.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n")); err != nil {
+		conn.Close()
+		return
+	}
+	_ = conn.SetWriteDeadline(time.Time{})
+	tc := &tunnelConn{Conn: conn, host: host, origin: origin}
+	if brw.Reader.Buffered() > 0 { // a client that did not wait for our 200
+		tc.r = brw.Reader
+	}
+	p.ln.push(tls.Server(tc, p.tls))
+}
+
+// certificate picks the leaf: the SNI name, or the CONNECT host when the
+// client sent none (IP addresses).
+func (p *Proxy) certificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	host := hello.ServerName
+	if tc, ok := hello.Conn.(*tunnelConn); ok && (host == "" || !p.cloud.Owns(host)) {
+		host = tc.host
+	}
+	return p.ca.Leaf(host)
+}
+
+type tunnelKey struct{}
+
+// tunnelContext gives each tunnelled request the tunnel's host and origin.
+func tunnelContext(ctx context.Context, c net.Conn) context.Context {
+	if t, ok := c.(*tls.Conn); ok {
+		if tc, ok := t.NetConn().(*tunnelConn); ok {
+			return context.WithValue(ctx, tunnelKey{}, tc)
+		}
+	}
+	return ctx
+}
+
+// serveTunneled serves one request read from a TLS tunnel.
+func (p *Proxy) serveTunneled(w http.ResponseWriter, r *http.Request) {
+	tc, _ := r.Context().Value(tunnelKey{}).(*tunnelConn)
+	if tc == nil {
+		http.Error(w, "no tunnel", http.StatusInternalServerError)
+		return
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if host == "" {
+		host = tc.host
+	}
+	if !strings.EqualFold(host, tc.host) {
+		refuse(w, http.StatusMisdirectedRequest, fmt.Sprintf("this tunnel was opened to %s, not %s", tc.host, host))
+		return
+	}
+	r.URL.Scheme = "https"
+	r.URL.Host = tc.host
+	r.Host = tc.host
+	r.Header.Del("Proxy-Authorization")
+	p.cloud.ServeHTTP(w, r.WithContext(world.WithOrigin(r.Context(), tc.origin)))
+}
+
+// forward serves an absolute-form plain-HTTP proxy request.
+func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, sandboxID string) {
+	host := strings.ToLower(r.URL.Hostname())
+	if !p.cloud.Owns(host) {
+		refuse(w, http.StatusForbidden, notSimulated(host))
+		return
+	}
+	if r.URL.Scheme != "http" {
+		refuse(w, http.StatusBadRequest, "use CONNECT for "+r.URL.Scheme+" URLs")
+		return
+	}
+	origin := world.Origin{Via: "proxy", SandboxID: sandboxID}
+	if err := p.reach(host, origin); err != nil {
+		var dnsErr *net.DNSError
+		if errors.As(err, &dnsErr) {
+			refuse(w, http.StatusBadGateway, err.Error())
+			return
+		}
+		// Unreachable (IMDS from a workstation). azidentity's IMDS probe
+		// counts ANY HTTP response, even a 502, as "IMDS is here" and then
+		// retries the token request for a minute; real networks answer with
+		// nothing. So the proxy drops the connection without a response.
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+		refuse(w, http.StatusBadGateway, err.Error())
+		return
+	}
+	out := r.Clone(world.WithOrigin(r.Context(), origin))
+	out.Host = r.URL.Host
+	out.Header.Del("Proxy-Authorization")
+	out.Header.Del("Proxy-Connection")
+	p.cloud.ServeHTTP(w, out)
+}
+
+// tunnelConn is a hijacked CONNECT connection: the host it was opened to,
+// who opened it, and any bytes the outer server had already buffered.
+type tunnelConn struct {
+	net.Conn
+	r      *bufio.Reader
+	host   string
+	origin world.Origin
+}
+
+func (c *tunnelConn) Read(b []byte) (int, error) {
+	if c.r != nil {
+		if c.r.Buffered() > 0 {
+			return c.r.Read(b)
+		}
+		c.r = nil
+	}
+	return c.Conn.Read(b)
+}
+
+// tunnelListener hands tunnels to the internal server.
+type tunnelListener struct {
+	ch   chan net.Conn
+	done chan struct{}
+	once sync.Once
+}
+
+func newTunnelListener() *tunnelListener {
+	return &tunnelListener{ch: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (l *tunnelListener) push(c net.Conn) {
+	select {
+	case l.ch <- c:
+	case <-l.done:
+		c.Close()
+	}
+}
+
+func (l *tunnelListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.ch:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *tunnelListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *tunnelListener) Addr() net.Addr { return tunnelAddr{} }
+
+type tunnelAddr struct{}
+
+func (tunnelAddr) Network() string { return "tunnel" }
+func (tunnelAddr) String() string  { return "proxy-tunnels" }

@@ -1,0 +1,193 @@
+package trace
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// Sink stores recorded exchanges (the SQLite store implements it).
+type Sink interface {
+	AppendExchange(ctx context.Context, ex *Exchange) error
+}
+
+// DefaultLimit is how many exchanges a Book keeps per sandbox when NewBook is
+// given no limit.
+const DefaultLimit = 500
+
+// subscriberBuffer is how many exchanges a subscriber may lag behind before
+// it starts missing some (it sees a gap in Seq and can List to catch up).
+const subscriberBuffer = 64
+
+// Book keeps the recent exchanges of every sandbox in memory: a bounded ring
+// per sandbox (oldest dropped), passed on to a Sink and to subscribers.
+type Book struct {
+	limit int
+	sink  Sink
+
+	mu   sync.Mutex
+	logs map[string]*sandboxLog
+}
+
+// sandboxLog is one sandbox's ring and subscribers.
+type sandboxLog struct {
+	// sinkMu serialises Record for the sandbox so the sink sees exchanges in
+	// Seq order, without holding mu (readers) during the sink's write.
+	sinkMu sync.Mutex
+
+	mu      sync.Mutex
+	ring    []Exchange // ring[(start+i)%len] for i < n, once full
+	start   int
+	n       int
+	seq     int64
+	subs    map[int]chan Exchange
+	nextSub int
+}
+
+// NewBook returns a book keeping at most limit exchanges per sandbox
+// (DefaultLimit when limit <= 0). sink may be nil.
+func NewBook(limit int, sink Sink) *Book {
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	return &Book{limit: limit, sink: sink, logs: map[string]*sandboxLog{}}
+}
+
+func (b *Book) log(id string, create bool) *sandboxLog {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	l := b.logs[id]
+	if l == nil && create {
+		l = &sandboxLog{ring: make([]Exchange, 0, min(b.limit, 64)), subs: map[int]chan Exchange{}}
+		b.logs[id] = l
+	}
+	return l
+}
+
+// Record masks ex (see Mask), gives it the sandbox's next Seq, keeps it,
+// hands it to the sink and to subscribers. Subscribers that are not keeping up
+// miss the exchange rather than slow the request down. ex.SandboxID must be
+// set; ex is modified in place. The error is the sink's: the exchange is kept
+// in memory regardless.
+func (b *Book) Record(ctx context.Context, ex *Exchange) error {
+	if ex == nil || ex.SandboxID == "" {
+		return nil
+	}
+	Mask(ex)
+	l := b.log(ex.SandboxID, true)
+	l.sinkMu.Lock()
+	defer l.sinkMu.Unlock()
+
+	l.mu.Lock()
+	l.seq++
+	ex.Seq = l.seq
+	l.push(*ex, b.limit)
+	for _, ch := range l.subs {
+		select {
+		case ch <- *ex:
+		default: // slow subscriber: it will see a Seq gap
+		}
+	}
+	l.mu.Unlock()
+
+	if b.sink == nil {
+		return nil
+	}
+	if err := b.sink.AppendExchange(ctx, ex); err != nil {
+		return fmt.Errorf("trace: record: %w", err)
+	}
+	return nil
+}
+
+func (l *sandboxLog) push(ex Exchange, limit int) {
+	if l.n < limit {
+		if len(l.ring) < limit {
+			l.ring = append(l.ring, ex)
+		} else {
+			l.ring[(l.start+l.n)%limit] = ex
+		}
+		l.n++
+		return
+	}
+	l.ring[l.start] = ex
+	l.start = (l.start + 1) % limit
+}
+
+// List returns the sandbox's kept exchanges with Seq > afterSeq, oldest first.
+// The returned exchanges share header maps with the book: do not modify them.
+func (b *Book) List(sandboxID string, afterSeq int64) []Exchange {
+	l := b.log(sandboxID, false)
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]Exchange, 0, l.n)
+	for i := 0; i < l.n; i++ {
+		ex := l.ring[(l.start+i)%len(l.ring)]
+		if ex.Seq > afterSeq {
+			out = append(out, ex)
+		}
+	}
+	return out
+}
+
+// Subscribe returns a channel receiving the sandbox's new exchanges and a
+// function that ends the subscription (and closes the channel). The channel is
+// buffered; a subscriber that falls behind misses exchanges and sees a gap in
+// Seq (List(sandboxID, lastSeq) catches up).
+func (b *Book) Subscribe(sandboxID string) (<-chan Exchange, func()) {
+	l := b.log(sandboxID, true)
+	ch := make(chan Exchange, subscriberBuffer)
+	l.mu.Lock()
+	id := l.nextSub
+	l.nextSub++
+	l.subs[id] = ch
+	l.mu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			if _, ok := l.subs[id]; ok {
+				delete(l.subs, id)
+				close(ch)
+			}
+		})
+	}
+}
+
+// Load restores a sandbox's exchanges (from the store, at start). exs must be
+// oldest first; later Records continue after the highest Seq. The exchanges
+// are kept as given (they were masked when first recorded).
+func (b *Book) Load(sandboxID string, exs []Exchange) {
+	l := b.log(sandboxID, true)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ring = l.ring[:0]
+	l.start, l.n = 0, 0
+	if len(exs) > b.limit {
+		exs = exs[len(exs)-b.limit:]
+	}
+	for _, ex := range exs {
+		l.push(ex, b.limit)
+		l.seq = max(l.seq, ex.Seq)
+	}
+}
+
+// Drop forgets a sandbox's exchanges and ends its subscriptions.
+func (b *Book) Drop(sandboxID string) {
+	b.mu.Lock()
+	l := b.logs[sandboxID]
+	delete(b.logs, sandboxID)
+	b.mu.Unlock()
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for id, ch := range l.subs {
+		delete(l.subs, id)
+		close(ch)
+	}
+}

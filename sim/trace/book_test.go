@@ -1,0 +1,200 @@
+package trace
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+)
+
+type memSink struct {
+	mu  sync.Mutex
+	got []Exchange
+	err error
+}
+
+func (s *memSink) AppendExchange(_ context.Context, ex *Exchange) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.got = append(s.got, *ex)
+	return s.err
+}
+
+func seqs(exs []Exchange) []int64 {
+	out := make([]int64, len(exs))
+	for i, ex := range exs {
+		out[i] = ex.Seq
+	}
+	return out
+}
+
+func equal(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestBookRingAndSeq(t *testing.T) {
+	sink := &memSink{}
+	b := NewBook(3, sink)
+	ctx := context.Background()
+	for i := 0; i < 5; i++ {
+		if err := b.Record(ctx, &Exchange{SandboxID: "a", Method: "GET"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.Record(ctx, &Exchange{SandboxID: "b"})
+	b.Record(ctx, &Exchange{}) // no sandbox: dropped
+
+	tests := []struct {
+		name  string
+		id    string
+		after int64
+		want  []int64
+	}{
+		{"oldest dropped", "a", 0, []int64{3, 4, 5}},
+		{"after seq", "a", 4, []int64{5}},
+		{"after all", "a", 5, []int64{}},
+		{"own sequence per sandbox", "b", 0, []int64{1}},
+		{"unknown sandbox", "zzz", 0, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := seqs(b.List(tc.id, tc.after)); !equal(got, tc.want) {
+				t.Errorf("List = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	if len(sink.got) != 6 {
+		t.Errorf("sink got %d exchanges, want 6", len(sink.got))
+	}
+}
+
+func TestBookMasksBeforeKeepingAndSink(t *testing.T) {
+	sink := &memSink{}
+	b := NewBook(0, sink)
+	b.Record(context.Background(), &Exchange{
+		SandboxID: "a", RequestHeaders: http.Header{"Authorization": {"Bearer " + tokenValue}},
+	})
+	for _, ex := range []Exchange{b.List("a", 0)[0], sink.got[0]} {
+		if v := ex.RequestHeaders.Get("Authorization"); strings.Contains(v, tokenValue) {
+			t.Errorf("kept unmasked Authorization %q", v)
+		}
+	}
+}
+
+func TestBookSinkError(t *testing.T) {
+	b := NewBook(0, &memSink{err: errors.New("disk full")})
+	err := b.Record(context.Background(), &Exchange{SandboxID: "a"})
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(b.List("a", 0)) != 1 {
+		t.Errorf("exchange not kept in memory")
+	}
+}
+
+func TestBookSubscribe(t *testing.T) {
+	b := NewBook(0, nil)
+	ctx := context.Background()
+	ch, cancel := b.Subscribe("a")
+	other, cancelOther := b.Subscribe("b")
+	defer cancelOther()
+
+	b.Record(ctx, &Exchange{SandboxID: "a", Method: "GET"})
+	if ex := <-ch; ex.Seq != 1 || ex.Method != "GET" {
+		t.Errorf("got %+v", ex)
+	}
+	select {
+	case ex := <-other:
+		t.Errorf("sandbox b received a's exchange %+v", ex)
+	default:
+	}
+
+	// A subscriber that never reads does not block Record.
+	for i := 0; i < subscriberBuffer*3; i++ {
+		b.Record(ctx, &Exchange{SandboxID: "a"})
+	}
+	if n := len(ch); n != subscriberBuffer {
+		t.Errorf("buffered %d, want %d", n, subscriberBuffer)
+	}
+	cancel()
+	cancel() // idempotent
+	for range ch {
+	}
+}
+
+func TestBookLoadAndDrop(t *testing.T) {
+	b := NewBook(2, nil)
+	b.Load("a", []Exchange{{Seq: 7}, {Seq: 8}, {Seq: 9}})
+	if got := seqs(b.List("a", 0)); !equal(got, []int64{8, 9}) {
+		t.Errorf("after Load: %v", got)
+	}
+	ex := &Exchange{SandboxID: "a"}
+	b.Record(context.Background(), ex)
+	if ex.Seq != 10 {
+		t.Errorf("Seq after Load = %d, want 10", ex.Seq)
+	}
+	ch, _ := b.Subscribe("a")
+	b.Drop("a")
+	if _, ok := <-ch; ok {
+		t.Errorf("subscription not closed by Drop")
+	}
+	if got := b.List("a", 0); got != nil {
+		t.Errorf("after Drop: %v", seqs(got))
+	}
+}
+
+func TestBookConcurrent(t *testing.T) {
+	b := NewBook(1000, &memSink{})
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ch, cancel := b.Subscribe("a")
+			defer cancel()
+			for i := 0; i < 100; i++ {
+				b.Record(context.Background(), &Exchange{SandboxID: "a"})
+				b.List("a", int64(i))
+				select {
+				case <-ch:
+				default:
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	got := seqs(b.List("a", 0))
+	if len(got) != 800 {
+		t.Fatalf("kept %d", len(got))
+	}
+	for i, s := range got {
+		if s != int64(i+1) {
+			t.Fatalf("seq[%d] = %d", i, s)
+		}
+	}
+}
+
+func BenchmarkBookRecord(b *testing.B) {
+	book := NewBook(0, nil)
+	ctx := context.Background()
+	for b.Loop() {
+		book.Record(ctx, &Exchange{
+			SandboxID:       "a",
+			URL:             "https://kv.vault.azure.net/secrets/s/?api-version=2026-04-01",
+			RequestHeaders:  http.Header{"Authorization": {"Bearer " + tokenValue}},
+			ResponseHeaders: http.Header{"Content-Type": {"application/json"}},
+			ResponseBody:    `{"value":"secret","id":"x"}`,
+			Service:         "keyvault",
+		})
+	}
+}

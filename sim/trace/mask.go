@@ -1,0 +1,229 @@
+package trace
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxBody is how much of a request or response body the trace keeps.
+const MaxBody = 64 << 10
+
+// Masked is appended to what is left of a masked value.
+const Masked = "…(masked)"
+
+// TruncatedMark ends a body cut at MaxBody.
+const TruncatedMark = "…(truncated)"
+
+// hint keeps the first n characters of a secret (enough to tell two apart,
+// too little to use) followed by Masked.
+func hint(v string, n int) string {
+	if v == "" || strings.HasSuffix(v, Masked) { // already masked
+		return v
+	}
+	return prefix(v, n) + Masked
+}
+
+// prefix returns the first n characters of v.
+func prefix(v string, n int) string {
+	cut := 0
+	for i := range v {
+		if i >= n {
+			break
+		}
+		_, size := utf8.DecodeRuneInString(v[i:])
+		cut = i + size
+	}
+	return v[:cut]
+}
+
+// Headers whose whole value is a secret.
+var secretHeaders = []string{
+	"X-Identity-Header", "X-Functions-Key", "Secret", // App Service MI (legacy "secret" too)
+	"X-Ms-Encryption-Key", "Cookie", "Set-Cookie",
+}
+
+// Headers carrying "<scheme> <credentials>".
+var credentialHeaders = []string{"Authorization", "Proxy-Authorization"}
+
+// maskHeader returns a copy of h with secret values masked.
+func maskHeader(h http.Header) http.Header {
+	if h == nil {
+		return nil
+	}
+	h = h.Clone()
+	for _, k := range credentialHeaders {
+		for i, v := range h[k] {
+			h[k][i] = maskCredential(v)
+		}
+	}
+	for _, k := range secretHeaders {
+		for i, v := range h[k] {
+			h[k][i] = hint(v, 3)
+		}
+	}
+	return h
+}
+
+// maskCredential masks an Authorization value, keeping the scheme and a few
+// characters: "Bearer eyJ0eX…(masked)". For SharedKey the account name (before
+// the colon) is kept and the signature masked.
+func maskCredential(v string) string {
+	v = strings.TrimSpace(v)
+	scheme, cred, ok := strings.Cut(v, " ")
+	if !ok {
+		return hint(v, 3)
+	}
+	cred = strings.TrimSpace(cred)
+	if strings.EqualFold(scheme, "SharedKey") || strings.EqualFold(scheme, "SharedKeyLite") {
+		if acct, sig, ok := strings.Cut(cred, ":"); ok {
+			return scheme + " " + acct + ":" + hint(sig, 3)
+		}
+	}
+	return scheme + " " + hint(cred, 6)
+}
+
+// Query parameters whose values are secrets: a function key, a SAS signature.
+var secretQuery = map[string]bool{"code": true, "sig": true, "client_secret": true}
+
+// Form fields whose values are secrets, replaced entirely.
+var secretForm = map[string]bool{
+	"client_secret": true, "client_assertion": true, "password": true,
+	"refresh_token": true, "assertion": true,
+}
+
+// maskPairs masks the values of the selected keys in an "a=b&c=d" string,
+// keeping order and encoding of everything else. mask returns the encoded
+// replacement.
+func maskPairs(raw string, keys map[string]bool, mask func(string) string) string {
+	if raw == "" {
+		return raw
+	}
+	parts := strings.Split(raw, "&")
+	changed := false
+	for i, p := range parts {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok {
+			continue
+		}
+		name, err := url.QueryUnescape(k)
+		if err != nil {
+			name = k
+		}
+		if !keys[strings.ToLower(name)] {
+			continue
+		}
+		val, err := url.QueryUnescape(v)
+		if err != nil {
+			val = v
+		}
+		parts[i] = k + "=" + mask(val)
+		changed = true
+	}
+	if !changed {
+		return raw
+	}
+	return strings.Join(parts, "&")
+}
+
+// MaskURL masks secret query parameters (code=, sig=) of a URL string.
+func MaskURL(u string) string {
+	base, q, ok := strings.Cut(u, "?")
+	if !ok {
+		return u
+	}
+	frag := ""
+	if i := strings.IndexByte(q, '#'); i >= 0 {
+		q, frag = q[:i], q[i:]
+	}
+	return base + "?" + maskPairs(q, secretQuery, func(v string) string {
+		if strings.HasSuffix(v, Masked) { // already masked
+			return url.QueryEscape(strings.TrimSuffix(v, Masked)) + Masked
+		}
+		return url.QueryEscape(prefix(v, 3)) + Masked
+	}) + frag
+}
+
+// JSON string fields masked in every body, and "value" in Key Vault's.
+var (
+	jsonSecretKeys = []string{"access_token", "refresh_token", "id_token", "clientSecret", "client_secret",
+		"accountKey", "primaryKey", "secondaryKey", "password", "secretText"}
+	jsonSecrets   = regexp.MustCompile(`"(` + strings.Join(jsonSecretKeys, "|") + `)"(\s*:\s*)"((?:[^"\\]|\\.)*)"`)
+	jsonKVValue   = regexp.MustCompile(`"(value)"(\s*:\s*)"((?:[^"\\]|\\.)*)"`)
+	connStringKey = regexp.MustCompile(`(?i)(AccountKey=|SharedAccessSignature=|sig=)([^;&"\s<]+)`)
+	// connStringKeys prefilter connStringKey (lower case).
+	connStringKeys = []string{"accountkey=", "sharedaccesssignature=", "sig="}
+)
+
+func maskJSON(body string, re *regexp.Regexp) string {
+	return re.ReplaceAllStringFunc(body, func(m string) string {
+		sub := re.FindStringSubmatch(m)
+		return `"` + sub[1] + `"` + sub[2] + `"` + hint(sub[3], 3) + `"`
+	})
+}
+
+// hasJSONKey reports whether body may hold one of keys as a JSON member name;
+// the regular expressions run only then (they cost far more than this scan).
+func hasJSONKey(body string, keys []string) bool {
+	for _, k := range keys {
+		if strings.Contains(body, `"`+k+`"`) {
+			return true
+		}
+	}
+	return false
+}
+
+// maskBody masks secrets in a body given its content type. keyVault says the
+// body belongs to Key Vault, whose "value" fields are secret values.
+func maskBody(body, contentType string, keyVault bool) string {
+	if body == "" {
+		return body
+	}
+	if strings.Contains(strings.ToLower(contentType), "application/x-www-form-urlencoded") {
+		body = maskPairs(body, secretForm, func(string) string { return "***" })
+	}
+	if hasJSONKey(body, jsonSecretKeys) {
+		body = maskJSON(body, jsonSecrets)
+	}
+	if keyVault && strings.Contains(body, `"value"`) {
+		body = maskJSON(body, jsonKVValue)
+	}
+	lower := strings.ToLower(body)
+	for _, k := range connStringKeys {
+		if strings.Contains(lower, k) {
+			return connStringKey.ReplaceAllStringFunc(body, func(m string) string {
+				sub := connStringKey.FindStringSubmatch(m)
+				return sub[1] + hint(sub[2], 3)
+			})
+		}
+	}
+	return body
+}
+
+// truncate cuts s to MaxBody bytes on a rune boundary.
+func truncate(s string) string {
+	if len(s) <= MaxBody || (len(s) <= MaxBody+len(TruncatedMark) && strings.HasSuffix(s, TruncatedMark)) {
+		return s
+	}
+	cut := MaxBody
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + TruncatedMark
+}
+
+// Mask removes secrets from ex in place so the trace never holds them:
+// credentials in headers, secret query parameters, client secrets and
+// assertions in forms, tokens and keys in JSON, and Key Vault secret values.
+// Bodies are cut at MaxBody after masking. The decoded token claims (Token,
+// Issued) are kept: they are what the lessons show.
+func Mask(ex *Exchange) {
+	kv := ex.Service == "keyvault"
+	ex.URL = MaskURL(ex.URL)
+	ex.RequestBody = truncate(maskBody(ex.RequestBody, ex.RequestHeaders.Get("Content-Type"), kv))
+	ex.ResponseBody = truncate(maskBody(ex.ResponseBody, ex.ResponseHeaders.Get("Content-Type"), kv))
+	ex.RequestHeaders = maskHeader(ex.RequestHeaders)
+	ex.ResponseHeaders = maskHeader(ex.ResponseHeaders)
+}
