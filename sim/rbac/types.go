@@ -27,13 +27,13 @@ type RoleDefinition struct {
 // Assignment mirrors the ARM roleAssignments resource properties.
 type Assignment struct {
 	// ID is the GUID (the ARM "name").
-	ID               string `json:"id"`
-	Scope            string `json:"scope"`
-	RoleDefinitionID string `json:"roleDefinitionId"` // GUID of the role definition
-	PrincipalID      string `json:"principalId"`
-	PrincipalType    string `json:"principalType"` // ServicePrincipal, User, Group
-	Description      string `json:"description,omitempty"`
-	CreatedBy        string `json:"createdBy,omitempty"`
+	ID               string    `json:"id"`
+	Scope            string    `json:"scope"`
+	RoleDefinitionID string    `json:"roleDefinitionId"` // GUID of the role definition
+	PrincipalID      string    `json:"principalId"`
+	PrincipalType    string    `json:"principalType"` // ServicePrincipal, User, Group
+	Description      string    `json:"description,omitempty"`
+	CreatedBy        string    `json:"createdBy,omitempty"`
 	CreatedOn        time.Time `json:"createdOn"`
 	UpdatedOn        time.Time `json:"updatedOn"`
 	// EffectiveAt is when the assignment starts to count (CreatedOn plus the

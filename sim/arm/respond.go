@@ -1,0 +1,87 @@
+package arm
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// armError is ARM's error envelope: {"error":{"code":…,"message":…}}.
+type armError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *armError) Error() string { return "arm: " + e.code + ": " + e.message }
+
+func errorf(status int, code, message string) *armError {
+	return &armError{status: status, code: code, message: message}
+}
+
+// headers sets the headers every ARM response carries.
+func headers(rw http.ResponseWriter, r *http.Request) {
+	h := rw.Header()
+	id := uuid.NewString()
+	corr := r.Header.Get("x-ms-correlation-request-id")
+	if corr == "" {
+		corr = id
+	}
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Pragma", "no-cache")
+	h.Set("Expires", "-1")
+	h.Set("x-ms-request-id", id)
+	h.Set("x-ms-correlation-request-id", corr)
+	h.Set("x-ms-routing-request-id", "EASTUS:"+id)
+	h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+	h.Set("X-Content-Type-Options", "nosniff")
+}
+
+func writeJSON(rw http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil { // our own types always marshal; keep the wire Azure-shaped anyway
+		status, b = http.StatusInternalServerError, []byte(`{"error":{"code":"InternalServerError","message":"Encountered internal server error."}}`)
+	}
+	rw.Header().Set("Content-Type", "application/json; charset=utf-8")
+	rw.WriteHeader(status)
+	_, _ = rw.Write(b)
+}
+
+func writeError(rw http.ResponseWriter, e *armError) {
+	type body struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	writeJSON(rw, e.status, map[string]body{"error": {Code: e.code, Message: e.message}})
+}
+
+// armTime formats a timestamp as ARM does (.NET round-trip, seven digits).
+func armTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.0000000Z")
+}
+
+func errNotFoundPath(path string) *armError {
+	return errorf(http.StatusNotFound, "InvalidResourceType",
+		"The resource type could not be found for the path '"+path+"'.")
+}
+
+func errMethod(method string) *armError {
+	return errorf(http.StatusMethodNotAllowed, "MethodNotAllowed",
+		"The requested resource does not support http method '"+method+"'.")
+}
+
+func errBadJSON(err error) *armError {
+	return errorf(http.StatusBadRequest, "InvalidRequestContent",
+		"The request content was invalid and could not be deserialized: '"+err.Error()+"'.")
+}
+
+func errRGNotFound(rg string) *armError {
+	return errorf(http.StatusNotFound, "ResourceGroupNotFound", "Resource group '"+rg+"' could not be found.")
+}
+
+func errResourceNotFound(typ, name, rg string) *armError {
+	return errorf(http.StatusNotFound, "ResourceNotFound",
+		"The Resource '"+typ+"/"+name+"' under resource group '"+rg+"' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix")
+}
