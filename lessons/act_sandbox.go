@@ -1,0 +1,488 @@
+package lessons
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	azruntime "github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/authorization/armauthorization/v2"
+
+	"github.com/azure-auth-sandbox/sandbox/sim/rbac"
+	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
+	"github.com/azure-auth-sandbox/sandbox/sim/world"
+)
+
+// Scope kinds a role assignment can target.
+var scopeKinds = []string{"vault", "resourceGroup", "subscription", "storage", "queue"}
+
+func sandboxActions() []*Action {
+	principal := Param{Name: "principal", Help: "principal label (owner, localDev, developer, mainApp, or one you created)", Required: true}
+	role := Param{Name: "role", Help: "built-in role name, e.g. Key Vault Secrets User", Required: true}
+	scope := Param{Name: "scope", Help: "where the role applies", Default: "vault", Enum: scopeKinds}
+	sandbox := func(name, title, cli string, params []Param, run func(*execution) (string, error)) *Action {
+		return &Action{Name: name, Kind: BlockAction, Title: title, CLI: cli, Params: params, run: run}
+	}
+	return []*Action{
+		sandbox("assignRole", "Assign a role", `az role assignment create --assignee <{principal}> --role "{role}" --scope <{scope}>`,
+			[]Param{principal, role, scope}, runAssignRole),
+		sandbox("removeRole", "Remove a role assignment", `az role assignment delete --assignee <{principal}> --role "{role}" --scope <{scope}>`,
+			[]Param{principal, role, scope}, runRemoveRole),
+		sandbox("setEnv", "Set an environment variable on the workstation", `export {name}={value}`,
+			[]Param{{Name: "name", Required: true, Help: "variable name"}, {Name: "value", Help: "value; empty removes it"}}, runSetEnv),
+		sandbox("useWrongSecret", "Put a wrong client secret in AZURE_CLIENT_SECRET", `export AZURE_CLIENT_SECRET=<a secret that is not valid>`,
+			nil, runUseWrongSecret),
+		sandbox("useCredential", "Choose what the workstation holds", "",
+			[]Param{{Name: "credential", Required: true, Enum: []string{CredLocalDev, CredNone, CredDeveloper}, Help: "localDev env vars, nothing, or az login as yourself"}}, runUseCredential),
+		sandbox("runOn", "Choose where the code runs", "",
+			[]Param{{Name: "where", Required: true, Enum: []string{RunsOnWorkstation, RunsOnSite}, Help: "workstation or the App Service site"}}, runRunOn),
+		sandbox("advanceClock", "Move the sandbox clock forward", "",
+			[]Param{{Name: "seconds", Required: true, Help: "how far"}}, runAdvanceClock),
+		sandbox("setVaultModel", "Choose the vault's permission model", `az keyvault update --name {vault} --enable-rbac-authorization {model}`,
+			[]Param{{Name: "model", Required: true, Enum: []string{"rbac", "accessPolicy"}, Help: "Azure RBAC or vault access policies"}}, runSetVaultModel),
+		sandbox("addAccessPolicy", "Grant secret permissions by access policy", `az keyvault set-policy --name {vault} --object-id <{principal}> --secret-permissions {secrets}`,
+			[]Param{principal, {Name: "secrets", Default: "get,list", Help: "comma-separated secret permissions"}}, runAddAccessPolicy),
+		sandbox("removeAccessPolicy", "Remove a principal's access policy", `az keyvault delete-policy --name {vault} --object-id <{principal}>`,
+			[]Param{principal}, runRemoveAccessPolicy),
+		sandbox("setSiteIdentity", "Turn the site's system-assigned identity on or off", `az webapp identity {state} --name {mainSite} --resource-group auth-scenario-rg`,
+			[]Param{{Name: "state", Required: true, Enum: []string{"on", "off"}, Help: "on or off"}}, runSetSiteIdentity),
+		sandbox("deletePrincipal", "Delete a service principal", `az ad sp delete --id <{principal}>`,
+			[]Param{principal}, runDeletePrincipal),
+		sandbox("createServicePrincipal", "Register an app (creates a service principal and a secret)", `az ad sp create-for-rbac --name {name}`,
+			[]Param{{Name: "label", Required: true, Help: "label to refer to it in later steps"}, {Name: "name", Help: "display name", Default: "my-app"}}, runCreateServicePrincipal),
+		sandbox("setPropagationDelay", "Make role assignment changes take time", "",
+			[]Param{{Name: "seconds", Required: true, Help: "delay"}}, runSetPropagationDelay),
+		sandbox("createResourceGroup", "Create a resource group", `az group create --name {name} --location {location}`,
+			[]Param{{Name: "name", Default: scenario.ResourceGroup, Help: "name"}, {Name: "location", Default: scenario.Location, Help: "region"}}, runCreateResourceGroup),
+	}
+}
+
+// resolvedScope returns the ARM ID of a scope kind in st.
+func resolvedScope(st *world.State, kind string) (string, error) {
+	names := scenario.ResourcesFor(st.Labels["suffix"])
+	switch kind {
+	case "subscription":
+		return st.SubscriptionScope(), nil
+	case "resourceGroup":
+		return st.ResourceGroupID(scenario.ResourceGroup), nil
+	case "vault", "":
+		if v := st.Vault(names.Vault); v != nil {
+			return st.VaultID(v), nil
+		}
+	case "storage":
+		if a := st.StorageAccount(names.StorageAccount); a != nil {
+			return st.StorageAccountID(a), nil
+		}
+	case "queue":
+		if a := st.StorageAccount(names.StorageAccount); a != nil {
+			return st.QueueScope(a, scenario.QueueName), nil
+		}
+	default:
+		return "", fmt.Errorf("unknown scope %q (use one of %s)", kind, strings.Join(scopeKinds, ", "))
+	}
+	return "", fmt.Errorf("scope %s: %w", kind, errNoSandboxObject)
+}
+
+// principalByLabel finds a labelled principal.
+func principalByLabel(st *world.State, label string) (*world.Principal, error) {
+	p := st.Principals[st.Labels[label]]
+	if p == nil {
+		return nil, fmt.Errorf("principal %q: %w (deleted, or never created)", label, errNoSandboxObject)
+	}
+	return p, nil
+}
+
+// ownerARM returns an ARM client option set and the owner's credential: the
+// learner's admin account, which the portal-like actions act as.
+func (x *execution) ownerCredential() (azcore.TokenCredential, error) {
+	if c, ok := x.r.hidden["owner"].(azcore.TokenCredential); ok {
+		return c, nil
+	}
+	var tenant, appID, secret string
+	x.r.w.View(func(st *world.State) {
+		tenant = st.TenantID
+		if p := st.Principals[st.Labels[scenario.LabelOwner]]; p != nil {
+			appID = p.AppID
+		}
+		secret = st.Keychain[scenario.LabelOwner]
+	})
+	if appID == "" {
+		return nil, fmt.Errorf("the sandbox owner: %w", errNoSandboxObject)
+	}
+	cred, err := azidentity.NewClientSecretCredential(tenant, appID, secret, &azidentity.ClientSecretCredentialOptions{ClientOptions: x.r.clientOptions()})
+	if err != nil {
+		return nil, err
+	}
+	x.r.hidden["owner"] = cred
+	return cred, nil
+}
+
+func (x *execution) roleTarget() (principal *world.Principal, role rbac.RoleDefinition, scope, sub string, err error) {
+	x.r.w.View(func(st *world.State) {
+		sub = st.SubscriptionID
+		if principal, err = principalByLabel(st, x.params["principal"]); err != nil {
+			return
+		}
+		var ok bool
+		if role, ok = rbac.RoleByName(x.params["role"], st.CustomRoles); !ok {
+			err = fmt.Errorf("unknown role %q", x.params["role"])
+			return
+		}
+		scope, err = resolvedScope(st, x.params["scope"])
+	})
+	return
+}
+
+// runAssignRole creates the assignment through ARM as the owner, so it is
+// in the trace the way the portal or az would make it.
+func runAssignRole(x *execution) (string, error) {
+	p, role, scope, sub, err := x.roleTarget()
+	if err != nil {
+		return "", err
+	}
+	cred, err := x.ownerCredential()
+	if err != nil {
+		return "", err
+	}
+	client, err := armauthorization.NewRoleAssignmentsClient(sub, cred, &arm.ClientOptions{ClientOptions: x.r.clientOptions()})
+	if err != nil {
+		return "", err
+	}
+	roleDefID := "/subscriptions/" + sub + "/providers/Microsoft.Authorization/roleDefinitions/" + role.ID
+	pt := armauthorization.PrincipalType(p.Type())
+	_, err = client.Create(x.ctx, scope, world.NewGUID(), armauthorization.RoleAssignmentCreateParameters{
+		Properties: &armauthorization.RoleAssignmentProperties{PrincipalID: to.Ptr(p.ObjectID), RoleDefinitionID: to.Ptr(roleDefID), PrincipalType: &pt},
+	}, nil)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("assigned %s to %s at %s\naz role assignment create --assignee %s --role %q --scope %s",
+		role.RoleName, x.params["principal"], scope, p.ObjectID, role.RoleName, scope), nil
+}
+
+func runRemoveRole(x *execution) (string, error) {
+	p, role, scope, sub, err := x.roleTarget()
+	if err != nil {
+		return "", err
+	}
+	var ids []string
+	x.r.w.View(func(st *world.State) {
+		for _, a := range st.RoleAssignments {
+			if a.RemovedAt == nil && a.PrincipalID == p.ObjectID && strings.EqualFold(rbac.RoleGUID(a.RoleDefinitionID), role.ID) && strings.EqualFold(a.Scope, scope) {
+				ids = append(ids, a.ID)
+			}
+		}
+	})
+	if len(ids) == 0 {
+		return "", fmt.Errorf("%s has no %s assignment at %s", x.params["principal"], role.RoleName, scope)
+	}
+	cred, err := x.ownerCredential()
+	if err != nil {
+		return "", err
+	}
+	client, err := armauthorization.NewRoleAssignmentsClient(sub, cred, &arm.ClientOptions{ClientOptions: x.r.clientOptions()})
+	if err != nil {
+		return "", err
+	}
+	for _, id := range ids {
+		if _, err := client.Delete(x.ctx, scope, id, nil); err != nil {
+			return "", err
+		}
+	}
+	return fmt.Sprintf("removed %s from %s at %s", role.RoleName, x.params["principal"], scope), nil
+}
+
+// restart notes that env changes need the program to start again.
+const restarted = "\nThe app restarts with the new environment: objects from earlier steps are gone."
+
+func runSetEnv(x *execution) (string, error) {
+	if x.r.place.RunsOn != RunsOnWorkstation {
+		return "", fmt.Errorf("environment variables are edited on the workstation; on the site they are app settings")
+	}
+	p := x.r.place.Clone()
+	name, value := x.params["name"], x.params["value"]
+	if value == "" {
+		delete(p.Env, name)
+	} else {
+		p.Env[name] = value
+	}
+	x.r.setPlaceLocked(p)
+	if value == "" {
+		return "unset " + name + restarted, nil
+	}
+	shown := value
+	if strings.Contains(strings.ToUpper(name), "SECRET") || strings.Contains(strings.ToUpper(name), "PASSWORD") {
+		shown = mask(value)
+	}
+	return name + "=" + shown + restarted, nil
+}
+
+func runUseWrongSecret(x *execution) (string, error) {
+	p := x.r.place.Clone()
+	if p.Env[EnvClientID] == "" {
+		return "", fmt.Errorf("AZURE_CLIENT_ID is not set: there is no client secret to get wrong")
+	}
+	p.Env[EnvClientSecret] = world.NewClientSecretValue()
+	x.r.setPlaceLocked(p)
+	return "AZURE_CLIENT_SECRET=" + mask(p.Env[EnvClientSecret]) + " (a value Entra ID never issued)" + restarted, nil
+}
+
+func runUseCredential(x *execution) (string, error) {
+	p := x.r.place.Clone()
+	p.Env = map[string]string{}
+	p.CLI, p.CLIUser = CLINotInstalled, ""
+	switch c := x.params["credential"]; c {
+	case CredLocalDev:
+		x.r.w.View(func(st *world.State) { p.Env = PrincipalEnv(st, scenario.LabelLocalDev) })
+	case CredDeveloper:
+		p.CLI, p.CLIUser = CLISignedIn, scenario.LabelDeveloper
+	case CredNone:
+	default:
+		return "", fmt.Errorf("unknown credential %q", c)
+	}
+	x.r.setPlaceLocked(p)
+	return "the workstation now holds: " + x.params["credential"] + restarted, nil
+}
+
+func runRunOn(x *execution) (string, error) {
+	p := x.r.place.Clone()
+	switch w := x.params["where"]; w {
+	case RunsOnWorkstation, RunsOnSite:
+		p.RunsOn = w
+	default:
+		return "", fmt.Errorf("unknown place %q", w)
+	}
+	x.r.setPlaceLocked(p)
+	return "the code now runs on the " + p.RunsOn + restarted, nil
+}
+
+func seconds(s string) (time.Duration, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("seconds: %q is not a whole number of seconds", s)
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
+func runAdvanceClock(x *execution) (string, error) {
+	d, err := seconds(x.params["seconds"])
+	if err != nil {
+		return "", err
+	}
+	var now time.Time
+	err = x.r.w.Update(x.ctx, func(tx *world.Tx) error {
+		tx.State.ClockOffset += d
+		now = tx.Now.Add(d)
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return "sandbox clock moved " + d.String() + " ahead: now " + now.UTC().Format(time.RFC3339), nil
+}
+
+func runSetPropagationDelay(x *execution) (string, error) {
+	d, err := seconds(x.params["seconds"])
+	if err != nil {
+		return "", err
+	}
+	err = x.r.w.Update(x.ctx, func(tx *world.Tx) error {
+		tx.State.PropagationDelay = d
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return "role assignment changes now take " + d.String() + " to count", nil
+}
+
+// vaultOf returns the scenario vault.
+func vaultOf(st *world.State) (*world.Vault, error) {
+	v := st.Vault(scenario.ResourcesFor(st.Labels["suffix"]).Vault)
+	if v == nil {
+		return nil, fmt.Errorf("the vault: %w", errNoSandboxObject)
+	}
+	return v, nil
+}
+
+func runSetVaultModel(x *execution) (string, error) {
+	model := x.params["model"]
+	if model != "rbac" && model != "accessPolicy" {
+		return "", fmt.Errorf("unknown permission model %q (rbac or accessPolicy)", model)
+	}
+	err := x.r.w.Update(x.ctx, func(tx *world.Tx) error {
+		v, err := vaultOf(tx.State)
+		if err != nil {
+			return err
+		}
+		v.EnableRbacAuthorization = model == "rbac"
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return "the vault now authorizes with " + map[string]string{"rbac": "Azure RBAC", "accessPolicy": "vault access policies"}[model], nil
+}
+
+func runAddAccessPolicy(x *execution) (string, error) {
+	perms := strings.Split(strings.ReplaceAll(x.params["secrets"], " ", ""), ",")
+	err := x.r.w.Update(x.ctx, func(tx *world.Tx) error {
+		v, err := vaultOf(tx.State)
+		if err != nil {
+			return err
+		}
+		p, err := principalByLabel(tx.State, x.params["principal"])
+		if err != nil {
+			return err
+		}
+		for i, ap := range v.AccessPolicies {
+			if ap.ObjectID == p.ObjectID {
+				for _, perm := range perms {
+					if !slices.Contains(ap.Permissions.Secrets, perm) {
+						v.AccessPolicies[i].Permissions.Secrets = append(v.AccessPolicies[i].Permissions.Secrets, perm)
+					}
+				}
+				return nil
+			}
+		}
+		v.AccessPolicies = append(v.AccessPolicies, world.AccessPolicy{TenantID: tx.State.TenantID, ObjectID: p.ObjectID,
+			Permissions: world.PolicyPermissions{Keys: []string{}, Secrets: perms, Certificates: []string{}}})
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return "access policy: " + x.params["principal"] + " may " + strings.Join(perms, ", ") + " secrets", nil
+}
+
+func runRemoveAccessPolicy(x *execution) (string, error) {
+	err := x.r.w.Update(x.ctx, func(tx *world.Tx) error {
+		v, err := vaultOf(tx.State)
+		if err != nil {
+			return err
+		}
+		p, err := principalByLabel(tx.State, x.params["principal"])
+		if err != nil {
+			return err
+		}
+		v.AccessPolicies = slices.DeleteFunc(v.AccessPolicies, func(ap world.AccessPolicy) bool { return ap.ObjectID == p.ObjectID })
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return "removed the access policy of " + x.params["principal"], nil
+}
+
+func runSetSiteIdentity(x *execution) (string, error) {
+	on := x.params["state"] == "on"
+	if !on && x.params["state"] != "off" {
+		return "", fmt.Errorf("state must be on or off")
+	}
+	var oid string
+	err := x.r.w.Update(x.ctx, func(tx *world.Tx) error {
+		site, err := mainSite(tx.State)
+		if err != nil {
+			return err
+		}
+		if on {
+			p := tx.EnableSystemIdentity(site)
+			tx.State.Labels[scenario.LabelMainApp] = p.ObjectID
+			oid = p.ObjectID
+			return nil
+		}
+		tx.DisableSystemIdentity(site)
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if on {
+		return "system-assigned identity on: service principal " + oid + " (nobody holds a secret for it)", nil
+	}
+	return "system-assigned identity off: its service principal is deleted", nil
+}
+
+func runDeletePrincipal(x *execution) (string, error) {
+	label := x.params["principal"]
+	var oid string
+	err := x.r.w.Update(x.ctx, func(tx *world.Tx) error {
+		p, err := principalByLabel(tx.State, label)
+		if err != nil {
+			return err
+		}
+		oid = p.ObjectID
+		return tx.DeletePrincipal(p.ObjectID)
+	})
+	if err != nil {
+		return "", err
+	}
+	return "deleted service principal " + label + " (" + oid + "): its secrets and role assignments stop working", nil
+}
+
+func runCreateServicePrincipal(x *execution) (string, error) {
+	label, name := x.params["label"], x.params["name"]
+	var appID, secret string
+	err := x.r.w.Update(x.ctx, func(tx *world.Tx) error {
+		if _, taken := tx.State.Labels[label]; taken {
+			return fmt.Errorf("label %q is already used", label)
+		}
+		p := tx.NewApplication(name)
+		secret, _ = tx.AddClientSecret(p, "rbac", scenario.SecretLifetime)
+		tx.State.Labels[label] = p.ObjectID
+		tx.State.Keychain[label] = secret
+		appID = p.AppID
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("appId %s, password %s (shown once; kept in the sandbox keychain as %q)", appID, mask(secret), label), nil
+}
+
+// runCreateResourceGroup creates the group through ARM as the owner.
+func runCreateResourceGroup(x *execution) (string, error) {
+	cred, err := x.ownerCredential()
+	if err != nil {
+		return "", err
+	}
+	var sub string
+	x.r.w.View(func(st *world.State) { sub = st.SubscriptionID })
+	opts := arm.ClientOptions{ClientOptions: x.r.clientOptions()}
+	client, err := arm.NewClient("sandbox-lessons", "v1.0.0", cred, &opts)
+	if err != nil {
+		return "", err
+	}
+	name := x.params["name"]
+	endpoint := "https://management.azure.com/subscriptions/" + sub + "/resourcegroups/" + name + "?api-version=2021-04-01"
+	req, err := azruntime.NewRequest(x.ctx, "PUT", endpoint)
+	if err != nil {
+		return "", err
+	}
+	if err := azruntime.MarshalAsJSON(req, map[string]string{"location": x.params["location"]}); err != nil {
+		return "", err
+	}
+	resp, err := client.Pipeline().Do(req)
+	if err != nil {
+		return "", err
+	}
+	if !azruntime.HasStatusCode(resp, 200, 201) {
+		return "", azruntime.NewResponseError(resp)
+	}
+	return "resource group " + name + " created in " + x.params["location"], nil
+}
+
+// mainSite returns the scenario's main app site.
+func mainSite(st *world.State) (*world.Site, error) {
+	site := st.Site(scenario.ResourcesFor(st.Labels["suffix"]).MainSite)
+	if site == nil {
+		return nil, fmt.Errorf("the main site: %w", errNoSandboxObject)
+	}
+	return site, nil
+}

@@ -1,0 +1,361 @@
+package lessons
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
+	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
+	"github.com/azure-auth-sandbox/sandbox/sim/trace"
+	"github.com/azure-auth-sandbox/sandbox/sim/world"
+)
+
+// StepResult is what running one step did.
+type StepResult struct {
+	StepID string `json:"stepId"`
+	Action string `json:"action"`
+	Marker string `json:"marker"` // the trace marker of the step
+	OK     bool   `json:"ok"`
+	// Output is what the step produced for the learner (a masked secret, a
+	// random number, a message ID, a note about the sandbox change).
+	Output string `json:"output,omitempty"`
+	// Error is the SDK's error text when the step failed.
+	Error string `json:"error,omitempty"`
+	// Exchanges are the requests this run of the step made, in order.
+	Exchanges []trace.Exchange `json:"exchanges"`
+	// Chain reports what DefaultAzureCredential did, when it was asked for a
+	// token during the step (the last such call).
+	Chain    *ChainReport  `json:"chain,omitempty"`
+	Place    Place         `json:"place"`
+	Duration time.Duration `json:"duration"`
+}
+
+// Runner is one learner's run of one lesson: "the learner's app". The
+// objects a step creates (credential, clients, the API key read) live on
+// between steps, as variables of a program would. A Runner is safe for
+// concurrent use; steps run one at a time.
+type Runner struct {
+	cloud   Cloud
+	w       *world.World
+	lesson  *Lesson
+	actions map[string]*Action
+
+	mu      sync.Mutex // one step at a time
+	place   Place
+	objects map[string]any
+	hidden  map[string]any // the sandbox's own tools (the owner's credential)
+
+	omu    sync.Mutex
+	origin world.Origin // of the step in progress, read by the transport
+	report *ChainReport // the last DefaultAzureCredential report of the step
+}
+
+// Live object names.
+const (
+	ObjCredential   = "credential"
+	ObjSecretClient = "client"
+	ObjQueueClient  = "queue"
+	ObjAPIKey       = "api_key"
+)
+
+// NewRunner starts a run of lesson l in world w, at the lesson's default
+// place. It does not apply the lesson's setup (see Setup).
+func NewRunner(c Cloud, w *world.World, l *Lesson) *Runner {
+	r := &Runner{cloud: c, w: w, lesson: l, actions: actionsByName(), objects: map[string]any{}, hidden: map[string]any{}}
+	w.View(func(st *world.State) { r.place = DefaultPlace(l, st) })
+	return r
+}
+
+// Lesson returns the lesson being run.
+func (r *Runner) Lesson() *Lesson { return r.lesson }
+
+// Place returns where the code runs now.
+func (r *Runner) Place() Place {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.place.Clone()
+}
+
+// SetPlace moves the code (or changes the workstation's environment). Like
+// restarting a program, it drops the objects earlier steps created.
+func (r *Runner) SetPlace(p Place) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.setPlaceLocked(p)
+}
+
+func (r *Runner) setPlaceLocked(p Place) {
+	r.place = p.Clone()
+	if r.place.RunsOn == RunsOnSite && r.place.Site == "" {
+		r.w.View(func(st *world.State) { r.place.Site = scenario.ResourcesFor(st.Labels["suffix"]).MainSite })
+	}
+	clear(r.objects)
+}
+
+// Objects names the live objects, sorted (for the UI's "variables" view).
+func (r *Runner) Objects() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	names := make([]string, 0, len(r.objects))
+	for k := range r.objects {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Setup applies the lesson's setup actions (at start and after a reset).
+func (r *Runner) Setup(ctx context.Context) ([]*StepResult, error) {
+	var out []*StepResult
+	for i, inv := range r.lesson.Setup {
+		res, err := r.Do(ctx, fmt.Sprintf("setup-%d", i+1), inv.Action, inv.Params, r.lesson.SetupMarker())
+		if err != nil {
+			return out, err
+		}
+		out = append(out, res)
+		if !res.OK {
+			return out, fmt.Errorf("lessons: setup %s: %s", inv.Action, res.Error)
+		}
+	}
+	return out, nil
+}
+
+// Run runs a step of the lesson with the learner's parameter edits (only
+// the step's editable parameters may change).
+func (r *Runner) Run(ctx context.Context, stepID string, edits map[string]string) (*StepResult, error) {
+	s := r.lesson.Step(stepID)
+	if s == nil {
+		return nil, fmt.Errorf("lessons: run: lesson %s has no step %q", r.lesson.ID, stepID)
+	}
+	params := maps.Clone(s.Params)
+	if params == nil {
+		params = map[string]string{}
+	}
+	for k, v := range edits {
+		if !containsString(s.Editable, k) {
+			return nil, fmt.Errorf("lessons: run %s: parameter %q is not editable", stepID, k)
+		}
+		params[k] = v
+	}
+	marker := r.lesson.Marker(stepID)
+	if s.RunsOn != "" {
+		r.mu.Lock()
+		if r.place.RunsOn != s.RunsOn {
+			p := r.place.Clone()
+			p.RunsOn = s.RunsOn
+			r.setPlaceLocked(p)
+		}
+		r.mu.Unlock()
+	}
+	return r.Do(ctx, stepID, s.Action, params, marker)
+}
+
+// Do runs any registered action (the UI's sandbox panel and one-click fixes
+// use it) with its exchanges labelled marker.
+func (r *Runner) Do(ctx context.Context, stepID, action string, params map[string]string, marker string) (*StepResult, error) {
+	a := r.actions[action]
+	if a == nil {
+		return nil, fmt.Errorf("lessons: run: unknown action %q", action)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+
+	res := &StepResult{StepID: stepID, Action: action, Marker: marker}
+	var st struct {
+		env    map[string]string
+		params map[string]string
+		id     string
+	}
+	r.w.View(func(s *world.State) {
+		st.env = r.place.Environ(s)
+		st.params = expandParams(a, params, s)
+		st.id = s.ID
+	})
+	before := lastSeq(r.cloud.Exchanges(st.id, 0))
+	origin := world.Origin{SandboxID: st.id, Via: "runner", Step: marker}
+	if r.place.RunsOn == RunsOnSite {
+		origin.Site = r.place.Site
+	}
+	r.setOrigin(origin)
+	r.takeReport()
+
+	x := &execution{ctx: ctx, r: r, params: st.params, env: st.env}
+	start := time.Now()
+	out, err := a.run(x)
+	res.Duration = time.Since(start)
+	res.Output = out
+	if err != nil {
+		res.Error = err.Error()
+	} else {
+		res.OK = true
+	}
+	res.Chain = r.takeReport()
+	res.Place = r.place.Clone()
+	for _, ex := range r.cloud.Exchanges(st.id, before) {
+		if ex.Step == marker {
+			res.Exchanges = append(res.Exchanges, ex)
+		}
+	}
+	return res, nil
+}
+
+func lastSeq(exs []trace.Exchange) int64 {
+	if len(exs) == 0 {
+		return 0
+	}
+	return exs[len(exs)-1].Seq
+}
+
+func (r *Runner) setOrigin(o world.Origin) {
+	r.omu.Lock()
+	r.origin = o
+	r.omu.Unlock()
+}
+
+// addReport keeps a DefaultAzureCredential report for the step in progress
+// (credentials made in earlier steps report during the step that uses them).
+func (r *Runner) addReport(c ChainReport) {
+	r.omu.Lock()
+	r.report = &c
+	r.omu.Unlock()
+}
+
+func (r *Runner) takeReport() *ChainReport {
+	r.omu.Lock()
+	defer r.omu.Unlock()
+	c := r.report
+	r.report = nil
+	return c
+}
+
+func (r *Runner) currentOrigin() world.Origin {
+	r.omu.Lock()
+	defer r.omu.Unlock()
+	return r.origin
+}
+
+// stepTransport hands each request to the cloud from the origin of the step
+// in progress. SDK clients keep the transport they were built with, so a
+// client created in one step labels its requests with the step that uses it.
+type stepTransport struct{ r *Runner }
+
+func (t stepTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	return t.r.cloud.Transport(t.r.currentOrigin()).RoundTrip(req)
+}
+
+// clientOptions are the azcore options every SDK client of the run uses.
+// Cloud is set explicitly so azidentity never reads AZURE_AUTHORITY_HOST
+// from the server's own environment.
+func (r *Runner) clientOptions() azcore.ClientOptions {
+	return azcore.ClientOptions{
+		Cloud:     cloud.AzurePublic,
+		Transport: &http.Client{Transport: stepTransport{r}},
+		// Retry counts stay the SDK defaults; delays are shortened so a
+		// learner does not wait tens of seconds for a result.
+		Retry: policy.RetryOptions{RetryDelay: 100 * time.Millisecond, MaxRetryDelay: 500 * time.Millisecond},
+	}
+}
+
+// execution is one action's run.
+type execution struct {
+	ctx    context.Context
+	r      *Runner
+	params map[string]string
+	env    map[string]string
+}
+
+func (x *execution) deps() credDeps {
+	d := credDeps{options: x.r.clientOptions(), onReport: x.r.addReport}
+	x.r.w.View(func(st *world.State) {
+		d.tenantID = st.TenantID
+		if x.r.place.RunsOn == RunsOnWorkstation && x.r.place.CLI != CLINotInstalled {
+			d.cli.State = x.r.place.CLI
+			if p := st.Principals[st.Labels[x.r.place.CLIUser]]; p != nil {
+				d.cli.Username = p.UserPrincipalName
+				d.cli.Password = st.Keychain[x.r.place.CLIUser]
+			}
+		}
+	})
+	return d
+}
+
+// object returns a live object of type T, or an error telling which step
+// creates it.
+func object[T any](x *execution, name, createdBy string) (T, error) {
+	var zero T
+	v, ok := x.r.objects[name]
+	if !ok {
+		return zero, fmt.Errorf("%s is not defined yet: run the step that creates it (%s) first", name, createdBy)
+	}
+	t, ok := v.(T)
+	if !ok {
+		return zero, fmt.Errorf("%s holds a %T, not what this step needs", name, v)
+	}
+	return t, nil
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// errNoSandboxObject is returned when a sandbox action names something the
+// sandbox does not have.
+var errNoSandboxObject = errors.New("not in this sandbox")
+
+// Expand replaces {placeholders} in lesson text, code and parameters with
+// this sandbox's names: {vault}, {vaultUrl}, {storageAccount}, {queueUrl},
+// {mainSite}, {thirdPartySite}, {apiUrl}, {secretName}, {tenantId},
+// {subscriptionId}, {resourceGroup}. Call it inside World.View.
+func Expand(text string, st *world.State) string {
+	if !strings.Contains(text, "{") {
+		return text
+	}
+	return placeholders(st).Replace(text)
+}
+
+func placeholders(st *world.State) *strings.Replacer {
+	names := scenario.ResourcesFor(st.Labels["suffix"])
+	return strings.NewReplacer(
+		"{vaultUrl}", "https://"+names.Vault+".vault.azure.net",
+		"{vault}", names.Vault,
+		"{queueUrl}", "https://"+names.StorageAccount+".queue.core.windows.net/"+scenario.QueueName,
+		"{storageAccount}", names.StorageAccount,
+		"{apiUrl}", "https://"+names.ThirdPartySite+".azurewebsites.net/api/"+scenario.FunctionName,
+		"{mainSite}", names.MainSite,
+		"{thirdPartySite}", names.ThirdPartySite,
+		"{secretName}", scenario.SecretName,
+		"{tenantId}", st.TenantID,
+		"{subscriptionId}", st.SubscriptionID,
+		"{resourceGroup}", scenario.ResourceGroup,
+	)
+}
+
+// expandParams fills an action's defaults and expands placeholders.
+func expandParams(a *Action, params map[string]string, st *world.State) map[string]string {
+	repl := placeholders(st)
+	out := map[string]string{}
+	for _, p := range a.Params {
+		if p.Default != "" {
+			out[p.Name] = repl.Replace(p.Default)
+		}
+	}
+	for k, v := range params {
+		out[k] = repl.Replace(v)
+	}
+	return out
+}
