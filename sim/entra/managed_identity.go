@@ -346,6 +346,15 @@ func (m *ManagedIdentity) serveAppService(rw http.ResponseWriter, r *http.Reques
 		return
 	}
 	w, siteName := m.siteByHeader(h)
+	// The endpoint is local to the machine the code runs on: it knows only
+	// that site's header. Another site's header (another learner's, learned
+	// somehow) must not yield that site's identity.
+	if o := world.OriginFrom(r.Context()); w != nil &&
+		((o.SandboxID != "" && w.ID() != o.SandboxID) || (o.Site != "" && !strings.EqualFold(o.Site, siteName))) {
+		m.noteFail(r, nil, "401", "The X-IDENTITY-HEADER value belongs to another site; the identity endpoint of the site the code runs on knows only its own.")
+		appServiceError(rw, http.StatusUnauthorized, "Unauthorized.")
+		return
+	}
 	if w == nil {
 		m.noteFail(r, nil, "401", "The X-IDENTITY-HEADER value is not any site's IDENTITY_HEADER.")
 		appServiceError(rw, http.StatusUnauthorized, "Unauthorized.")
