@@ -164,14 +164,20 @@ func summary(d *Decision, waiting *Considered, at time.Time) string {
 		return "Denied for now: " + waiting.RoleName + " at " + DescribeScope(waiting.Scope) + " will grant " + who + " " +
 			d.Action + " once the assignment takes effect at " + stamp(at) + " (role assignment changes take time to propagate)."
 	}
+	own := 0
+	for i := range d.Considered {
+		if d.Considered[i].Reason != ReasonOtherPrincipal {
+			own++
+		}
+	}
 	var s string
-	switch len(d.Considered) {
+	switch own {
 	case 0:
 		s = "Denied: " + who + " has no role assignments, so nothing grants " + d.Action + " on " + where + "."
 	case 1:
 		s = "Denied: the one role assignment of " + who + " does not grant " + d.Action + " on " + where + "."
 	default:
-		s = "Denied: none of the " + strconv.Itoa(len(d.Considered)) + " role assignments of " + who +
+		s = "Denied: none of the " + strconv.Itoa(own) + " role assignments of " + who +
 			" grants " + d.Action + " on " + where + "."
 	}
 	if d.Suggestion != nil {

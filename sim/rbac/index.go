@@ -14,6 +14,7 @@ import (
 type Index struct {
 	assignments []Assignment
 	byPrincipal map[string][]int32 // lower-case principal ID → positions in assignments
+	byScope     map[string][]int32 // lower-case scope (no trailing slash) → positions
 	roles       map[string]*RoleDefinition
 	// suggest lists the built-in roles smallest first, for Suggestion.
 	suggest []*RoleDefinition
@@ -25,11 +26,14 @@ func NewIndex(assignments []Assignment, custom []RoleDefinition) *Index {
 	ix := &Index{
 		assignments: slices.Clone(assignments),
 		byPrincipal: make(map[string][]int32, len(assignments)/4+1),
+		byScope:     make(map[string][]int32, len(assignments)/4+1),
 		roles:       map[string]*RoleDefinition{},
 	}
 	for i, a := range ix.assignments {
 		k := strings.ToLower(a.PrincipalID)
 		ix.byPrincipal[k] = append(ix.byPrincipal[k], int32(i))
+		sk := scopeKey(a.Scope)
+		ix.byScope[sk] = append(ix.byScope[sk], int32(i))
 	}
 	builtins := BuiltinRoles()
 	for i := range builtins {
@@ -158,6 +162,9 @@ func (ix *Index) Authorize(req Request) Decision {
 			best = i // report the closest granting assignment
 		}
 	}
+	if best < 0 {
+		ix.others(&d, &req) // only a refusal needs to say who does hold the role
+	}
 	var waiting *Considered
 	switch {
 	case best >= 0:
@@ -226,6 +233,55 @@ func (ix *Index) consider(a *Assignment, req *Request, reqAt string) (Considered
 		}
 	}
 	return c, time.Time{}
+}
+
+// maxOthers bounds the other principals' assignments a decision lists.
+const maxOthers = 10
+
+// others adds the assignments of other principals, at the request's scope or
+// above, whose role would grant the action: the learner sees that the right
+// role exists here but helps only the principal it is assigned to. Only the
+// ancestors of one scope are looked up, so the cost stays flat.
+func (ix *Index) others(d *Decision, req *Request) {
+	key := scopeKey(req.Scope)
+	mine := func(id string) bool {
+		if strings.EqualFold(id, req.Principal.ObjectID) {
+			return true
+		}
+		for _, g := range req.Principal.Groups {
+			if strings.EqualFold(id, g) {
+				return true
+			}
+		}
+		return false
+	}
+	added := 0
+	for end := len(key); end > 0 && added < maxOthers; end = strings.LastIndexByte(key[:end], '/') {
+		for _, i := range ix.byScope[key[:end]] {
+			a := &ix.assignments[i]
+			if mine(a.PrincipalID) || (a.RemovedAt != nil && !req.Now.Before(*a.RemovedAt)) {
+				continue
+			}
+			rd := ix.roles[strings.ToLower(RoleGUID(a.RoleDefinitionID))]
+			if rd == nil || !grants(rd, req.Action, req.DataAction) {
+				continue
+			}
+			d.Considered = append(d.Considered, Considered{
+				AssignmentID: a.ID, RoleID: rd.ID, RoleName: rd.RoleName, Scope: a.Scope, PrincipalID: a.PrincipalID,
+				Reason: ReasonOtherPrincipal,
+				Explanation: rd.RoleName + " at " + DescribeScope(a.Scope) + " would allow this, but it is assigned to another principal (" +
+					a.PrincipalID + "): a role assignment helps only the principal it names.",
+			})
+			if added++; added == maxOthers {
+				return
+			}
+		}
+	}
+}
+
+// scopeKey is the lower-case form of a scope used as a map key.
+func scopeKey(scope string) string {
+	return strings.ToLower(strings.TrimRight(scope, "/"))
 }
 
 // suggestion is the smallest built-in role that grants the request, at the

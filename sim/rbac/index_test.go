@@ -178,10 +178,10 @@ func TestAuthorize(t *testing.T) {
 			want: want{allowed: true, reasons: []string{ReasonGranted}, texts: []string{"(assigned to group " + groupID}},
 		},
 		{
-			name: "other principals' assignments are not considered",
+			name: "another principal's grant is shown, not applied",
 			as:   []Assignment{asg("a2", bobID, RoleKeyVaultSecretsUser, tVault)},
 			p:    alice, action: getSecret, data: true, scope: tSecret,
-			want: want{reasons: []string{}, summary: "Denied: alice-app (" + aliceID + ") has no role assignments",
+			want: want{reasons: []string{ReasonOtherPrincipal}, texts: []string{"assigned to another principal (" + bobID + ")"}, summary: "Denied: alice-app (" + aliceID + ") has no role assignments",
 				sugRole: "Key Vault Secrets User", sugSc: tVault},
 		},
 		{
