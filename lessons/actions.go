@@ -44,6 +44,7 @@ func Actions() []*Action {
 	all = append(all, queueActions()...)
 	all = append(all, thirdPartyActions()...)
 	all = append(all, sandboxActions()...)
+	all = append(all, curriculumActions()...)
 	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
 	return all
 }

@@ -17,11 +17,11 @@ func TestCheckDirEmbedded(t *testing.T) {
 	if !rep.OK() {
 		t.Fatalf("embedded lessons have problems:\n%s", out.String())
 	}
-	if !strings.Contains(out.String(), "Claims covered: 4/18 (S9 S10 S11 S17)\n") {
+	if !strings.Contains(out.String(), "Claims covered: 18/18 (S1 S2 S3 S4 S5 S6 S7 S8 S9 S10 S11 S12 S13 S14 S15 S16 S17 S18)\n") {
 		t.Errorf("coverage line missing:\n%s", out.String())
 	}
-	if !strings.Contains(out.String(), "Claims missing: S1 S2 S3 S4 S5 S6 S7 S8 S12 S13 S14 S15 S16 S18\n") {
-		t.Errorf("missing line wrong:\n%s", out.String())
+	if strings.Contains(out.String(), "Claims missing") {
+		t.Errorf("claims reported missing:\n%s", out.String())
 	}
 }
 
@@ -95,7 +95,9 @@ func TestLoadAllOverride(t *testing.T) {
 	}
 	var ids []string
 	for _, l := range cat.List() {
-		ids = append(ids, l.ID)
+		if l.ID == "extra" || l.ID == "auth-at-the-call" {
+			ids = append(ids, l.ID)
+		}
 	}
 	if got := strings.Join(ids, ","); got != "extra,auth-at-the-call" {
 		t.Errorf("order = %s, want extra (order 1) then the replaced lesson (order 5)", got)

@@ -45,7 +45,7 @@ func EvaluateGoal(l *Lesson, st *world.State, exs []trace.Exchange) GoalStatus {
 		r := CheckResult{ID: c.ID, Title: c.Title, HintHTML: c.HintHTML, SolutionHTML: c.SolutionHTML}
 		switch {
 		case c.Trace != nil:
-			if ex := findMatch(l, c.Trace, mine); ex != nil {
+			if ex := findMatch(l, c.Trace, traceCandidates(c.Trace, mine, exs)); ex != nil {
 				r.Met, r.Seq = true, ex.Seq
 				r.Detail = fmt.Sprintf("seen: #%d %s %s → %d", ex.Seq, ex.Method, ex.URL, ex.Status)
 			} else {
@@ -101,6 +101,7 @@ func matches(l *Lesson, m *TraceMatch, ex *trace.Exchange) bool {
 	case m.Site == RunsOnWorkstation && ex.Site != "":
 	case m.Site == RunsOnSite && ex.Site == "":
 	case m.Claim != "" && !hasClaim(ex.Token, m.Claim):
+	case !matchesMore(m, ex):
 	default:
 		return true
 	}

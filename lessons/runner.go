@@ -320,7 +320,9 @@ var errNoSandboxObject = errors.New("not in this sandbox")
 // Expand replaces {placeholders} in lesson text, code and parameters with
 // this sandbox's names: {vault}, {vaultUrl}, {storageAccount}, {queueUrl},
 // {mainSite}, {thirdPartySite}, {apiUrl}, {secretName}, {tenantId},
-// {subscriptionId}, {resourceGroup}. Call it inside World.View.
+// {subscriptionId}, {resourceGroup}, {clientId} and {clientSecret} (of
+// localDev). See ExpandWith for the server's own values. Call it inside
+// World.View.
 func Expand(text string, st *world.State) string {
 	if !strings.Contains(text, "{") {
 		return text
@@ -342,6 +344,8 @@ func placeholders(st *world.State) *strings.Replacer {
 		"{tenantId}", st.TenantID,
 		"{subscriptionId}", st.SubscriptionID,
 		"{resourceGroup}", scenario.ResourceGroup,
+		"{clientId}", localDevValue(st, EnvClientID),
+		"{clientSecret}", localDevValue(st, EnvClientSecret),
 	)
 }
 

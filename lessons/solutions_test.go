@@ -16,7 +16,7 @@ func TestEveryLessonSolution(t *testing.T) {
 	f := newFixture(t)
 	for _, l := range cat.List() {
 		t.Run(l.ID, func(t *testing.T) {
-			w := f.sandbox(t, "sbx-sol-"+l.ID)
+			w := f.buildFor(t, "sbx-sol-"+l.ID, l)
 			r := f.runner(t, w, l)
 			if _, err := r.Setup(context.Background()); err != nil {
 				t.Fatal(err)
@@ -26,7 +26,10 @@ func TestEveryLessonSolution(t *testing.T) {
 			}
 			for _, id := range l.Solution {
 				res := run(t, r, id)
-				t.Logf("%s: ok=%v %v", id, res.OK, services(res))
+				t.Logf("%s: ok=%v %v %s%s", id, res.OK, services(res), firstLine(res.Output), firstLine(res.Error))
+			}
+			if ext := external[l.ID]; ext != nil {
+				ext(t, f, w)
 			}
 			if g := r.Goal(); !g.Met {
 				for _, it := range g.Items {

@@ -329,6 +329,7 @@ func validateMatch(m *TraceMatch, steps map[string]int, where string) []string {
 	if m.Site != "" && m.Site != RunsOnWorkstation && m.Site != RunsOnSite {
 		out = append(out, fmt.Sprintf("%s: site must be workstation or site", where))
 	}
+	out = append(out, validateMore(m, where)...)
 	if *m == (TraceMatch{}) {
 		out = append(out, where+": matches every exchange: say what to look for")
 	}

@@ -1,0 +1,39 @@
+package lessons
+
+import (
+	"strings"
+
+	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
+	"github.com/azure-auth-sandbox/sandbox/sim/world"
+)
+
+// Placeholders only the server can fill (its address): Expand leaves them
+// as they are; ExpandWith fills them from the values the player passes.
+const (
+	PlaceholderProxyURL         = "{proxyUrl}"         // the proxy, e.g. http://127.0.0.1:8080
+	PlaceholderProxyURLWithAuth = "{proxyUrlWithAuth}" // the same with the sandbox's ID and access key as user info
+	PlaceholderCACertURL        = "{caCertUrl}"        // where the proxy's root CA certificate is served (/ca.pem)
+)
+
+// ExpandWith is Expand plus the server's placeholders: server maps
+// PlaceholderProxyURL etc. to their values. Unknown keys are ignored;
+// placeholders without a value stay as written, so the learner sees what to
+// fill in. Call it inside World.View.
+func ExpandWith(text string, st *world.State, server map[string]string) string {
+	text = Expand(text, st)
+	if len(server) == 0 || !strings.Contains(text, "{") {
+		return text
+	}
+	var pairs []string
+	for _, k := range []string{PlaceholderProxyURLWithAuth, PlaceholderProxyURL, PlaceholderCACertURL} {
+		if v, ok := server[k]; ok {
+			pairs = append(pairs, k, v)
+		}
+	}
+	return strings.NewReplacer(pairs...).Replace(text)
+}
+
+// localDevValue is one of localDev's environment values ("" once deleted).
+func localDevValue(st *world.State, name string) string {
+	return PrincipalEnv(st, scenario.LabelLocalDev)[name]
+}
