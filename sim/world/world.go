@@ -32,6 +32,10 @@ type Persister interface {
 	SaveWorld(ctx context.Context, id string, state []byte) error
 }
 
+// ErrRetired is returned by Update on a world that was removed (deleted or
+// replaced by a reset): a late request must not overwrite its successor.
+var ErrRetired = errors.New("world: sandbox was removed")
+
 // ErrNameTaken is returned when a globally unique name is already in use.
 var ErrNameTaken = errors.New("name already taken")
 
@@ -39,9 +43,10 @@ var ErrNameTaken = errors.New("name already taken")
 type World struct {
 	reg *Registry
 
-	mu    sync.RWMutex
-	st    *State
-	index *rbac.Index // rebuilt when assignments or custom roles change
+	mu      sync.RWMutex
+	st      *State
+	index   *rbac.Index // rebuilt when assignments or custom roles change
+	retired bool        // removed from the registry: no more updates
 }
 
 // ID returns the sandbox ID.
@@ -142,6 +147,9 @@ func (w *World) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	now := w.Now()
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.retired {
+		return ErrRetired
+	}
 	tx := &Tx{w: w, State: w.st, Now: now}
 	if err := fn(tx); err != nil {
 		for _, k := range tx.claimed {
@@ -272,20 +280,25 @@ func (r *Registry) Save(ctx context.Context, w *World) error {
 	return w.Update(ctx, func(*Tx) error { return nil })
 }
 
-// Remove forgets a world and frees its names.
+// Remove forgets a world, frees its names and retires it, so a request still
+// holding it cannot persist over a successor with the same ID.
 func (r *Registry) Remove(id string) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	w, ok := r.byID[id]
-	if !ok {
-		return
-	}
-	delete(r.byID, id)
-	delete(r.byTenant, strings.ToLower(w.st.TenantID))
-	for k, o := range r.names {
-		if o == w {
-			delete(r.names, k)
+	if ok {
+		delete(r.byID, id)
+		delete(r.byTenant, strings.ToLower(w.st.TenantID))
+		for k, o := range r.names {
+			if o == w {
+				delete(r.names, k)
+			}
 		}
+	}
+	r.mu.Unlock() // before w.mu: Update holds w.mu while it claims names (r.mu)
+	if ok {
+		w.mu.Lock()
+		w.retired = true
+		w.mu.Unlock()
 	}
 }
 

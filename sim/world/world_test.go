@@ -176,3 +176,17 @@ func TestDeletePrincipalClearsSiteIdentity(t *testing.T) {
 		t.Fatalf("deleting twice: %v", err)
 	}
 }
+
+func TestRemovedWorldRefusesUpdates(t *testing.T) {
+	p := &memPersister{saved: map[string][]byte{}}
+	reg := world.NewRegistry(nil, p)
+	w, _ := reg.Add(newState("a"))
+	reg.Remove("a")
+	err := w.Update(context.Background(), func(tx *world.Tx) error { tx.NewResourceGroup("late", ""); return nil })
+	if !errors.Is(err, world.ErrRetired) {
+		t.Fatalf("update after removal: %v", err)
+	}
+	if _, saved := p.saved["a"]; saved {
+		t.Fatal("a removed world was written over its successor")
+	}
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Config is the server's configuration: flags, each with a SANDBOX_*
+// environment variable as its default.
+type Config struct {
+	Addr       string
+	DataDir    string
+	PublicURL  string
+	LogLevel   string
+	LessonsDir string
+	TraceLimit int
+}
+
+// Environment variables, in the order of the flags.
+const (
+	envAddr       = "SANDBOX_ADDR"
+	envData       = "SANDBOX_DATA"
+	envPublicURL  = "SANDBOX_PUBLIC_URL"
+	envLogLevel   = "SANDBOX_LOG_LEVEL"
+	envLessons    = "SANDBOX_LESSONS"
+	envTraceLimit = "SANDBOX_TRACE_LIMIT"
+)
+
+const usageHeader = `sandbox: a browser-based learning sandbox for authenticating apps to Azure,
+with a simulated Azure behind it (no Azure account needed).
+
+Usage:
+  sandbox [flags]                 start the server
+  sandbox lessons check [DIR]     validate lessons (the embedded ones, or DIR)
+
+Flags (each can also be set with the environment variable shown):
+`
+
+// ParseFlags reads the configuration from args, with defaults from the
+// environment. It returns flag.ErrHelp after printing help for -h/--help.
+func (m *Main) ParseFlags(args []string) error {
+	getenv := m.Getenv
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	c := &m.Config
+	fs.StringVar(&c.Addr, "addr", env(envAddr, "127.0.0.1:8080"),
+		"listen address `host:port` of the web app and the proxy; 127.0.0.1:0 picks a free port (the printed URL says which) ["+envAddr+"]")
+	fs.StringVar(&c.DataDir, "data", env(envData, "./sandbox-data"),
+		"data `directory`: SQLite database, proxy CA (ca.pem), signing keys; created when missing ["+envData+"]")
+	fs.StringVar(&c.PublicURL, "public-url", env(envPublicURL, ""),
+		"`URL` learners reach this server at, for classroom servers on a LAN (e.g. http://10.0.0.5:8080); used in printed URLs and the API's proxyUrl/caCertUrl; default: the listen address ["+envPublicURL+"]")
+	fs.StringVar(&c.LogLevel, "log-level", env(envLogLevel, "info"),
+		"log `level`: debug, info, warn or error ["+envLogLevel+"]")
+	fs.StringVar(&c.LessonsDir, "lessons", env(envLessons, ""),
+		"optional `directory` of lessons that add to or override the embedded ones ["+envLessons+"]")
+	limit := env(envTraceLimit, "500")
+	fs.Func("trace-limit", "how many exchanges each sandbox's trace keeps, oldest dropped (`n`, default 500) ["+envTraceLimit+"]",
+		func(v string) error { limit = v; return nil })
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageHeader)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	n, err := strconv.Atoi(limit)
+	if err != nil || n < 1 || n > 100000 {
+		return fmt.Errorf("--trace-limit must be an integer from 1 to 100000, got %q", limit)
+	}
+	c.TraceLimit = n
+	return c.validate()
+}
+
+func (c *Config) validate() error {
+	if c.Addr == "" {
+		return errors.New("--addr must not be empty")
+	}
+	if c.DataDir == "" {
+		return errors.New("--data must not be empty")
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return err
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+			return fmt.Errorf("--public-url must be an absolute http(s) URL such as http://10.0.0.5:8080, got %q", c.PublicURL)
+		}
+	}
+	return nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info", "":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("--log-level must be debug, info, warn or error, got %q", s)
+}

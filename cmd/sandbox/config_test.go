@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"strings"
+	"testing"
+)
+
+func TestParseFlags(t *testing.T) {
+	cases := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		want    Config
+		wantErr string
+	}{
+		{name: "defaults", want: Config{Addr: "127.0.0.1:8080", DataDir: "./sandbox-data", LogLevel: "info", TraceLimit: 500}},
+		{name: "environment", env: map[string]string{
+			"SANDBOX_ADDR": ":9000", "SANDBOX_DATA": "/var/sbx", "SANDBOX_PUBLIC_URL": "http://10.0.0.5:9000",
+			"SANDBOX_LOG_LEVEL": "debug", "SANDBOX_LESSONS": "/les", "SANDBOX_TRACE_LIMIT": "50",
+		}, want: Config{Addr: ":9000", DataDir: "/var/sbx", PublicURL: "http://10.0.0.5:9000", LogLevel: "debug", LessonsDir: "/les", TraceLimit: 50}},
+		{name: "flags beat environment", args: []string{"--addr", "127.0.0.1:0", "--data", "d", "--trace-limit", "7", "--log-level", "warn"},
+			env:  map[string]string{"SANDBOX_ADDR": ":9000", "SANDBOX_TRACE_LIMIT": "50"},
+			want: Config{Addr: "127.0.0.1:0", DataDir: "d", LogLevel: "warn", TraceLimit: 7}},
+		{name: "bad level", args: []string{"--log-level", "loud"}, wantErr: "--log-level"},
+		{name: "bad public URL", args: []string{"--public-url", "10.0.0.5:8080"}, wantErr: "--public-url"},
+		{name: "public URL with credentials", args: []string{"--public-url", "http://u:p@host"}, wantErr: "--public-url"},
+		{name: "bad trace limit", args: []string{"--trace-limit", "0"}, wantErr: "--trace-limit"},
+		{name: "bad trace limit env", env: map[string]string{"SANDBOX_TRACE_LIMIT": "many"}, wantErr: "--trace-limit"},
+		{name: "stray argument", args: []string{"serve"}, wantErr: "unexpected argument"},
+		{name: "unknown flag", args: []string{"--port", "1"}, wantErr: "flag provided but not defined"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := NewMain(nil, nil, func(k string) string { return tc.env[k] })
+			err := m.ParseFlags(tc.args)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Config != tc.want {
+				t.Errorf("config = %+v, want %+v", m.Config, tc.want)
+			}
+		})
+	}
+}
+
+func TestHelpExplainsEveryFlag(t *testing.T) {
+	var out bytes.Buffer
+	m := NewMain(nil, &out, nil)
+	if err := m.ParseFlags([]string{"--help"}); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("err = %v", err)
+	}
+	for _, want := range []string{"-addr", "SANDBOX_ADDR", "-data", "SANDBOX_DATA", "-public-url", "SANDBOX_PUBLIC_URL",
+		"-log-level", "SANDBOX_LOG_LEVEL", "-lessons", "SANDBOX_LESSONS", "-trace-limit", "SANDBOX_TRACE_LIMIT",
+		"127.0.0.1:0", "lessons check"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("help lacks %q:\n%s", want, out.String())
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"-h"}, &stdout, &stderr, func(string) string { return "" }); code != 0 {
+		t.Errorf("run -h = %d", code)
+	}
+	if code := run(context.Background(), []string{"--nope"}, &stdout, &stderr, func(string) string { return "" }); code != 2 {
+		t.Errorf("run --nope = %d", code)
+	}
+}
+
+func TestLessonsCheckCommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"lessons", "check"}, &out, &errb, nil); code != 0 {
+		t.Fatalf("lessons check = %d: %s%s", code, out.String(), errb.String())
+	}
+	if out.Len() == 0 {
+		t.Error("lessons check printed nothing")
+	}
+	if code := run(context.Background(), []string{"lessons", "frobnicate"}, &out, &errb, nil); code != 2 {
+		t.Errorf("lessons frobnicate = %d", code)
+	}
+}

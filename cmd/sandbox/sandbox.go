@@ -1,0 +1,352 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/azure-auth-sandbox/sandbox/lessons"
+	"github.com/azure-auth-sandbox/sandbox/sim"
+	"github.com/azure-auth-sandbox/sandbox/sim/entra"
+	"github.com/azure-auth-sandbox/sandbox/sim/proxy"
+	"github.com/azure-auth-sandbox/sandbox/sim/trace"
+	"github.com/azure-auth-sandbox/sandbox/sim/world"
+	"github.com/azure-auth-sandbox/sandbox/store"
+	"github.com/azure-auth-sandbox/sandbox/web"
+)
+
+// Names of the server's secrets in the store.
+const (
+	secretSigningKeys = "signing-keys"
+	secretCACert      = "ca-cert"
+	secretCAKey       = "ca-key"
+)
+
+// Main is the program: ParseFlags, Run (returns once listening), Close.
+// End-to-end tests start it on 127.0.0.1:0 with a temporary data directory.
+type Main struct {
+	Config Config
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+
+	log    *slog.Logger
+	db     *store.DB
+	proxy  *proxy.Proxy
+	ln     net.Listener
+	srv    *http.Server
+	url    string
+	caPath string
+	done   chan error
+}
+
+// NewMain returns a Main writing to stdout and stderr, reading the
+// environment with getenv (nil: none).
+func NewMain(stdout, stderr io.Writer, getenv func(string) string) *Main {
+	if stdout == nil {
+		stdout = io.Discard
+	}
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	return &Main{Stdout: stdout, Stderr: stderr, Getenv: getenv, done: make(chan error, 1)}
+}
+
+// URL is the server's public URL, known once Run has returned.
+func (m *Main) URL() string { return m.url }
+
+// CAPath is the file the root CA certificate was written to.
+func (m *Main) CAPath() string { return m.caPath }
+
+// Done receives the error that stopped the HTTP server unexpectedly.
+func (m *Main) Done() <-chan error { return m.done }
+
+// Run opens the store, restores every sandbox, starts listening and
+// returns; the server runs until Close.
+func (m *Main) Run(ctx context.Context) (err error) {
+	level, err := parseLevel(m.Config.LogLevel)
+	if err != nil {
+		return err
+	}
+	if m.Config.TraceLimit <= 0 {
+		m.Config.TraceLimit = trace.DefaultLimit
+	}
+	m.log = slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+
+	dataDir, err := filepath.Abs(m.Config.DataDir)
+	if err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	m.db, err = store.Open(ctx, filepath.Join(dataDir, "sandbox.db"), store.WithTraceLimit(m.Config.TraceLimit))
+	if err != nil {
+		return err
+	}
+	keys, err := m.signingKeys(ctx)
+	if err != nil {
+		return err
+	}
+	ca, err := m.certificateAuthority(ctx)
+	if err != nil {
+		return err
+	}
+	m.caPath = filepath.Join(dataDir, "ca.pem")
+	if err := os.WriteFile(m.caPath, ca.CertPEM(), 0o644); err != nil {
+		return fmt.Errorf("write CA certificate: %w", err)
+	}
+
+	book := trace.NewBook(m.Config.TraceLimit, m.db)
+	reg := world.NewRegistry(world.SystemClock{}, web.WorldPersister{Store: m.db})
+	if err := m.restore(ctx, reg, book); err != nil {
+		return err
+	}
+	cloud, err := sim.New(sim.Config{Registry: reg, Keys: keys, Book: book})
+	if err != nil {
+		return fmt.Errorf("simulated cloud: %w", err)
+	}
+	m.proxy = proxy.New(ca, cloud, m.proxyAuth)
+
+	m.ln, err = net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	base, err := publicURL(m.Config.PublicURL, m.ln.Addr())
+	if err != nil {
+		return err
+	}
+	m.url = strings.TrimSuffix(base.String(), "/")
+	app, err := web.New(web.Config{
+		Store:            m.db,
+		Registry:         reg,
+		Book:             book,
+		CACertPEM:        ca.CertPEM(),
+		BaseURL:          base,
+		IdentityEndpoint: entra.AppServiceIdentityEndpoint,
+		Logger:           m.log,
+		LessonsDir:       m.Config.LessonsDir,
+		Cloud:            lessons.FromSim(cloud),
+	})
+	if err != nil {
+		return err
+	}
+	m.srv = &http.Server{
+		Handler:           dispatch(app, m.proxy, m.ln.Addr().String(), base.Host),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelDebug),
+	}
+	go func() {
+		if err := m.srv.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.done <- err
+		}
+	}()
+	m.printBanner()
+	return nil
+}
+
+// Close stops accepting requests, lets those in flight finish (up to ten
+// seconds), closes the proxy's tunnels and the store. Every acknowledged
+// change is already committed, so Close is a courtesy, not a requirement.
+func (m *Main) Close() error {
+	var errs []error
+	if m.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := m.srv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("shutdown: %w", err))
+		}
+		m.srv = nil
+	}
+	if m.proxy != nil {
+		if err := m.proxy.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("proxy: %w", err))
+		}
+		m.proxy = nil
+	}
+	if m.db != nil {
+		if err := m.db.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("store: %w", err))
+		}
+		m.db = nil
+	}
+	return errors.Join(errs...)
+}
+
+// signingKeys loads the token-signing keys, creating them on first start.
+func (m *Main) signingKeys(ctx context.Context) (*entra.KeySet, error) {
+	data, err := m.db.Secret(ctx, secretSigningKeys)
+	if err == nil {
+		ks, err := entra.ParseKeySet(data)
+		if err != nil {
+			return nil, fmt.Errorf("signing keys: %w", err)
+		}
+		return ks, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	ks, err := entra.GenerateKeySet()
+	if err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	if err := m.db.PutSecret(ctx, secretSigningKeys, ks.PEM()); err != nil {
+		return nil, err
+	}
+	return ks, nil
+}
+
+// certificateAuthority loads the proxy's root CA, creating it on first start.
+func (m *Main) certificateAuthority(ctx context.Context) (*proxy.CA, error) {
+	certPEM, err := m.db.Secret(ctx, secretCACert)
+	if err == nil {
+		keyPEM, err := m.db.Secret(ctx, secretCAKey)
+		if err != nil {
+			return nil, fmt.Errorf("CA key: %w", err)
+		}
+		ca, err := proxy.LoadCA(certPEM, keyPEM)
+		if err != nil {
+			return nil, fmt.Errorf("CA: %w", err)
+		}
+		return ca, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	ca, err := proxy.NewCA()
+	if err != nil {
+		return nil, fmt.Errorf("CA: %w", err)
+	}
+	// Key first: a crash between the two writes leaves no certificate, so
+	// the next start makes a new pair instead of finding half of one.
+	if err := m.db.PutSecret(ctx, secretCAKey, ca.KeyPEM()); err != nil {
+		return nil, err
+	}
+	if err := m.db.PutSecret(ctx, secretCACert, ca.CertPEM()); err != nil {
+		return nil, err
+	}
+	return ca, nil
+}
+
+// restore loads every sandbox's world and trace. A world that cannot be
+// loaded is logged and skipped, so one bad row does not keep every learner
+// out.
+func (m *Main) restore(ctx context.Context, reg *world.Registry, book *trace.Book) error {
+	worlds, err := m.db.AllWorlds(ctx)
+	if err != nil {
+		return err
+	}
+	for id, data := range worlds {
+		st, err := world.Load(data)
+		if err == nil && st.ID != id {
+			err = fmt.Errorf("world of sandbox %q says it is %q", id, st.ID)
+		}
+		if err == nil {
+			_, err = reg.Add(st)
+		}
+		if err != nil {
+			m.log.Error("sandbox not restored", "sandbox", id, "error", err)
+			continue
+		}
+		exs, err := m.db.Exchanges(ctx, id, m.Config.TraceLimit)
+		if err != nil {
+			m.log.Error("trace not restored", "sandbox", id, "error", err)
+			continue
+		}
+		book.Load(id, exs)
+	}
+	m.log.Info("sandboxes restored", "count", len(reg.All()))
+	return nil
+}
+
+// proxyAuth checks proxy credentials: user = sandbox ID, password = its
+// access key.
+func (m *Main) proxyAuth(user, pass string) (string, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	sb, err := m.db.SandboxByAccessKey(ctx, pass)
+	if err != nil || sb.ID != user {
+		return "", false
+	}
+	return sb.ID, true
+}
+
+// publicURL is the configured public URL, or the listen address (an
+// unspecified host such as 0.0.0.0 shown as 127.0.0.1).
+func publicURL(configured string, addr net.Addr) (*url.URL, error) {
+	if configured != "" {
+		u, err := url.Parse(configured)
+		if err != nil {
+			return nil, fmt.Errorf("--public-url: %w", err)
+		}
+		u.Path = strings.TrimSuffix(u.Path, "/")
+		return u, nil
+	}
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return nil, fmt.Errorf("listen address: %w", err)
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return &url.URL{Scheme: "http", Host: net.JoinHostPort(host, port)}, nil
+}
+
+// dispatch serves proxy requests (CONNECT, absolute-form URLs) with px and
+// everything else with app. An absolute-form request for the server itself
+// (a client that proxies every request, even to the sandbox) goes to app.
+func dispatch(app, px http.Handler, selfHosts ...string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if proxy.IsProxyRequest(r) && !isSelf(r, selfHosts) {
+			px.ServeHTTP(w, r)
+			return
+		}
+		app.ServeHTTP(w, r)
+	})
+}
+
+func isSelf(r *http.Request, selfHosts []string) bool {
+	if r.Method == http.MethodConnect || r.URL.Scheme != "http" {
+		return false
+	}
+	for _, h := range selfHosts {
+		if h != "" && strings.EqualFold(r.URL.Host, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// printBanner tells the person who started the server where it is and how a
+// learner's own program connects.
+func (m *Main) printBanner() {
+	u, _ := url.Parse(m.url)
+	proxyURL := u.Scheme + "://<sandbox-id>:<access-key>@" + u.Host
+	fmt.Fprintf(m.Stdout, `Azure auth sandbox listening on %s
+
+Open it in a browser and create a sandbox. A learner's own program reaches the
+simulated Azure through this server as its proxy, trusting its CA:
+
+  export HTTPS_PROXY=%s
+  export SSL_CERT_FILE=%s        # Go, OpenSSL, curl
+  export REQUESTS_CA_BUNDLE=%s   # Python requests
+  export NODE_EXTRA_CA_CERTS=%s  # Node.js
+  export AZURE_TENANT_ID=... AZURE_CLIENT_ID=... AZURE_CLIENT_SECRET=...
+
+(The sandbox page shows these with its own values. CA download: %s/ca.pem)
+`, m.url, proxyURL, m.caPath, m.caPath, m.caPath, m.url)
+}

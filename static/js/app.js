@@ -1,0 +1,117 @@
+// The lesson player's few behaviours. No inline scripts (CSP); every page
+// works without this file: it only enhances.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  // Code tabs (WAI-ARIA tabs: arrow keys move between them).
+  function selectTab(tabs, tab) {
+    tabs.querySelectorAll('[role="tab"]').forEach(function (t) {
+      var on = t === tab;
+      t.setAttribute("aria-selected", on ? "true" : "false");
+      t.tabIndex = on ? 0 : -1;
+      var panel = document.getElementById(t.getAttribute("aria-controls"));
+      if (panel) panel.classList.toggle("active", on);
+    });
+  }
+  document.addEventListener("click", function (e) {
+    var tab = e.target.closest('[data-tabs] [role="tab"]');
+    if (tab) selectTab(tab.closest("[data-tabs]"), tab);
+  });
+  document.addEventListener("keydown", function (e) {
+    var tab = e.target.closest && e.target.closest('[data-tabs] [role="tab"]');
+    if (!tab || (e.key !== "ArrowRight" && e.key !== "ArrowLeft")) return;
+    var all = Array.prototype.slice.call(tab.parentNode.querySelectorAll('[role="tab"]'));
+    var i = all.indexOf(tab) + (e.key === "ArrowRight" ? 1 : -1);
+    var next = all[(i + all.length) % all.length];
+    selectTab(tab.closest("[data-tabs]"), next);
+    next.focus();
+    e.preventDefault();
+  });
+
+  // Inspector: a click on an exchange loads its fragment beside the diagram.
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest && e.target.closest("a[data-inspect]");
+    if (!a || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    var target = document.getElementById("inspector");
+    if (!target) return;
+    e.preventDefault();
+    var href = a.getAttribute("href");
+    fetch(href, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+      .then(function (html) {
+        target.outerHTML = html;
+        var el = document.getElementById("inspector");
+        if (window.htmx) window.htmx.process(el);
+        el.focus();
+      })
+      .catch(function () { window.location.href = href; });
+  });
+
+  // Live diagram: the server pushes whole fragments as server-sent events.
+  function announce(diagram) {
+    var live = document.getElementById("announce");
+    var text = diagram && diagram.getAttribute("data-announce");
+    if (live && text && live.getAttribute("data-last") !== diagram.getAttribute("data-last-seq")) {
+      live.textContent = text;
+      live.setAttribute("data-last", diagram.getAttribute("data-last-seq"));
+    }
+  }
+  function replace(id, html) {
+    var old = document.getElementById(id);
+    if (!old) return null;
+    var tpl = document.createElement("template");
+    tpl.innerHTML = html.trim();
+    var el = tpl.content.firstElementChild;
+    if (!el) return null;
+    // Keep the learner's open/closed choices.
+    old.querySelectorAll("details[open]").forEach(function (d, i) {
+      var n = el.querySelectorAll("details")[i];
+      if (n) n.open = true;
+    });
+    old.replaceWith(el);
+    if (window.htmx) window.htmx.process(el);
+    return el;
+  }
+  var wrap = document.querySelector("[data-stream]");
+  if (wrap && window.EventSource) {
+    var es = new EventSource(wrap.getAttribute("data-stream"));
+    es.addEventListener("diagram", function (e) {
+      var el = replace("diagram", e.data);
+      announce(el);
+      reveal(0);
+    });
+    es.addEventListener("goal", function (e) { replace("goal", e.data); });
+  }
+  // htmx swaps (step runs) bring the diagram out of band: announce them too.
+  document.addEventListener("htmx:afterSettle", function () {
+    announce(document.getElementById("diagram"));
+  });
+
+  // Presenter: reveal the exchanges one at a time with the arrow keys.
+  var presenter = document.querySelector("[data-presenter]");
+  var shown = 0;
+  function reveal(delta) {
+    if (!presenter) return;
+    var rows = presenter.querySelectorAll("[data-index]");
+    shown = Math.max(0, Math.min(rows.length, shown + delta));
+    rows.forEach(function (r) {
+      r.classList.toggle("unrevealed", Number(r.getAttribute("data-index")) > shown);
+    });
+    var status = presenter.querySelector("[data-reveal-status]");
+    if (status) status.textContent = shown + " of " + rows.length + " exchanges shown. → next, ← back.";
+  }
+  if (presenter) {
+    reveal(0);
+    document.addEventListener("keydown", function (e) {
+      if (e.target.closest && e.target.closest("input, select, textarea")) return;
+      var n = presenter.querySelectorAll("[data-index]").length;
+      if (e.key === "ArrowRight" || e.key === " ") reveal(1);
+      else if (e.key === "ArrowLeft") reveal(-1);
+      else if (e.key === "Home") reveal(-n);
+      else if (e.key === "End") reveal(n);
+      else return;
+      e.preventDefault();
+    });
+  }
+})();

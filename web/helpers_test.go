@@ -1,0 +1,184 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/azure-auth-sandbox/sandbox/sim/trace"
+	"github.com/azure-auth-sandbox/sandbox/sim/world"
+	"github.com/azure-auth-sandbox/sandbox/store"
+)
+
+// env is a web application on a real store in a temporary directory.
+type env struct {
+	t    testing.TB
+	db   *store.DB
+	reg  *world.Registry
+	book *trace.Book
+	app  *Server
+	srv  *httptest.Server
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "sandbox.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	e := &env{t: t, db: db}
+	e.reg = world.NewRegistry(nil, WorldPersister{Store: db})
+	e.book = trace.NewBook(500, db)
+	base, _ := url.Parse("http://127.0.0.1:8080")
+	e.app, err = New(Config{
+		Store:            db,
+		Registry:         e.reg,
+		Book:             e.book,
+		CACertPEM:        []byte("-----BEGIN CERTIFICATE-----\nTEST\n-----END CERTIFICATE-----\n"),
+		BaseURL:          base,
+		IdentityEndpoint: "http://169.254.129.2:8081/msi/token",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv = httptest.NewServer(e.app)
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+// browser is a client with its own cookie jar: one learner.
+type browser struct {
+	e    *env
+	c    *http.Client
+	csrf string
+}
+
+func (e *env) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{e: e, c: &http.Client{
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+var csrfMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]*)"`)
+
+// visit opens the home page: it creates the learner and picks up the CSRF
+// token.
+func (b *browser) visit() string {
+	b.e.t.Helper()
+	res := b.do("GET", "/", nil, nil)
+	if res.StatusCode != 200 {
+		b.e.t.Fatalf("GET / = %d: %s", res.StatusCode, res.body)
+	}
+	m := csrfMeta.FindStringSubmatch(res.body)
+	if m == nil || m[1] == "" {
+		b.e.t.Fatalf("no CSRF token in home page")
+	}
+	b.csrf = m[1]
+	return res.body
+}
+
+type response struct {
+	*http.Response
+	body string
+}
+
+func (b *browser) do(method, path string, body io.Reader, hdr map[string]string) response {
+	b.e.t.Helper()
+	req, err := http.NewRequest(method, b.e.srv.URL+path, body)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	return response{Response: res, body: string(data)}
+}
+
+// api sends a JSON API request authenticated by the session (with the CSRF
+// header).
+func (b *browser) api(method, path, body string) response {
+	b.e.t.Helper()
+	h := map[string]string{"Accept": "application/json", "X-CSRF-Token": b.csrf}
+	var r io.Reader
+	if body != "" {
+		h["Content-Type"] = "application/json"
+		r = strings.NewReader(body)
+	}
+	return b.do(method, path, r, h)
+}
+
+// bearer sends a JSON API request with an access key and no cookies.
+func (e *env) bearer(key, method, path, body string) response {
+	e.t.Helper()
+	b := &browser{e: e, c: http.DefaultClient}
+	h := map[string]string{"Accept": "application/json"}
+	if key != "" {
+		h["Authorization"] = "Bearer " + key
+	}
+	var r io.Reader
+	if body != "" {
+		h["Content-Type"] = "application/json"
+		r = strings.NewReader(body)
+	}
+	return b.do(method, path, r, h)
+}
+
+// createAnon creates a sandbox without a session (curl style).
+func (e *env) createAnon(scenario string) sandboxJSON {
+	e.t.Helper()
+	body := ""
+	if scenario != "" {
+		body = `{"scenario":"` + scenario + `"}`
+	}
+	res := e.bearer("", "POST", "/api/sandboxes", body)
+	if res.StatusCode != 201 {
+		e.t.Fatalf("create: %d %s", res.StatusCode, res.body)
+	}
+	return decode[sandboxJSON](e.t, res.body)
+}
+
+func decode[T any](t testing.TB, s string) T {
+	t.Helper()
+	var v T
+	dec := json.NewDecoder(strings.NewReader(s))
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("decode %T: %v in %s", v, err, s)
+	}
+	return v
+}
+
+// apiError decodes an error body, failing unless it has the right shape.
+func apiError(t testing.TB, res response) errorDetail {
+	t.Helper()
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("error Content-Type = %q, body %s", ct, res.body)
+	}
+	var b struct {
+		Error *errorDetail `json:"error"`
+	}
+	dec := json.NewDecoder(bytes.NewReader([]byte(res.body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&b); err != nil || b.Error == nil || b.Error.Code == "" || b.Error.Message == "" {
+		t.Fatalf("not an error body (%v): %s", err, res.body)
+	}
+	return *b.Error
+}

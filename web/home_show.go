@@ -1,0 +1,57 @@
+package web
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
+	"github.com/azure-auth-sandbox/sandbox/store"
+	"github.com/azure-auth-sandbox/sandbox/web/ui"
+)
+
+// homeShow renders the learner's sandboxes, creating the anonymous learner
+// on a first visit.
+func (s *Server) homeShow(c echo.Context) error {
+	l, err := s.ensureLearner(c)
+	if err != nil {
+		return err
+	}
+	m, err := s.homePage(c, l, "")
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, ui.Home(m))
+}
+
+// homePage builds the home page's view model.
+func (s *Server) homePage(c echo.Context, l *store.Learner, formError string) (ui.HomePage, error) {
+	m := ui.HomePage{
+		Page:        ui.Page{Title: "Your sandboxes", CSRFToken: csrfToken(c)},
+		DisplayName: l.DisplayName,
+		Scenarios:   scenario.Names,
+		CACertURL:   s.url("/ca.pem"),
+		Error:       formError,
+	}
+	views, err := s.sandboxViews(c.Request().Context(), l.ID)
+	if err != nil {
+		return m, err
+	}
+	m.Sandboxes = views
+	return m, nil
+}
+
+func (s *Server) sandboxViews(ctx context.Context, learnerID string) ([]ui.SandboxView, error) {
+	sbs, err := s.store.SandboxesByLearner(ctx, learnerID)
+	if err != nil {
+		return nil, err
+	}
+	views := make([]ui.SandboxView, 0, len(sbs))
+	for i := range sbs {
+		if w := s.reg.Get(sbs[i].ID); w != nil {
+			views = append(views, s.details(&sbs[i], w).uiView())
+		}
+	}
+	return views, nil
+}

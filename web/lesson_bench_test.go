@@ -1,0 +1,95 @@
+package web
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// request builds a handler request carrying the learner's cookies.
+func (pe *playerEnv) request(t testing.TB, method, path string, form url.Values) *http.Request {
+	t.Helper()
+	var req *http.Request
+	if form != nil {
+		form.Set("_csrf", pe.b.csrf)
+		req = httptest.NewRequest(method, path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("HX-Request", "true")
+	} else {
+		req = httptest.NewRequest(method, path, nil)
+	}
+	u, _ := url.Parse(pe.srv.URL)
+	for _, c := range pe.b.c.Jar.Cookies(u) {
+		req.AddCookie(c)
+	}
+	return req
+}
+
+// BenchmarkLessonPage renders the lesson-1 player page through the handler
+// with a 200-entry trace made by real runs of its steps (about 70 markers).
+func BenchmarkLessonPage(b *testing.B) {
+	pe := newPlayerEnv(b)
+	base := pe.startLesson(b)
+	sb := strings.Split(base, "/")[2]
+	for len(pe.book.List(sb, 0)) < 200 {
+		for _, s := range []string{"create-credential", "create-client", "get-secret"} {
+			if r := pe.b.form(base+"/steps/"+s, nil, true); r.StatusCode != 200 {
+				b.Fatalf("%s = %d", s, r.StatusCode)
+			}
+		}
+	}
+	n := len(pe.book.List(sb, 0))
+	b.ReportAllocs()
+	var size int
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		pe.app.ServeHTTP(rec, pe.request(b, "GET", base, nil))
+		if rec.Code != 200 {
+			b.Fatalf("page = %d", rec.Code)
+		}
+		size = rec.Body.Len()
+	}
+	b.ReportMetric(float64(n), "exchanges")
+	b.ReportMetric(float64(size), "bytes/page")
+}
+
+// BenchmarkRunGetSecretStep runs lesson 1's get_secret through the step
+// handler (SDK call in process, trace, goal, fragments), with the role
+// granted: "warm" reuses the client's cached token (one exchange, 200);
+// "cold" uses a fresh credential and client each time (challenge, token
+// request, 200).
+func BenchmarkRunGetSecretStep(b *testing.B) {
+	for _, cold := range []bool{false, true} {
+		name := "warm"
+		if cold {
+			name = "cold"
+		}
+		b.Run(name, func(b *testing.B) {
+			pe := newPlayerEnv(b)
+			base := pe.startLesson(b)
+			for _, s := range []string{"grant-role", "create-credential", "create-client", "get-secret"} {
+				if r := pe.b.form(base+"/steps/"+s, nil, true); r.StatusCode != 200 {
+					b.Fatalf("%s = %d", s, r.StatusCode)
+				}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if cold {
+					b.StopTimer()
+					for _, s := range []string{"create-credential", "create-client"} {
+						rec := httptest.NewRecorder()
+						pe.app.ServeHTTP(rec, pe.request(b, "POST", base+"/steps/"+s, url.Values{}))
+					}
+					b.StartTimer()
+				}
+				rec := httptest.NewRecorder()
+				pe.app.ServeHTTP(rec, pe.request(b, "POST", base+"/steps/get-secret", url.Values{}))
+				if rec.Code != 200 || !strings.Contains(rec.Body.String(), `data-ok="true"`) {
+					b.Fatalf("get-secret = %d %s", rec.Code, rec.Body.String())
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,152 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/azure-auth-sandbox/sandbox/lessons"
+	"github.com/azure-auth-sandbox/sandbox/sim/trace"
+	"github.com/azure-auth-sandbox/sandbox/web/ui"
+)
+
+// diagramView lays out the sandbox's trace with a marker per step run.
+func (p *player) diagramView(t *target, exs []trace.Exchange) ui.DiagramView {
+	history, _ := t.run.snapshot()
+	return ui.LayoutDiagram(diagramItems(exs, history, t.lesson, t.sb.ID))
+}
+
+// diagramItems interleaves the runs' markers with the exchanges. A run's
+// marker goes after the last exchange that came before it, so a step that
+// sent nothing still shows ("… — 0 requests"). Exchanges no run accounts
+// for (the learner's own program through the proxy, or runs from before a
+// restart) get a marker of their own whenever their origin changes.
+func diagramItems(exs []trace.Exchange, runs []stepRun, l *lessons.Lesson, sandboxID string) []ui.DiagramItem {
+	items := make([]ui.DiagramItem, 0, len(exs)+len(runs))
+	var auto *ui.MarkerItem
+	curKey := ""
+	ri := 0
+	flush := func(before int64) {
+		for ri < len(runs) && runs[ri].AfterSeq < before {
+			r := runs[ri]
+			items = append(items, ui.DiagramItem{Marker: &ui.MarkerItem{Label: r.Label, Count: len(r.Res.Exchanges)}})
+			auto, curKey = nil, r.Marker+"|runner"
+			ri++
+		}
+	}
+	for i := range exs {
+		ex := &exs[i]
+		flush(ex.Seq)
+		key := ex.Step + "|" + ex.Via
+		if key != curKey {
+			auto = &ui.MarkerItem{Label: autoLabel(ex, l)}
+			items = append(items, ui.DiagramItem{Marker: auto})
+			curKey = key
+		}
+		if auto != nil {
+			auto.Count++
+		}
+		items = append(items, ui.DiagramItem{Exchange: exchangeItem(ex, sandboxID, l.ID)})
+	}
+	flush(1 << 62)
+	return items
+}
+
+// autoLabel names a group of exchanges no recorded run accounts for.
+func autoLabel(ex *trace.Exchange, l *lessons.Lesson) string {
+	if ex.Via == "proxy" {
+		return "Your own program (through the proxy)"
+	}
+	if id, ok := strings.CutPrefix(ex.Step, l.ID+"/"); ok {
+		if s := l.Step(id); s != nil {
+			return s.Title
+		}
+		switch id {
+		case "fix":
+			return "One-click fix"
+		case "panel":
+			return "Sandbox panel"
+		}
+		return id
+	}
+	if ex.Step != "" {
+		return ex.Step
+	}
+	return "Other requests"
+}
+
+// exchangeItem is an exchange as the diagram draws it.
+func exchangeItem(ex *trace.Exchange, sandboxID, lessonID string) *ui.ExchangeItem {
+	it := &ui.ExchangeItem{Seq: ex.Seq, Method: ex.Method, Status: ex.Status, StatusText: http.StatusText(ex.Status),
+		Via: ex.Via, Href: exchangeURL(sandboxID, lessonID, ex.Seq)}
+	if u, err := url.Parse(ex.URL); err == nil {
+		it.Host, it.Path = u.Host, shortPath(u.EscapedPath())
+	} else {
+		it.Path = ex.URL
+	}
+	it.Lane = laneOf(ex.Service, it.Host)
+	it.Challenge = ex.Status == http.StatusUnauthorized && ex.ResponseHeaders.Get("WWW-Authenticate") != ""
+	if ex.Authn != nil && !ex.Authn.OK {
+		it.AuthnCode = ex.Authn.Code
+	}
+	return it
+}
+
+// laneOf maps the answering service (or, failing that, the host) to its
+// lifeline.
+func laneOf(service, host string) int {
+	switch service {
+	case "entra":
+		return ui.LaneEntra
+	case "managed-identity":
+		return ui.LaneMI
+	case "arm":
+		return ui.LaneARM
+	case "keyvault":
+		return ui.LaneKeyVault
+	case "queue":
+		return ui.LaneStorage
+	case "webapp":
+		return ui.LaneThirdParty
+	}
+	h := strings.ToLower(host)
+	switch {
+	case strings.HasPrefix(h, "login."), strings.HasPrefix(h, "sts."):
+		return ui.LaneEntra
+	case strings.HasPrefix(h, "169.254."):
+		return ui.LaneMI
+	case strings.HasPrefix(h, "management."):
+		return ui.LaneARM
+	case strings.Contains(h, ".vault."):
+		return ui.LaneKeyVault
+	case strings.Contains(h, ".queue."):
+		return ui.LaneStorage
+	}
+	return ui.LaneThirdParty
+}
+
+var guidSegment = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// shortPath names the GUIDs in a path by their role ({tenant},
+// {subscription}, {id}) so the diagram's labels show what matters.
+func shortPath(p string) string {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		if !guidSegment.MatchString(s) {
+			continue
+		}
+		switch {
+		case i == 1:
+			segs[i] = "{tenant}"
+		case strings.EqualFold(segs[i-1], "subscriptions"):
+			segs[i] = "{subscription}"
+		default:
+			segs[i] = "{id}"
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,266 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/azure-auth-sandbox/sandbox/lessons"
+	"github.com/azure-auth-sandbox/sandbox/sim"
+	"github.com/azure-auth-sandbox/sandbox/sim/trace"
+	"github.com/azure-auth-sandbox/sandbox/sim/world"
+	"github.com/azure-auth-sandbox/sandbox/store"
+	"github.com/azure-auth-sandbox/sandbox/web/ui"
+)
+
+// progressStore is what the player needs of the store to keep progress.
+type progressStore interface {
+	SaveProgress(ctx context.Context, p store.Progress) error
+	ProgressByLearner(ctx context.Context, learnerID string) ([]store.Progress, error)
+}
+
+// player is the lesson player: the lesson catalog, and one run ("the
+// learner's app": a lessons.Runner with its live objects) per sandbox and
+// lesson. Runs live in memory: after a restart the learner's program starts
+// again (as a real one would), while the trace and progress persist.
+type player struct {
+	s       *Server
+	cloud   lessons.Cloud
+	catalog *lessons.Catalog
+	actions map[string]*lessons.Action
+
+	mu   sync.Mutex
+	runs map[string]*lessonRun // sandbox ID + "/" + lesson ID
+}
+
+// lessonRun is one learner's run of one lesson in one sandbox.
+type lessonRun struct {
+	w      *world.World
+	runner *lessons.Runner
+	lesson *lessons.Lesson
+	tabs   map[string][]ui.CodeTab // highlighted code by step (names expanded)
+
+	mu       sync.Mutex
+	history  []stepRun
+	last     map[string]int // step ID → index into history
+	ran      []string       // step IDs in first-run order
+	panelMsg string
+	panelErr string
+}
+
+// stepRun is one run of a step (or a panel action, a fix, a restart): the
+// diagram's marker.
+type stepRun struct {
+	StepID   string
+	Label    string
+	Marker   string
+	AfterSeq int64 // the last exchange before the run
+	Res      *lessons.StepResult
+	At       time.Time
+	N        int // the how-manieth run of the step
+}
+
+// newPlayer loads the lessons (embedded, plus the --lessons directory).
+// cloud may be nil: the player then builds its own simulated cloud over the
+// server's registry and book (tests; cmd/sandbox passes the real one so the
+// runner and the proxy share signing keys).
+func newPlayer(s *Server, cloud lessons.Cloud) (*player, error) {
+	cat, err := lessons.LoadAll(s.lessons)
+	if err != nil {
+		return nil, fmt.Errorf("web: lessons: %w", err)
+	}
+	if cloud == nil {
+		c, err := sim.New(sim.Config{Registry: s.reg, Book: s.book})
+		if err != nil {
+			return nil, fmt.Errorf("web: lessons cloud: %w", err)
+		}
+		cloud = lessons.FromSim(c)
+	}
+	p := &player{s: s, cloud: cloud, catalog: cat, actions: map[string]*lessons.Action{}, runs: map[string]*lessonRun{}}
+	for _, a := range lessons.Actions() {
+		p.actions[a.Name] = a
+	}
+	return p, nil
+}
+
+// lessonParam resolves the :lesson route parameter.
+func (p *player) lessonParam(c echo.Context) (*lessons.Lesson, error) {
+	l := p.catalog.Get(c.Param("lesson"))
+	if l == nil {
+		return nil, errorf(CodeNotFound, "lesson not found")
+	}
+	return l, nil
+}
+
+// target is what every sandbox-bound player request works on.
+type target struct {
+	sb     *store.Sandbox
+	w      *world.World
+	lesson *lessons.Lesson
+	run    *lessonRun
+}
+
+// resolve finds the sandbox (the caller's own), the lesson and its run.
+func (p *player) resolve(c echo.Context) (*target, error) {
+	sb, w, err := p.s.sandboxFor(c)
+	if err != nil {
+		return nil, err
+	}
+	l, err := p.lessonParam(c)
+	if err != nil {
+		return nil, err
+	}
+	run, err := p.runFor(c.Request().Context(), w, l)
+	if err != nil {
+		return nil, err
+	}
+	return &target{sb: sb, w: w, lesson: l, run: run}, nil
+}
+
+// runFor returns the lesson's run in the world, starting one (and applying
+// the lesson's setup) when there is none or the sandbox was reset (its
+// world replaced).
+func (p *player) runFor(ctx context.Context, w *world.World, l *lessons.Lesson) (*lessonRun, error) {
+	key := w.ID() + "/" + l.ID
+	p.mu.Lock()
+	r := p.runs[key]
+	if r != nil && r.w == w {
+		p.mu.Unlock()
+		return r, nil
+	}
+	for k, old := range p.runs { // runs of reset or deleted sandboxes
+		if p.s.reg.Get(old.w.ID()) != old.w {
+			delete(p.runs, k)
+		}
+	}
+	r = &lessonRun{w: w, lesson: l, runner: lessons.NewRunner(p.cloud, w, l), last: map[string]int{}}
+	r.tabs = p.codeTabs(w, l)
+	p.runs[key] = r
+	p.mu.Unlock()
+	if len(l.Setup) > 0 {
+		after := p.lastSeq(w.ID())
+		results, err := r.runner.Setup(ctx)
+		for _, res := range results {
+			r.record(stepRun{StepID: res.StepID, Label: "Lesson setup: " + res.Action, Marker: l.SetupMarker(), AfterSeq: after, Res: res})
+		}
+		if err != nil {
+			return nil, fmt.Errorf("web: lesson setup: %w", err)
+		}
+	}
+	return r, nil
+}
+
+// forget drops the runs of a sandbox (it was reset or deleted).
+func (p *player) forget(sandboxID string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k := range p.runs {
+		if strings.HasPrefix(k, sandboxID+"/") {
+			delete(p.runs, k)
+		}
+	}
+}
+
+// lastSeq is the sandbox's newest exchange number.
+func (p *player) lastSeq(sandboxID string) int64 {
+	exs := p.s.book.List(sandboxID, 0)
+	if len(exs) == 0 {
+		return 0
+	}
+	return exs[len(exs)-1].Seq
+}
+
+// do runs a step or an action and records it for the diagram.
+func (p *player) do(ctx context.Context, t *target, label string, run func() (*lessons.StepResult, error)) (*lessons.StepResult, error) {
+	after := p.lastSeq(t.sb.ID)
+	res, err := run()
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Exchanges) > 0 {
+		after = min(after, res.Exchanges[0].Seq-1)
+	}
+	t.run.record(stepRun{StepID: res.StepID, Label: label, Marker: res.Marker, AfterSeq: after, Res: res})
+	return res, nil
+}
+
+func (r *lessonRun) record(sr stepRun) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if sr.At.IsZero() {
+		sr.At = time.Now()
+	}
+	if i, seen := r.last[sr.StepID]; seen {
+		sr.N = r.history[i].N + 1
+	} else {
+		sr.N = 1
+	}
+	r.history = append(r.history, sr)
+	if r.lesson.Step(sr.StepID) != nil {
+		if sr.N == 1 {
+			r.ran = append(r.ran, sr.StepID)
+		}
+	}
+	r.last[sr.StepID] = len(r.history) - 1
+}
+
+// snapshot returns the run's history and the last run of each step.
+func (r *lessonRun) snapshot() ([]stepRun, map[string]stepRun) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	last := make(map[string]stepRun, len(r.last))
+	for id, i := range r.last {
+		last[id] = r.history[i]
+	}
+	return append([]stepRun(nil), r.history...), last
+}
+
+func (r *lessonRun) stepsRan() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.ran...)
+}
+
+func (r *lessonRun) setPanelResult(msg, errText string) {
+	r.mu.Lock()
+	r.panelMsg, r.panelErr = msg, errText
+	r.mu.Unlock()
+}
+
+// takePanelResult returns the last panel action's outcome once.
+func (r *lessonRun) takePanelResult() (string, string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m, e := r.panelMsg, r.panelErr
+	r.panelMsg, r.panelErr = "", ""
+	return m, e
+}
+
+// saveProgress records the learner's progress in the lesson.
+func (p *player) saveProgress(ctx context.Context, t *target, goalMet bool) error {
+	ps, ok := p.s.store.(progressStore)
+	if !ok || t.sb.LearnerID == "" {
+		return nil
+	}
+	err := ps.SaveProgress(ctx, store.Progress{LearnerID: t.sb.LearnerID, LessonID: t.lesson.ID, SandboxID: t.sb.ID,
+		StepsDone: t.run.stepsRan(), GoalMet: goalMet})
+	if err != nil {
+		return fmt.Errorf("web: save progress: %w", err)
+	}
+	return nil
+}
+
+// exchanges returns the sandbox's trace.
+func (p *player) exchanges(sandboxID string) []trace.Exchange { return p.s.book.List(sandboxID, 0) }
+
+// lessonURL is the lesson's page in the sandbox.
+func lessonURL(sandboxID, lessonID string) string {
+	return "/sandboxes/" + sandboxID + "/lessons/" + lessonID
+}
+
+// isHTMX reports whether htmx (or app.js) asked for a fragment.
+func isHTMX(c echo.Context) bool { return c.Request().Header.Get("HX-Request") == "true" }

@@ -1,0 +1,239 @@
+package web
+
+import (
+	"html/template"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/azure-auth-sandbox/sandbox/lessons"
+	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
+	"github.com/azure-auth-sandbox/sandbox/sim/trace"
+	"github.com/azure-auth-sandbox/sandbox/sim/world"
+	"github.com/azure-auth-sandbox/sandbox/web/ui"
+)
+
+// The lesson page's view models, built from the lesson, the run, the world
+// and the trace.
+
+// codeTabs highlights every step's code once per run (the sandbox's names
+// are filled in, so they are part of the highlighted text).
+func (p *player) codeTabs(w *world.World, l *lessons.Lesson) map[string][]ui.CodeTab {
+	out := map[string][]ui.CodeTab{}
+	w.View(func(st *world.State) {
+		for _, s := range l.Steps() {
+			var tabs []ui.CodeTab
+			for _, lang := range lessons.Languages() {
+				code, ok := s.Code[lang]
+				if !ok || strings.TrimSpace(code) == "" {
+					continue
+				}
+				t := ui.CodeTab{Lang: lang, Label: ui.LanguageLabel(lang), HTML: ui.Highlight(lang, lessons.Expand(code, st))}
+				if lang == lessons.LangGo {
+					t.Note = "The Go that actually runs, with the real Azure SDK for Go."
+					if a := p.actions[s.Action]; a != nil {
+						for _, call := range slices.Sorted(maps.Keys(a.Mirrors)) {
+							t.Note += " In the sandbox, " + a.Mirrors[call] + " stands in for " + call + " (same behaviour, built from the simulated environment)."
+						}
+					}
+				}
+				tabs = append(tabs, t)
+			}
+			if len(tabs) > 0 {
+				tabs[0].Default = true
+			}
+			out[s.ID] = tabs
+		}
+	})
+	return out
+}
+
+// stepLabel is a marker's label: the step's statement in the default
+// language, or its title.
+func (r *lessonRun) stepLabel(s *lessons.Step) string {
+	if s.Kind == lessons.BlockStep {
+		for _, lang := range lessons.Languages() {
+			if code, ok := s.Code[lang]; ok {
+				var stmt string
+				r.w.View(func(st *world.State) { stmt = ui.Statement(lang, lessons.Expand(code, st)) })
+				if stmt != "" {
+					return stmt
+				}
+			}
+		}
+	}
+	return s.Title
+}
+
+// lessonPage builds the whole player page.
+func (p *player) lessonPage(c echo.Context, t *target) ui.LessonPage {
+	base := lessonURL(t.sb.ID, t.lesson.ID)
+	exs := p.exchanges(t.sb.ID)
+	_, last := t.run.snapshot()
+	m := ui.LessonPage{
+		Page:         ui.Page{Title: t.lesson.Title, CSRFToken: csrfToken(c)},
+		SandboxID:    t.sb.ID,
+		LessonID:     t.lesson.ID,
+		Title:        t.lesson.Title,
+		Summary:      t.lesson.Summary,
+		Claims:       t.lesson.Claims,
+		Base:         base,
+		StreamURL:    base + "/stream",
+		PresenterURL: base + "/present",
+		HARURL:       "/api/sandboxes/" + t.sb.ID + "/trace.har",
+		CatalogURL:   "/lessons",
+		SandboxTime:  t.w.Now().UTC().Format(time.RFC1123),
+		Place:        p.placeView(t),
+		Goal:         p.goalView(t, exs),
+		Diagram:      p.diagramView(t, exs),
+		Panel:        p.panelView(c, t),
+	}
+	number := 0
+	for _, b := range t.lesson.Blocks {
+		switch {
+		case b.Step != nil:
+			sv := p.stepView(t, b.Step, last)
+			if !sv.Action {
+				number++
+				sv.Number = number
+			}
+			m.Blocks = append(m.Blocks, ui.BlockView{Step: &sv})
+		case b.HTML != "":
+			var html template.HTML
+			t.w.View(func(st *world.State) { html = template.HTML(lessons.Expand(string(b.HTML), st)) }) //nolint:gosec // lesson HTML is sanitized by the loader; names are generated
+			m.Blocks = append(m.Blocks, ui.BlockView{HTML: html})
+		}
+	}
+	return m
+}
+
+// stepView is one step with its last run.
+func (p *player) stepView(t *target, s *lessons.Step, last map[string]stepRun) ui.StepView {
+	base := lessonURL(t.sb.ID, t.lesson.ID)
+	v := ui.StepView{ID: s.ID, Title: s.Title, Action: s.Kind == lessons.BlockAction, Tabs: t.run.tabs[s.ID],
+		RunURL: base + "/steps/" + s.ID, RunsOn: s.RunsOn}
+	t.w.View(func(st *world.State) {
+		if v.Action && s.CLI != "" {
+			v.CLI = lessons.Expand(fillCLI(s.CLI, s.Params), st)
+		}
+		a := p.actions[s.Action]
+		for _, name := range slices.Sorted(maps.Keys(s.Params)) {
+			pv := ui.ParamView{Name: name, Value: lessons.Expand(s.Params[name], st), Editable: slices.Contains(s.Editable, name)}
+			if a != nil {
+				if ap := a.Param(name); ap != nil {
+					pv.Help, pv.Enum = ap.Help, ap.Enum
+				}
+			}
+			v.Params = append(v.Params, pv)
+		}
+	})
+	if sr, ok := last[s.ID]; ok {
+		v.Last = runView(sr, s)
+	}
+	return v
+}
+
+// fillCLI puts a step's parameters into its az command.
+func fillCLI(cli string, params map[string]string) string {
+	for k, v := range params {
+		cli = strings.ReplaceAll(cli, "{"+k+"}", v)
+	}
+	return cli
+}
+
+func runView(sr stepRun, s *lessons.Step) *ui.RunView {
+	res := sr.Res
+	v := &ui.RunView{OK: res.OK, Output: res.Output, Error: res.Error, Count: len(res.Exchanges),
+		When: sr.At.UTC().Format("15:04:05") + " UTC", Place: placeWords(res.Place), Run: sr.StepID + "-" + itoa64(int64(sr.N))}
+	if s != nil {
+		v.ExplainHTML = s.ExplainHTML
+	}
+	if ch := res.Chain; ch != nil {
+		cv := &ui.ChainView{Answered: ch.Answered, Reused: ch.Reused, Error: ch.Error}
+		for _, l := range ch.Links {
+			cv.Links = append(cv.Links, ui.LinkView{Name: l.Name, Outcome: l.Outcome, Why: l.Why, Message: l.Message})
+		}
+		v.Chain = cv
+	}
+	return v
+}
+
+func placeWords(pl lessons.Place) string {
+	switch {
+	case pl.RunsOn == lessons.RunsOnSite:
+		return "ran on the site " + pl.Site
+	case pl.CLI == lessons.CLISignedIn:
+		return "ran on your workstation, signed in as yourself"
+	}
+	return "ran on your workstation"
+}
+
+// placeView is where the code runs now.
+func (p *player) placeView(t *target) ui.PlaceView {
+	pl := t.run.runner.Place()
+	v := ui.PlaceView{SetURL: lessonURL(t.sb.ID, t.lesson.ID) + "/place", Where: "workstation", Site: pl.Site,
+		Objects: t.run.runner.Objects()}
+	switch {
+	case pl.RunsOn == lessons.RunsOnSite:
+		v.Where = "site"
+	case pl.CLI == lessons.CLISignedIn:
+		v.Where = "workstation-me"
+	}
+	var env map[string]string
+	t.w.View(func(st *world.State) {
+		env = pl.Environ(st)
+		want := lessons.PrincipalEnv(st, scenario.LabelLocalDev)
+		switch {
+		case len(pl.Env) == 0:
+			v.Credential = "none"
+		case len(want) > 0 && maps.Equal(pl.Env, want):
+			v.Credential = "localDev"
+		default:
+			v.Credential = "custom"
+		}
+	})
+	v.EnvNames = lessons.EnvNames(env)
+	return v
+}
+
+// goalView evaluates the lesson's goal.
+func (p *player) goalView(t *target, exs []trace.Exchange) ui.GoalView {
+	var g lessons.GoalStatus
+	t.w.View(func(st *world.State) { g = lessons.EvaluateGoal(t.lesson, st, exs) })
+	return goalView(g, t.sb.ID, t.lesson.ID)
+}
+
+func goalView(g lessons.GoalStatus, sandboxID, lessonID string) ui.GoalView {
+	v := ui.GoalView{Met: g.Met}
+	for _, it := range g.Items {
+		gi := ui.GoalItem{ID: it.ID, Title: it.Title, Met: it.Met, Detail: it.Detail, HintHTML: it.HintHTML, SolutionHTML: it.SolutionHTML}
+		if it.Seq > 0 {
+			gi.InspectURL = exchangeURL(sandboxID, lessonID, it.Seq)
+		}
+		if it.Met {
+			v.Done++
+		}
+		v.Items = append(v.Items, gi)
+	}
+	return v
+}
+
+func exchangeURL(sandboxID, lessonID string, seq int64) string {
+	return lessonURL(sandboxID, lessonID) + "/exchanges/" + itoa64(seq)
+}
+
+// sortedLabels are the world's principal labels, sorted.
+func sortedLabels(st *world.State) []string {
+	var out []string
+	for k, v := range st.Labels {
+		if _, ok := st.Principals[v]; ok {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,72 @@
+package web
+
+import (
+	"fmt"
+	"io/fs"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/azure-auth-sandbox/sandbox/static"
+)
+
+// routes lists every route of the application.
+func (s *Server) routes(e *echo.Echo) error {
+	csrf, err := s.csrf()
+	if err != nil {
+		return fmt.Errorf("web: csrf: %w", err)
+	}
+	// Outermost first: the request log sees the final status of everything.
+	e.Use(s.requestLog, securityHeaders, recoverPanics)
+
+	// Operations and assets: no session, no body.
+	e.GET("/healthz", s.healthGet)
+	e.GET("/ca.pem", s.caGet)
+	assets, err := fs.Sub(static.FS, ".")
+	if err != nil {
+		return fmt.Errorf("web: static: %w", err)
+	}
+	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServerFS(assets))))
+
+	// Middleware per route, not on a group: a group with middleware answers
+	// 404 for every unknown method, hiding 405s.
+	app := []echo.MiddlewareFunc{limitBody, s.loadSession, csrf}
+
+	// Pages (HTML; every form carries the CSRF token). The lesson player's
+	// pages go here too.
+	e.GET("/", s.homeShow, app...)
+	e.POST("/sandboxes", s.sandboxCreateForm, app...)
+	e.POST("/learner/name", s.learnerRename, app...)
+
+	// JSON API: session cookie + X-CSRF-Token, or Authorization: Bearer <accessKey>.
+	e.POST("/api/sandboxes", s.sandboxCreate, app...)
+	e.GET("/api/sandboxes", s.sandboxList, app...)
+	e.GET("/api/sandboxes/:id", s.sandboxGet, app...)
+	e.DELETE("/api/sandboxes/:id", s.sandboxDelete, app...)
+	e.POST("/api/sandboxes/:id/reset", s.sandboxReset, app...)
+	e.POST("/api/sandboxes/:id/clock", s.clockAdvance, app...)
+	e.GET("/api/sandboxes/:id/trace", s.traceGet, app...)
+	e.GET("/api/sandboxes/:id/trace.har", s.traceHAR, app...)
+
+	// The lesson player (lesson_player.go): catalog, lesson pages and their
+	// fragments (htmx), the diagram's event stream, the sandbox panel.
+	p, err := newPlayer(s, s.cloud)
+	if err != nil {
+		return err
+	}
+	s.player = p
+	e.GET("/lessons", p.lessonList, app...)
+	e.GET("/lessons/:lesson", p.lessonOpen, app...)
+	e.POST("/lessons/:lesson/start", p.lessonStart, app...)
+	e.GET("/sandboxes/:id/lessons/:lesson", p.lessonShow, app...)
+	e.GET("/sandboxes/:id/lessons/:lesson/diagram", p.diagramShow, app...)
+	e.GET("/sandboxes/:id/lessons/:lesson/stream", p.traceStream, app...)
+	e.GET("/sandboxes/:id/lessons/:lesson/present", p.presenterShow, app...)
+	e.GET("/sandboxes/:id/lessons/:lesson/exchanges/:seq", p.exchangeShow, app...)
+	e.POST("/sandboxes/:id/lessons/:lesson/steps/:step", p.stepRun, app...)
+	e.POST("/sandboxes/:id/lessons/:lesson/place", p.placeSet, app...)
+	e.POST("/sandboxes/:id/lessons/:lesson/fix", p.fixApply, app...)
+	e.POST("/sandboxes/:id/lessons/:lesson/panel/:action", p.panelApply, app...)
+	e.POST("/sandboxes/:id/lessons/:lesson/reset", p.panelReset, app...)
+	return nil
+}

@@ -1,0 +1,35 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+type sandboxCreateRequest struct {
+	Scenario string `json:"scenario"`
+}
+
+// sandboxCreate creates a sandbox. With a session it belongs to the
+// session's learner; without one (curl) it is reachable only with its
+// access key.
+func (s *Server) sandboxCreate(c echo.Context) error {
+	var req sandboxCreateRequest
+	if err := decodeJSON(c, &req, false); err != nil {
+		return err
+	}
+	name, err := checkScenario(req.Scenario)
+	if err != nil {
+		return err
+	}
+	var learnerID string
+	if l := learnerFrom(c); l != nil {
+		learnerID = l.ID
+	}
+	sb, w, err := s.createSandbox(c.Request().Context(), learnerID, name)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/api/sandboxes/"+sb.ID)
+	return c.JSON(http.StatusCreated, s.details(sb, w).sandboxJSON)
+}

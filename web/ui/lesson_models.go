@@ -1,0 +1,148 @@
+package ui
+
+import "html/template"
+
+// The lesson player's view models: plain data the handlers fill, one struct
+// per page or fragment. Components never look anything up themselves.
+
+// CatalogPage lists the lessons with the learner's progress.
+type CatalogPage struct {
+	Page
+	Lessons []CatalogEntry
+}
+
+// CatalogEntry is one lesson in the catalog.
+type CatalogEntry struct {
+	ID, Title, Summary string
+	Order              int
+	Claims             []string
+	Steps, StepsDone   int
+	GoalMet            bool
+	// URL opens the lesson (it starts a sandbox when the learner has none).
+	URL string
+}
+
+// LessonStartPage offers to create a sandbox for a lesson.
+type LessonStartPage struct {
+	Page
+	LessonID, Title, Summary string
+	Scenario                 string
+	StartURL                 string
+}
+
+// LessonPage is the lesson player.
+type LessonPage struct {
+	Page
+	SandboxID, LessonID string
+	Title, Summary      string
+	Claims              []string
+	// Base is the lesson's URL in this sandbox; the player's routes hang
+	// off it.
+	Base         string
+	StreamURL    string
+	PresenterURL string
+	HARURL       string
+	CatalogURL   string
+	SandboxTime  string
+	Blocks       []BlockView
+	Place        PlaceView
+	Goal         GoalView
+	Diagram      DiagramView
+	Panel        PanelView
+	// Inspector is open when the page was asked for one exchange (the
+	// no-JavaScript path of a click in the diagram).
+	Inspector *InspectorView
+}
+
+// BlockView is one block of the lesson: exactly one field is set.
+type BlockView struct {
+	HTML  template.HTML // narrative (lesson Markdown, rendered safely)
+	Step  *StepView
+	Check *GoalItem
+}
+
+// StepView is a code step or a sandbox action step.
+type StepView struct {
+	ID, Title string
+	Action    bool // a sandbox change rather than code
+	Number    int
+	Tabs      []CodeTab
+	Params    []ParamView
+	CLI       string
+	RunURL    string
+	RunsOn    string // fixed by the lesson ("" = the learner's choice)
+	Last      *RunView
+}
+
+// CodeTab is the step's statement in one language.
+type CodeTab struct {
+	Lang, Label string
+	HTML        template.HTML
+	Default     bool
+	Note        string
+}
+
+// ParamView is a step parameter; editable ones are form fields.
+type ParamView struct {
+	Name, Help, Value string
+	Editable          bool
+	Enum              []string
+}
+
+// RunView is what the last run of a step did.
+type RunView struct {
+	OK          bool
+	Output      string
+	Error       string
+	Count       int
+	When        string
+	ExplainHTML template.HTML
+	Chain       *ChainView
+	Place       string
+	// Run is "step-n": which run of the step this is (tests wait on it).
+	Run string
+}
+
+// ChainView is DefaultAzureCredential's report.
+type ChainView struct {
+	Answered string
+	Reused   bool
+	Error    string
+	Links    []LinkView
+}
+
+// LinkView is one credential of the chain.
+type LinkView struct {
+	Name, Outcome, Why, Message string
+}
+
+// PlaceView is where the code runs and what the workstation holds.
+type PlaceView struct {
+	SetURL string
+	// Where is "workstation", "workstation-me" or "site".
+	Where string
+	// Credential is what the workstation holds: localDev, none or custom.
+	Credential string
+	Site       string
+	EnvNames   []string
+	Objects    []string
+}
+
+// GoalView is the lesson's goal evaluated now.
+type GoalView struct {
+	// OOB renders it as an htmx out-of-band swap.
+	OOB   bool
+	Met   bool
+	Done  int
+	Items []GoalItem
+}
+
+// GoalItem is one check of the goal.
+type GoalItem struct {
+	ID, Title    string
+	Met          bool
+	Detail       string
+	HintHTML     template.HTML
+	SolutionHTML template.HTML
+	InspectURL   string // the exchange that satisfied it
+}
