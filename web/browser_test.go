@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -78,23 +79,24 @@ func TestBrowserLessonOne(t *testing.T) {
 		t.Helper()
 		fail(chromedp.Do(ctx, steps...))
 	}
-	text := func(sel string) string {
+	// Reads are one JavaScript expression each: the event stream may
+	// replace the diagram and the goal at any moment, so a node looked up in
+	// one call may be gone in the next.
+	js := func(expr string) string {
 		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
 		fail(err)
 		return s
 	}
-	svgText := func() string { // SVG elements have no innerText
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(`#diagram svg`)))
-		fail(err)
-		return s
-	}
-	attr := func(sel, name string) string {
-		t.Helper()
-		r, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(sel), name))
-		fail(err)
-		return r.Value
+	quote := func(sel string) string { return "document.querySelector(" + strconv.Quote(sel) + ")" }
+	text := func(sel string) string { return js(quote(sel) + ".innerText") }
+	svgText := func() string { return js(quote("#diagram svg") + ".textContent") } // SVG has no innerText
+	attr := func(sel, name string) string { return js(quote(sel) + ".getAttribute(" + strconv.Quote(name) + ")") }
+	click := func(sel string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](quote(sel)+`.dispatchEvent(new MouseEvent("click", {bubbles: true, cancelable: true}))`))
+			return err
+		})
 	}
 	runs := map[string]int{}
 	nextRun := func(id string) string {
@@ -131,7 +133,7 @@ func TestBrowserLessonOne(t *testing.T) {
 			t.Errorf("diagram lacks %q:\n%s", want, drawn)
 		}
 	}
-	do(chromedp.Click(chromedp.CSS(`#diagram [data-testid="exchange"][data-status="403"]`)),
+	do(click(`#diagram [data-testid="exchange"][data-status="403"]`),
 		visible(`#inspector [data-testid="decision"]`))
 	inspector := text(`#inspector`)
 	for _, want := range []string{"Not authorized", "Microsoft.KeyVault/vaults/secrets/getSecret/action", "Key Vault Secrets User",
@@ -196,7 +198,7 @@ func TestBrowserLessonOne(t *testing.T) {
 		full, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // PNG
 		fail(err)
 		fail(os.WriteFile(strings.TrimSuffix(path, ".png")+"-full.png", full, 0o644))
-		do(chromedp.Click(chromedp.CSS(`#diagram [data-testid="exchange"][data-status="403"]`)),
+		do(click(`#diagram [data-testid="exchange"][data-status="403"]`),
 			visible(`#inspector [data-testid="decision"]`))
 		// Unstick the side column so element screenshots see all of it.
 		_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`(s => (s.style.position = "static", s.style.maxHeight = "none", true))(document.querySelector(".player-side"))`))

@@ -35,6 +35,18 @@ type player struct {
 
 	mu   sync.Mutex
 	runs map[string]*lessonRun // sandbox ID + "/" + lesson ID
+
+	closing   chan struct{} // closed when the server shuts down: streams end
+	closeOnce sync.Once
+}
+
+// CloseStreams ends the lesson player's event streams so a graceful
+// shutdown need not wait for open lesson pages (register it with
+// http.Server.RegisterOnShutdown). Browsers reconnect to the next server.
+func (s *Server) CloseStreams() {
+	if p := s.player; p != nil {
+		p.closeOnce.Do(func() { close(p.closing) })
+	}
 }
 
 // lessonRun is one learner's run of one lesson in one sandbox.
@@ -80,7 +92,8 @@ func newPlayer(s *Server, cloud lessons.Cloud) (*player, error) {
 		}
 		cloud = lessons.FromSim(c)
 	}
-	p := &player{s: s, cloud: cloud, catalog: cat, actions: map[string]*lessons.Action{}, runs: map[string]*lessonRun{}}
+	p := &player{s: s, cloud: cloud, catalog: cat, actions: map[string]*lessons.Action{}, runs: map[string]*lessonRun{},
+		closing: make(chan struct{})}
 	for _, a := range lessons.Actions() {
 		p.actions[a.Name] = a
 	}

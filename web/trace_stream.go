@@ -61,6 +61,8 @@ func (p *player) traceStream(c echo.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-p.closing:
+			return nil
 		case <-keepAlive.C:
 			if _, err := res.Write([]byte(": keep-alive\n\n")); err != nil {
 				return nil

@@ -77,4 +77,11 @@ func TestTraceStream(t *testing.T) {
 	if !strings.Contains(d, `data-count="1"`) || !strings.Contains(d, "Your own program (through the proxy) — 1 request") {
 		t.Fatalf("diagram after the program's request:\n%s", d)
 	}
+	// A server shutting down ends the stream.
+	pe.app.CloseStreams()
+	for range events {
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the stream did not end on CloseStreams")
+	}
 }
