@@ -1,6 +1,7 @@
 package lessons
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -52,7 +53,7 @@ func sandboxActions() []*Action {
 			[]Param{principal}, runRemoveAccessPolicy),
 		sandbox("setSiteIdentity", "Turn the site's system-assigned identity on or off", `az webapp identity assign --name {mainSite} --resource-group auth-scenario-rg   # on; "remove" turns it off`,
 			[]Param{{Name: "state", Required: true, Enum: []string{"on", "off"}, Help: "on or off"}}, runSetSiteIdentity),
-		sandbox("deletePrincipal", "Delete a service principal", `az ad sp delete --id <{principal}>`,
+		sandbox("deletePrincipal", "Delete a service principal", `az ad app delete --id <{principal}>   # the app registration and its service principal`,
 			[]Param{principal}, runDeletePrincipal),
 		sandbox("createServicePrincipal", "Register an app (creates a service principal and a secret)", `az ad sp create-for-rbac --name {name}`,
 			[]Param{{Name: "label", Required: true, Help: "label to refer to it in later steps"}, {Name: "name", Help: "display name", Default: "my-app"}}, runCreateServicePrincipal),
@@ -159,6 +160,12 @@ func runAssignRole(x *execution) (string, error) {
 	_, err = client.Create(x.ctx, scope, world.NewGUID(), armauthorization.RoleAssignmentCreateParameters{
 		Properties: &armauthorization.RoleAssignmentProperties{PrincipalID: to.Ptr(p.ObjectID), RoleDefinitionID: to.Ptr(roleDefID), PrincipalType: &pt},
 	}, nil)
+	var re *azcore.ResponseError
+	if errors.As(err, &re) && re.ErrorCode == "RoleAssignmentExists" {
+		// az reports the existing assignment; a setup applied again (the
+		// lesson reopened in the same sandbox) must not fail on it.
+		return fmt.Sprintf("%s already has %s at %s", x.params["principal"], role.RoleName, scope), nil
+	}
 	if err != nil {
 		return "", err
 	}
@@ -166,21 +173,14 @@ func runAssignRole(x *execution) (string, error) {
 		role.RoleName, x.params["principal"], scope, p.ObjectID, role.RoleName, scope), nil
 }
 
+// runRemoveRole deletes the principal's assignments of the role at the
+// scope the way az does: list them through ARM, delete each. Nothing to
+// remove is not an error (az only warns), so a setup may use it to make
+// sure a lesson starts without the role.
 func runRemoveRole(x *execution) (string, error) {
 	p, role, scope, sub, err := x.roleTarget()
 	if err != nil {
 		return "", err
-	}
-	var ids []string
-	x.r.w.View(func(st *world.State) {
-		for _, a := range st.RoleAssignments {
-			if a.RemovedAt == nil && a.PrincipalID == p.ObjectID && strings.EqualFold(rbac.RoleGUID(a.RoleDefinitionID), role.ID) && strings.EqualFold(a.Scope, scope) {
-				ids = append(ids, a.ID)
-			}
-		}
-	})
-	if len(ids) == 0 {
-		return "", fmt.Errorf("%s has no %s assignment at %s", x.params["principal"], role.RoleName, scope)
 	}
 	cred, err := x.ownerCredential()
 	if err != nil {
@@ -190,8 +190,27 @@ func runRemoveRole(x *execution) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for _, id := range ids {
-		if _, err := client.Delete(x.ctx, scope, id, nil); err != nil {
+	var names []string
+	pager := client.NewListForScopePager(scope, &armauthorization.RoleAssignmentsClientListForScopeOptions{Filter: to.Ptr("principalId eq '" + p.ObjectID + "'")})
+	for pager.More() {
+		page, err := pager.NextPage(x.ctx)
+		if err != nil {
+			return "", err
+		}
+		for _, a := range page.Value {
+			if a.Name == nil || a.Properties == nil || a.Properties.Scope == nil || a.Properties.RoleDefinitionID == nil {
+				continue
+			}
+			if strings.EqualFold(*a.Properties.Scope, scope) && strings.EqualFold(rbac.RoleGUID(*a.Properties.RoleDefinitionID), role.ID) {
+				names = append(names, *a.Name)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return fmt.Sprintf("%s has no %s assignment at %s: nothing to remove", x.params["principal"], role.RoleName, scope), nil
+	}
+	for _, name := range names {
+		if _, err := client.Delete(x.ctx, scope, name, nil); err != nil {
 			return "", err
 		}
 	}

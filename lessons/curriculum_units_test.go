@@ -13,22 +13,94 @@ import (
 
 func TestTraceMatchViaAndModel(t *testing.T) {
 	l := &Lesson{ID: "l"}
-	mine := []trace.Exchange{{Seq: 1, Step: "l/s", Via: ViaRunner, Service: "keyvault", Status: 403, Authz: &rbac.Decision{Model: "accessPolicy"}}}
-	all := append([]trace.Exchange{{Seq: 2, Via: ViaProxy, Service: "keyvault", Status: 200}}, mine...)
+	form := "client_id=abc&grant_type=client_credentials&client_secret=***&scope=https%3A%2F%2Fvault.azure.net%2F.default"
+	all := []trace.Exchange{
+		{Seq: 1, Via: ViaProxy, Service: "keyvault", Status: 200},              // the learner's program, before the lesson started
+		{Seq: 2, Step: "l/setup", Via: ViaRunner, Service: "arm", Status: 200}, // the lesson's setup: its start
+		{Seq: 3, Step: "l/s", Via: ViaRunner, Service: "keyvault", Status: 403, Authz: &rbac.Decision{Model: "accessPolicy"}},
+		{Seq: 4, Via: ViaProxy, Service: "entra", Method: "POST", Status: 200, RequestBody: form},
+		{Seq: 5, Via: ViaProxy, Service: "keyvault", Status: 200},
+		{Seq: 6, Step: "l/t", Via: ViaRunner, Service: "entra", Method: "POST", Status: 200, RequestBody: form},
+		{Seq: 7, Step: "l/t", Via: ViaRunner, Service: "keyvault", Method: "GET", Status: 200},
+		{Seq: 8, Step: "l/u", Via: ViaRunner, Site: "app-1", Service: "managed-identity", Method: "GET", Status: 200},
+		{Seq: 9, Step: "l/u", Via: ViaRunner, Site: "app-1", Service: "keyvault", Method: "GET", Status: 200},
+		{Seq: 10, Step: "l/v", Via: ViaRunner, Service: "entra", Method: "POST", Status: 200, RequestBody: "grant_type=refresh_token&refresh_token=***"},
+		{Seq: 11, Step: "l/v", Via: ViaRunner, Service: "keyvault", Method: "GET", Status: 200},
+	}
+	var mine []trace.Exchange
+	for _, ex := range all {
+		if strings.HasPrefix(ex.Step, "l/") {
+			mine = append(mine, ex)
+		}
+	}
+	entraIn := func(step, grant string) *TraceMatch {
+		return &TraceMatch{Service: "entra", Status: 200, Step: step, Grant: grant, Site: RunsOnWorkstation}
+	}
 	tests := []struct {
 		name string
 		m    TraceMatch
 		want int64 // matched Seq, 0 = none
 	}{
-		{"proxy exchanges count for via proxy", TraceMatch{Service: "keyvault", Status: 200, Via: ViaProxy}, 2},
-		{"but not for other checks", TraceMatch{Service: "keyvault", Status: 200}, 0},
-		{"model matches the decision", TraceMatch{Status: 403, Model: "accessPolicy"}, 1},
+		{"proxy exchanges after the start count for via proxy", TraceMatch{Service: "keyvault", Status: 200, Via: ViaProxy}, 5},
+		{"via proxy with an after in the program's run", TraceMatch{Service: "keyvault", Status: 200, Via: ViaProxy, After: &TraceMatch{Service: "entra", Via: ViaProxy, Grant: "client_credentials"}}, 5},
+		{"but not for other checks", TraceMatch{Service: "keyvault", Status: 200, Step: "s"}, 0},
+		{"model matches the decision", TraceMatch{Status: 403, Model: "accessPolicy"}, 3},
 		{"model mismatch", TraceMatch{Status: 403, Model: "rbac"}, 0},
-		{"via runner", TraceMatch{Status: 403, Via: ViaRunner}, 1},
+		{"via runner", TraceMatch{Status: 403, Via: ViaRunner}, 3},
+		{"grant client_credentials", TraceMatch{Service: "entra", Grant: "client_credentials"}, 6},
+		{"grant refresh_token", TraceMatch{Grant: "refresh_token"}, 10},
+		{"grant never matches a GET", TraceMatch{Service: "managed-identity", Grant: "client_credentials"}, 0},
+		{"site workstation", TraceMatch{Service: "keyvault", Status: 200, Site: RunsOnWorkstation}, 7},
+		{"site site", TraceMatch{Service: "keyvault", Status: 200, Site: RunsOnSite}, 9},
+		{"workstation: client_credentials token then the read, same step", TraceMatch{Service: "keyvault", Status: 200, Step: "t", Site: RunsOnWorkstation, After: entraIn("t", "client_credentials")}, 7},
+		{"workstation: a refresh_token (CLI) token does not prove EnvironmentCredential", TraceMatch{Service: "keyvault", Status: 200, Step: "v", After: entraIn("v", "client_credentials")}, 0},
+		{"site: the read's step made no Entra token request", TraceMatch{Service: "keyvault", Status: 200, Step: "u", After: entraIn("u", "client_credentials")}, 0},
+		{"site: managed identity then the read, same step", TraceMatch{Service: "keyvault", Status: 200, Step: "u", Site: RunsOnSite, After: &TraceMatch{Service: "managed-identity", Status: 200, Step: "u", Site: RunsOnSite}}, 9},
+		{"site: an Entra token is not the managed identity", TraceMatch{Service: "keyvault", Status: 200, Step: "t", After: &TraceMatch{Service: "managed-identity", Step: "t"}}, 0},
+		{"site: a workstation exchange is not on the site", TraceMatch{Service: "keyvault", Status: 200, Step: "t", Site: RunsOnSite}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ex := findMatch(l, &tt.m, traceCandidates(&tt.m, mine, all))
+			ex := findMatch(l, &tt.m, traceCandidates(l, &tt.m, mine, all))
+			var got int64
+			if ex != nil {
+				got = ex.Seq
+			}
+			if got != tt.want {
+				t.Errorf("matched #%d, want #%d", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestProxyCountsAfterStart: the learner's program counts only after the
+// lesson's latest setup exchange; without one (trace emptied by a reset,
+// setup not applied yet) nothing counts.
+func TestProxyCountsAfterStart(t *testing.T) {
+	l := &Lesson{ID: "l"}
+	m := &TraceMatch{Service: "keyvault", Status: 200, Via: ViaProxy}
+	proxy := func(seq int64) trace.Exchange {
+		return trace.Exchange{Seq: seq, Via: ViaProxy, Service: "keyvault", Status: 200}
+	}
+	setup := func(seq int64) trace.Exchange {
+		return trace.Exchange{Seq: seq, Step: "l/setup", Via: ViaRunner, Service: "arm", Status: 200}
+	}
+	other := trace.Exchange{Seq: 3, Step: "m/setup", Via: ViaRunner, Service: "arm", Status: 200}
+	tests := []struct {
+		name string
+		exs  []trace.Exchange
+		want int64
+	}{
+		{"no start in the trace", []trace.Exchange{proxy(1)}, 0},
+		{"before the start", []trace.Exchange{proxy(1), setup(2)}, 0},
+		{"after the start", []trace.Exchange{setup(1), proxy(2)}, 2},
+		{"another lesson's start is not this one's", []trace.Exchange{proxy(1), proxy(2), other}, 0},
+		{"the latest start counts (lesson opened again)", []trace.Exchange{setup(1), proxy(2), setup(3)}, 0},
+		{"after the latest start", []trace.Exchange{setup(1), proxy(2), setup(3), proxy(4)}, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ex := findMatch(l, m, traceCandidates(l, m, nil, tt.exs))
 			var got int64
 			if ex != nil {
 				got = ex.Seq
@@ -49,6 +121,12 @@ func TestValidateViaAndModel(t *testing.T) {
 		{TraceMatch{Via: ViaProxy, Step: "s"}, "via proxy cannot name a step"},
 		{TraceMatch{Service: "keyvault", Model: "acl"}, "model must be rbac or accessPolicy"},
 		{TraceMatch{Service: "keyvault", Via: ViaProxy, Model: "rbac"}, ""},
+		{TraceMatch{Service: "entra", Grant: "client_credentials", Site: RunsOnWorkstation}, ""},
+		{TraceMatch{Grant: "refresh_token"}, ""},
+		{TraceMatch{Service: "entra", Grant: "client-credentials"}, "unknown grant"},
+		{TraceMatch{Service: "managed-identity", Grant: "client_credentials"}, "use service entra"},
+		{TraceMatch{Service: "keyvault", Site: "laptop"}, "site must be workstation or site"},
+		{TraceMatch{Service: "keyvault", After: &TraceMatch{Grant: "password", Site: "cloud"}}, "trace.after: site must be"},
 	}
 	for _, tt := range tests {
 		got := strings.Join(validateMatch(&tt.m, map[string]int{"s": 0}, "trace"), "; ")

@@ -45,7 +45,7 @@ func EvaluateGoal(l *Lesson, st *world.State, exs []trace.Exchange) GoalStatus {
 		r := CheckResult{ID: c.ID, Title: c.Title, HintHTML: c.HintHTML, SolutionHTML: c.SolutionHTML}
 		switch {
 		case c.Trace != nil:
-			if ex := findMatch(l, c.Trace, traceCandidates(c.Trace, mine, exs)); ex != nil {
+			if ex := findMatch(l, c.Trace, traceCandidates(l, c.Trace, mine, exs)); ex != nil {
 				r.Met, r.Seq = true, ex.Seq
 				r.Detail = fmt.Sprintf("seen: #%d %s %s → %d", ex.Seq, ex.Method, ex.URL, ex.Status)
 			} else {

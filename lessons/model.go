@@ -127,7 +127,11 @@ type TraceMatch struct {
 	Via string `json:"via,omitempty" yaml:"via"`
 	// Model is the permission model of the authorization decision: "rbac"
 	// or "accessPolicy" (Key Vault).
-	Model string      `json:"model,omitempty" yaml:"model"`
+	Model string `json:"model,omitempty" yaml:"model"`
+	// Grant is the grant_type of a token request to Entra ID:
+	// "client_credentials" (a service principal's secret or certificate),
+	// "password", "refresh_token", ...
+	Grant string      `json:"grant,omitempty" yaml:"grant"`
 	After *TraceMatch `json:"after,omitempty" yaml:"after"`
 }
 

@@ -189,6 +189,9 @@ func validateLesson(l *Lesson) []Problem {
 			}
 		}
 	}
+	for _, m := range validateStart(l) {
+		bad(0, "%s", m)
+	}
 	if len(l.Checks()) == 0 {
 		bad(0, "the lesson has no goal: add at least one check block")
 	}
