@@ -140,7 +140,7 @@ func newDefaultAzureCredential(env map[string]string, d credDeps) (*defaultAzure
 			clientID = id // azidentity uses AZURE_CLIENT_ID as a user-assigned client ID
 		}
 		mi, err := newManagedIdentityCredential(env, clientID, selected^bMI != 0, d.options)
-		why := "no IDENTITY_ENDPOINT here, so it tries IMDS (169.254.169.254): nothing answers on a workstation, and where IMDS answers it has no identity for this code"
+		why := "no IDENTITY_ENDPOINT here, so it tries IMDS (169.254.169.254): only virtual machines have it, so nothing answers on a workstation or an App Service site"
 		if err == nil && mi.appService {
 			why = "IDENTITY_ENDPOINT and IDENTITY_HEADER are set: App Service gives this site a managed identity"
 		}

@@ -134,7 +134,14 @@ func TestReach(t *testing.T) {
 	c := newCloud(t, Services{})
 	s := addSandbox(t, c, "sbx-reach")
 	workstation := world.Origin{Via: "runner"}
-	onSite := world.Origin{Via: "runner", Site: s.names.MainSite}
+	onSite := world.Origin{Via: "runner", SandboxID: "sbx-reach", Site: s.names.MainSite}
+	onVM := world.Origin{Via: "runner", SandboxID: "sbx-reach", Site: "vm-reach"}
+	if err := s.w.Update(context.Background(), func(tx *world.Tx) error {
+		_, err := tx.NewSite(scenario.ResourceGroup, "vm-reach", "vm")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		host    string
@@ -142,7 +149,9 @@ func TestReach(t *testing.T) {
 		wantErr string
 	}{
 		{"imds from workstation", "169.254.169.254", workstation, "dial tcp 169.254.169.254:80: connect: no route to host"},
-		{"imds on a site", "169.254.169.254", onSite, ""},
+		{"imds on an App Service site", "169.254.169.254", onSite, "dial tcp 169.254.169.254:80: connect: no route to host"},
+		{"imds on a vm", "169.254.169.254", onVM, ""},
+		{"app service endpoint on a site", "169.254.129.2:8081", onSite, ""},
 		{"app service endpoint from workstation", "169.254.129.2:8081", workstation, "dial tcp 169.254.129.2:8081: connect: no route to host"},
 		{"existing vault", s.names.Vault + ".vault.azure.net", workstation, ""},
 		{"existing vault any case", strings.ToUpper(s.names.Vault) + ".VAULT.azure.net:443", workstation, ""},
@@ -311,7 +320,16 @@ func TestTransportUnreachable(t *testing.T) {
 			}
 		})
 	}
-	// The IMDS probe on a site gets an answer.
+	// App Service has no IMDS; a virtual machine's probe gets an answer.
+	if _, _, err := get(t, c.Transport(world.Origin{SandboxID: "sbx-t", Site: s.names.MainSite}), "http://169.254.169.254/metadata/identity/oauth2/token"); err == nil {
+		t.Error("IMDS answered code on an App Service site")
+	}
+	if err := s.w.Update(context.Background(), func(tx *world.Tx) error {
+		tx.State.Site(s.names.MainSite).Kind = "vm"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	resp, _, err := get(t, c.Transport(world.Origin{SandboxID: "sbx-t", Site: s.names.MainSite}), "http://169.254.169.254/metadata/identity/oauth2/token")
 	if err != nil {
 		t.Fatal(err)

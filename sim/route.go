@@ -125,7 +125,9 @@ func (c *Cloud) Reach(host string, o world.Origin) error {
 			Err: "not a simulated Azure host (the sandbox reaches only its simulated cloud)", Name: h, IsNotFound: true,
 		}}
 	case familyIMDS, familyAppService:
-		if o.Site == "" {
+		// App Service has no IMDS (a VM feature): code on a site reaches only
+		// IDENTITY_ENDPOINT, and only sites of kind "vm" answer IMDS.
+		if o.Site == "" || (family == familyIMDS && !c.isVM(o)) {
 			port := 80
 			if family == familyAppService {
 				port = 8081
@@ -143,4 +145,19 @@ func (c *Cloud) Reach(host string, o world.Origin) error {
 		}
 	}
 	return nil
+}
+
+// isVM reports whether the origin's compute resource is a virtual machine.
+func (c *Cloud) isVM(o world.Origin) bool {
+	w := c.reg.Get(o.SandboxID)
+	if w == nil {
+		return false
+	}
+	vm := false
+	w.View(func(s *world.State) {
+		if site := s.Site(o.Site); site != nil && site.Kind == "vm" {
+			vm = true
+		}
+	})
+	return vm
 }

@@ -37,6 +37,7 @@ with a simulated Azure behind it (no Azure account needed).
 Usage:
   sandbox [flags]                 start the server
   sandbox lessons check [DIR]     validate lessons (the embedded ones, or DIR)
+  sandbox keys rotate [--data D]  new token-signing key; older ones stay valid
 
 Flags (each can also be set with the environment variable shown):
 `

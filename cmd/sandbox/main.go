@@ -25,6 +25,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if len(args) > 0 && args[0] == "lessons" {
 		return lessonsCommand(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "keys" {
+		return keysCommand(ctx, args[1:], stdout, stderr, getenv)
+	}
 	m := NewMain(stdout, stderr, getenv)
 	if err := m.ParseFlags(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -24,6 +24,9 @@ import (
 	"github.com/azure-auth-sandbox/sandbox/web"
 )
 
+// dbFile is the SQLite database inside the data directory.
+const dbFile = "sandbox.db"
+
 // Names of the server's secrets in the store.
 const (
 	secretSigningKeys = "signing-keys"
@@ -92,7 +95,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	m.db, err = store.Open(ctx, filepath.Join(dataDir, "sandbox.db"), store.WithTraceLimit(m.Config.TraceLimit))
+	m.db, err = store.Open(ctx, filepath.Join(dataDir, dbFile), store.WithTraceLimit(m.Config.TraceLimit))
 	if err != nil {
 		return err
 	}
@@ -151,8 +154,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelDebug),
 	}
 	m.srv.RegisterOnShutdown(app.CloseStreams) // open lesson pages do not hold up shutdown
+	srv, ln := m.srv, m.ln                     // Close may clear m.srv before Serve starts
 	go func() {
-		if err := m.srv.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.done <- err
 		}
 	}()

@@ -251,6 +251,16 @@ func asResponseError(err error, target **azcore.ResponseError) bool {
 func TestIsolationManagedIdentitiesConcurrently(t *testing.T) {
 	e := newEnv(t, "sbx-mi-a", "sbx-mi-b")
 	boxes := []*box{e.boxes["sbx-mi-a"], e.boxes["sbx-mi-b"]}
+	for _, b := range boxes {
+		// Only a virtual machine reaches IMDS (App Service has none): let
+		// the main site's compute stand in for one, identity and all.
+		if err := b.w.Update(context.Background(), func(tx *world.Tx) error {
+			tx.State.Site(b.names.MainSite).Kind = "vm"
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	type want struct{ tid, mirid, oid string }
 	wants := map[string]want{}
 	for _, b := range boxes {
@@ -331,18 +341,26 @@ func TestIsolationSiteIdentityBoundToItsSite(t *testing.T) {
 	a, b := e.boxes["sbx-x-a"], e.boxes["sbx-x-b"]
 	bSite, _ := b.site(b.names.MainSite)
 
-	t.Run("IMDS: A's runner claiming B's site", func(t *testing.T) {
+	t.Run("IMDS: A's runner claiming B's VM", func(t *testing.T) {
+		// Make B's compute a VM, so IMDS would answer if the origin's
+		// site were looked up anywhere but in A's own world.
+		if err := b.w.Update(context.Background(), func(tx *world.Tx) error {
+			tx.State.Site(b.names.MainSite).Kind = "vm"
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
 		o := world.Origin{SandboxID: a.id, Via: "runner", Site: b.names.MainSite}
 		req, _ := http.NewRequest(http.MethodGet, "http://"+entra.IMDSHost+"/metadata/identity/oauth2/token?api-version=2018-02-01&resource="+url.QueryEscape(entra.ResourceKeyVault), nil)
 		req.Header.Set("Metadata", "true")
 		resp, err := e.runner(o).Do(req)
-		if err != nil {
-			t.Fatal(err)
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			t.Fatalf("A's code reached IMDS as B's VM: %d %s", resp.StatusCode, body)
 		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "Identity not found") {
-			t.Fatalf("%d %s", resp.StatusCode, body)
+		if !strings.Contains(err.Error(), "no route to host") {
+			t.Fatalf("unexpected error: %v", err)
 		}
 	})
 	t.Run("App Service: B's header from A's site", func(t *testing.T) {

@@ -193,12 +193,14 @@ type Message struct {
 	DequeueCount    int       `json:"dequeueCount"`
 }
 
-// Site is an App Service site: a web app or a function app.
+// Site is a compute resource code runs on: an App Service web app or
+// function app, or (Kind "vm") a virtual machine, the only kind that reaches
+// IMDS.
 type Site struct {
 	Name          string `json:"name"`
 	ResourceGroup string `json:"resourceGroup"`
 	Location      string `json:"location"`
-	Kind          string `json:"kind"` // "app" or "functionapp"
+	Kind          string `json:"kind"` // "app", "functionapp" or "vm"
 	// SystemIdentity is the object ID of the system-assigned managed identity;
 	// empty when it is off.
 	SystemIdentity string `json:"systemIdentity,omitempty"`
