@@ -56,6 +56,76 @@ func newChrome(t *testing.T) (context.Context, context.CancelFunc) {
 	return bctx, func() { cancelBrowser(); cancelAlloc(); cancelTimeout() }
 }
 
+// chromePage drives one Chromium tab through the lesson player. Reads are
+// one JavaScript expression each: the event stream may replace the diagram
+// and the goal at any moment, so a node looked up in one call may be gone
+// in the next.
+type chromePage struct {
+	t    *testing.T
+	ctx  context.Context
+	runs map[string]int // runs of each step so far, to wait for the next one's outcome
+}
+
+// openChrome starts Chromium (see newChrome) for the test.
+func openChrome(t *testing.T) *chromePage {
+	t.Helper()
+	ctx, cancel := newChrome(t)
+	t.Cleanup(cancel)
+	return &chromePage{t: t, ctx: ctx, runs: map[string]int{}}
+}
+
+func (pg *chromePage) fail(err error) {
+	pg.t.Helper()
+	if err != nil {
+		pg.t.Fatal(err)
+	}
+}
+
+func (pg *chromePage) do(steps ...chromedp.Action[chromedp.Void]) {
+	pg.t.Helper()
+	pg.fail(chromedp.Do(pg.ctx, steps...))
+}
+
+func (pg *chromePage) js(expr string) string {
+	pg.t.Helper()
+	s, err := chromedp.Run(pg.ctx, chromedp.Evaluate[string](expr))
+	pg.fail(err)
+	return s
+}
+
+func quote(sel string) string { return "document.querySelector(" + strconv.Quote(sel) + ")" }
+
+func (pg *chromePage) text(sel string) string { return pg.js(quote(sel) + ".innerText") }
+
+// svgText is the diagram's text (SVG has no innerText).
+func (pg *chromePage) svgText() string { return pg.js(quote("#diagram svg") + ".textContent") }
+
+func (pg *chromePage) attr(sel, name string) string {
+	return pg.js(quote(sel) + ".getAttribute(" + strconv.Quote(name) + ")")
+}
+
+// click dispatches a click on the element the selector finds when it runs.
+func click(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](quote(sel)+`.dispatchEvent(new MouseEvent("click", {bubbles: true, cancelable: true}))`))
+		return err
+	})
+}
+
+func visible(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitVisible(chromedp.CSS(sel))
+}
+
+// step clicks a step's Run (or Apply) button and waits until htmx has
+// swapped in this run's outcome.
+func (pg *chromePage) step(id string) chromedp.Action[chromedp.Void] {
+	pg.runs[id]++
+	return chromedp.Steps(
+		chromedp.Click(chromedp.CSS(`#step-`+id+` [data-testid="run-step"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#result-`+id+` [data-testid="step-outcome"][data-run="`+id+`-`+itoa64(int64(pg.runs[id]))+`"]`)),
+	)
+}
+
 // Lesson 1 in a real browser against the real server: the first two
 // statements draw nothing, get_secret draws the challenge, the token
 // request and the 403; the inspector explains it and its fix button makes
@@ -66,51 +136,8 @@ func TestBrowserLessonOne(t *testing.T) {
 		t.Skip("browser test")
 	}
 	pe := newPlayerEnv(t)
-	ctx, cancel := newChrome(t)
-	defer cancel()
-
-	fail := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	do := func(steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		fail(chromedp.Do(ctx, steps...))
-	}
-	// Reads are one JavaScript expression each: the event stream may
-	// replace the diagram and the goal at any moment, so a node looked up in
-	// one call may be gone in the next.
-	js := func(expr string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
-		fail(err)
-		return s
-	}
-	quote := func(sel string) string { return "document.querySelector(" + strconv.Quote(sel) + ")" }
-	text := func(sel string) string { return js(quote(sel) + ".innerText") }
-	svgText := func() string { return js(quote("#diagram svg") + ".textContent") } // SVG has no innerText
-	attr := func(sel, name string) string { return js(quote(sel) + ".getAttribute(" + strconv.Quote(name) + ")") }
-	click := func(sel string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-			_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](quote(sel)+`.dispatchEvent(new MouseEvent("click", {bubbles: true, cancelable: true}))`))
-			return err
-		})
-	}
-	runs := map[string]int{}
-	nextRun := func(id string) string {
-		runs[id]++
-		return itoa64(int64(runs[id]))
-	}
-	visible := func(sel string) chromedp.Action[chromedp.Void] { return chromedp.WaitVisible(chromedp.CSS(sel)) }
-	step := func(id string) chromedp.Action[chromedp.Void] {
-		return chromedp.Steps(
-			chromedp.Click(chromedp.CSS(`#step-`+id+` [data-testid="run-step"]`)),
-			// htmx swaps in the new result: wait for this run's outcome.
-			chromedp.WaitVisible(chromedp.CSS(`#result-`+id+` [data-testid="step-outcome"][data-run="`+id+`-`+nextRun(id)+`"]`)),
-		)
-	}
+	pg := openChrome(t)
+	ctx, fail, do, text, attr, svgText, step := pg.ctx, pg.fail, pg.do, pg.text, pg.attr, pg.svgText, pg.step
 
 	do(chromedp.Navigate(pe.srv.URL+"/lessons/"+lesson1),
 		chromedp.Click(chromedp.CSS(`[data-testid="start-lesson"] button`)),
@@ -243,5 +270,49 @@ func ownProgram(t *testing.T, pe *playerEnv, sandboxID string) {
 	res.Body.Close()
 	if res.StatusCode != 401 {
 		t.Fatalf("own program's anonymous GetSecret = %d, want 401", res.StatusCode)
+	}
+}
+
+// Lesson 7, the walkthrough, through its solution in a real browser: every
+// action applied and every statement run with the page's own buttons, both
+// versions (a secret in the app settings, then the managed identity). The
+// diagram ends with Key Vault's 200, the third-party API's 200 and the
+// queue's 201, and the goal is met.
+func TestBrowserWalkthrough(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	pe := newPlayerEnv(t)
+	l := pe.p.catalog.Get("walkthrough")
+	if l == nil || len(l.Solution) == 0 {
+		t.Fatal("lesson walkthrough has no solution")
+	}
+	pg := openChrome(t)
+	pg.do(chromedp.Navigate(pe.srv.URL+"/lessons/"+l.ID),
+		chromedp.Click(chromedp.CSS(`[data-testid="start-lesson"] button`)),
+		visible(`[data-testid="lesson-title"]`))
+	if g := pg.attr(`#goal`, "data-met"); g != "false" {
+		t.Fatalf("goal data-met = %q at the start", g)
+	}
+	for _, id := range l.Solution {
+		pg.do(pg.step(id))
+		if ok := pg.attr(`#result-`+id+` [data-testid="step-outcome"]`, "data-ok"); ok != "true" {
+			t.Fatalf("%s failed: %s", id, pg.text(`#result-`+id))
+		}
+	}
+	pg.do(chromedp.WaitReady(chromedp.CSS(`#goal[data-met="true"]`)))
+	for _, sel := range []string{
+		`[data-status="200"][data-service="Key Vault"]`,
+		`[data-status="200"][data-service="Third-party API"]`,
+		`[data-status="201"][data-service="Storage"]`,
+		`[data-status="200"][data-service="Managed identity"]`, // version 2's tokens
+	} {
+		pg.do(visible(`#diagram [data-testid="exchange"]` + sel))
+	}
+	if g := pg.text(`#goal h2`); !strings.Contains(g, "Goal met") {
+		t.Errorf("goal: %q", g)
+	}
+	if n := pg.js(`String(document.querySelectorAll('#goal [data-testid="check"][data-met="true"]').length)`); n != strconv.Itoa(len(l.Checks())) {
+		t.Errorf("%s of %d checks met", n, len(l.Checks()))
 	}
 }

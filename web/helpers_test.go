@@ -22,6 +22,7 @@ import (
 // env is a web application on a real store in a temporary directory.
 type env struct {
 	t    testing.TB
+	path string // the database file
 	db   *store.DB
 	reg  *world.Registry
 	book *trace.Book
@@ -31,15 +32,43 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	e := &env{t: t, path: filepath.Join(t.TempDir(), "sandbox.db")}
+	e.open()
+	return e
+}
+
+// open starts the application over the database file (as cmd/sandbox does:
+// the worlds and traces in it are loaded first).
+func (e *env) open() {
+	t := e.t
+	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "sandbox.db"))
+	db, err := store.Open(ctx, e.path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	e := &env{t: t, db: db}
+	e.db = db
 	e.reg = world.NewRegistry(nil, WorldPersister{Store: db})
 	e.book = trace.NewBook(500, db)
+	worlds, err := db.AllWorlds(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, data := range worlds {
+		st, err := world.Load(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.reg.Add(st); err != nil {
+			t.Fatal(err)
+		}
+		exs, err := db.Exchanges(ctx, id, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.book.Load(id, exs)
+	}
 	base, _ := url.Parse("http://127.0.0.1:8080")
 	e.app, err = New(Config{
 		Store:            db,
@@ -54,7 +83,17 @@ func newEnv(t testing.TB) *env {
 	}
 	e.srv = httptest.NewServer(e.app)
 	t.Cleanup(e.srv.Close)
-	return e
+}
+
+// restart stops the application and starts a new one over the same
+// database file: nothing in memory survives. Browsers keep their cookies.
+func (e *env) restart() {
+	e.t.Helper()
+	e.srv.Close()
+	if err := e.db.Close(); err != nil {
+		e.t.Fatal(err)
+	}
+	e.open()
 }
 
 // browser is a client with its own cookie jar: one learner.

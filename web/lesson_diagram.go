@@ -31,7 +31,7 @@ func diagramItems(exs []trace.Exchange, runs []stepRun, l *lessons.Lesson, sandb
 	flush := func(before int64) {
 		for ri < len(runs) && runs[ri].AfterSeq < before {
 			r := runs[ri]
-			items = append(items, ui.DiagramItem{Marker: &ui.MarkerItem{Label: r.Label, Count: len(r.Res.Exchanges)}})
+			items = append(items, ui.DiagramItem{Marker: &ui.MarkerItem{Label: r.Label, Count: r.Count}})
 			auto, curKey = nil, r.Marker+"|runner"
 			ri++
 		}

@@ -50,12 +50,18 @@ func (b *browser) page(path string) response {
 // startLesson starts lesson 1 in a new sandbox and returns its page URL.
 func (pe *playerEnv) startLesson(t testing.TB) string {
 	t.Helper()
-	res := pe.b.form("/lessons/"+lesson1+"/start", nil, false)
+	return pe.start(t, lesson1)
+}
+
+// start starts the lesson in a new sandbox and returns its page URL.
+func (pe *playerEnv) start(t testing.TB, lessonID string) string {
+	t.Helper()
+	res := pe.b.form("/lessons/"+lessonID+"/start", nil, false)
 	if res.StatusCode != 303 {
 		t.Fatalf("start = %d: %s", res.StatusCode, res.body)
 	}
 	loc := res.Header.Get("Location")
-	if !regexp.MustCompile(`^/sandboxes/sbx[0-9a-f]+/lessons/` + lesson1 + `$`).MatchString(loc) {
+	if !regexp.MustCompile(`^/sandboxes/sbx[0-9a-f]+/lessons/` + regexp.QuoteMeta(lessonID) + `$`).MatchString(loc) {
 		t.Fatalf("start redirected to %q", loc)
 	}
 	return loc

@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -25,8 +27,10 @@ type progressStore interface {
 
 // player is the lesson player: the lesson catalog, and one run ("the
 // learner's app": a lessons.Runner with its live objects) per sandbox and
-// lesson. Runs live in memory: after a restart the learner's program starts
-// again (as a real one would), while the trace and progress persist.
+// lesson. The live objects are in memory only: after a restart the
+// learner's program starts again (as a real one would). The run's history
+// (its diagram markers and last results) and where the code runs are saved
+// with every step (lesson_history.go), like the trace and the progress.
 type player struct {
 	s       *Server
 	cloud   lessons.Cloud
@@ -55,6 +59,10 @@ type lessonRun struct {
 	runner *lessons.Runner
 	lesson *lessons.Lesson
 	tabs   map[string][]ui.CodeTab // highlighted code by step (names expanded)
+	// vals are the server's placeholders ({proxyUrl}, …) for this sandbox.
+	vals map[string]string
+
+	saveMu sync.Mutex // one save at a time, so an older snapshot never wins
 
 	mu       sync.Mutex
 	history  []stepRun
@@ -74,6 +82,7 @@ type stepRun struct {
 	Res      *lessons.StepResult
 	At       time.Time
 	N        int // the how-manieth run of the step
+	Count    int // how many exchanges it made (Res.Exchanges may be trimmed from the trace)
 }
 
 // newPlayer loads the lessons (embedded, plus the --lessons directory).
@@ -127,7 +136,7 @@ func (p *player) resolve(c echo.Context) (*target, error) {
 	if err != nil {
 		return nil, err
 	}
-	run, err := p.runFor(c.Request().Context(), w, l)
+	run, err := p.runFor(c.Request().Context(), sb, w, l)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +146,7 @@ func (p *player) resolve(c echo.Context) (*target, error) {
 // runFor returns the lesson's run in the world, starting one (and applying
 // the lesson's setup) when there is none or the sandbox was reset (its
 // world replaced).
-func (p *player) runFor(ctx context.Context, w *world.World, l *lessons.Lesson) (*lessonRun, error) {
+func (p *player) runFor(ctx context.Context, sb *store.Sandbox, w *world.World, l *lessons.Lesson) (*lessonRun, error) {
 	key := w.ID() + "/" + l.ID
 	p.mu.Lock()
 	r := p.runs[key]
@@ -150,10 +159,23 @@ func (p *player) runFor(ctx context.Context, w *world.World, l *lessons.Lesson) 
 			delete(p.runs, k)
 		}
 	}
-	r = &lessonRun{w: w, lesson: l, runner: lessons.NewRunner(p.cloud, w, l), last: map[string]int{}}
-	r.tabs = p.codeTabs(w, l)
+	r = &lessonRun{w: w, lesson: l, runner: lessons.NewRunner(p.cloud, w, l), last: map[string]int{}, vals: p.s.lessonValues(sb)}
+	r.tabs = p.codeTabs(w, l, r.vals)
+	// A run saved before a restart is restored before anyone can see the
+	// new run: its setup happened already and must not happen again.
+	saved, err := p.loadRun(ctx, w, l)
+	if err != nil {
+		p.mu.Unlock()
+		return nil, err
+	}
+	if saved != nil {
+		p.restore(r, saved)
+	}
 	p.runs[key] = r
 	p.mu.Unlock()
+	if saved != nil {
+		return r, p.save(ctx, r)
+	}
 	if len(l.Setup) > 0 {
 		after := p.lastSeq(w.ID())
 		results, err := r.runner.Setup(ctx)
@@ -164,7 +186,9 @@ func (p *player) runFor(ctx context.Context, w *world.World, l *lessons.Lesson) 
 			return nil, fmt.Errorf("web: lesson setup: %w", err)
 		}
 	}
-	return r, nil
+	// Saved even without setup: the saved run is what tells a restarted
+	// server that this run (and its setup) already happened.
+	return r, p.save(ctx, r)
 }
 
 // forget drops the runs of a sandbox (it was reset or deleted).
@@ -175,6 +199,17 @@ func (p *player) forget(sandboxID string) {
 		if strings.HasPrefix(k, sandboxID+"/") {
 			delete(p.runs, k)
 		}
+	}
+}
+
+// lessonValues are the server's own lesson placeholders for the sandbox:
+// where its proxy and CA certificate are (the public URL, like the home
+// page's), and the proxy URL carrying the sandbox's ID and access key.
+func (s *Server) lessonValues(sb *store.Sandbox) map[string]string {
+	return map[string]string{
+		lessons.PlaceholderProxyURL:         s.proxyURL(nil),
+		lessons.PlaceholderProxyURLWithAuth: s.proxyURL(url.UserPassword(sb.ID, sb.AccessKey)),
+		lessons.PlaceholderCACertURL:        s.url("/ca.pem"),
 	}
 }
 
@@ -198,6 +233,9 @@ func (p *player) do(ctx context.Context, t *target, label string, run func() (*l
 		after = min(after, res.Exchanges[0].Seq-1)
 	}
 	t.run.record(stepRun{StepID: res.StepID, Label: label, Marker: res.Marker, AfterSeq: after, Res: res})
+	if err := p.save(ctx, t.run); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -207,18 +245,46 @@ func (r *lessonRun) record(sr stepRun) {
 	if sr.At.IsZero() {
 		sr.At = time.Now()
 	}
-	if i, seen := r.last[sr.StepID]; seen {
-		sr.N = r.history[i].N + 1
-	} else {
-		sr.N = 1
+	if sr.Count == 0 && sr.Res != nil {
+		sr.Count = len(sr.Res.Exchanges)
 	}
-	r.history = append(r.history, sr)
-	if r.lesson.Step(sr.StepID) != nil {
-		if sr.N == 1 {
-			r.ran = append(r.ran, sr.StepID)
+	if sr.N == 0 { // restored runs keep theirs
+		if i, seen := r.last[sr.StepID]; seen {
+			sr.N = r.history[i].N + 1
+		} else {
+			sr.N = 1
 		}
 	}
+	r.history = append(r.history, sr)
+	if r.lesson.Step(sr.StepID) != nil && !slices.Contains(r.ran, sr.StepID) {
+		r.ran = append(r.ran, sr.StepID)
+	}
 	r.last[sr.StepID] = len(r.history) - 1
+	if len(r.history) > maxHistory {
+		r.trimLocked()
+	}
+}
+
+// maxHistory bounds a run's history (it is saved with every step, and the
+// trace keeps only its newest exchanges anyway).
+const maxHistory = 300
+
+// trimLocked drops the oldest quarter of the history, except the last run
+// of each step (the step's result shows it).
+func (r *lessonRun) trimLocked() {
+	drop := len(r.history) - maxHistory*3/4
+	kept := r.history[:0:0]
+	for i, sr := range r.history {
+		if i < drop && r.last[sr.StepID] != i {
+			continue
+		}
+		kept = append(kept, sr)
+	}
+	r.history = kept
+	clear(r.last)
+	for i, sr := range r.history {
+		r.last[sr.StepID] = i
+	}
 }
 
 // snapshot returns the run's history and the last run of each step.

@@ -22,7 +22,7 @@ import (
 
 // codeTabs highlights every step's code once per run (the sandbox's names
 // are filled in, so they are part of the highlighted text).
-func (p *player) codeTabs(w *world.World, l *lessons.Lesson) map[string][]ui.CodeTab {
+func (p *player) codeTabs(w *world.World, l *lessons.Lesson, vals map[string]string) map[string][]ui.CodeTab {
 	out := map[string][]ui.CodeTab{}
 	w.View(func(st *world.State) {
 		for _, s := range l.Steps() {
@@ -32,7 +32,7 @@ func (p *player) codeTabs(w *world.World, l *lessons.Lesson) map[string][]ui.Cod
 				if !ok || strings.TrimSpace(code) == "" {
 					continue
 				}
-				t := ui.CodeTab{Lang: lang, Label: ui.LanguageLabel(lang), HTML: ui.Highlight(lang, lessons.Expand(code, st))}
+				t := ui.CodeTab{Lang: lang, Label: ui.LanguageLabel(lang), HTML: ui.Highlight(lang, lessons.ExpandWith(code, st, vals))}
 				if lang == lessons.LangGo {
 					t.Note = "The Go that actually runs, with the real Azure SDK for Go."
 					if a := p.actions[s.Action]; a != nil {
@@ -59,7 +59,7 @@ func (r *lessonRun) stepLabel(s *lessons.Step) string {
 		for _, lang := range lessons.Languages() {
 			if code, ok := s.Code[lang]; ok {
 				var stmt string
-				r.w.View(func(st *world.State) { stmt = ui.Statement(lang, lessons.Expand(code, st)) })
+				r.w.View(func(st *world.State) { stmt = ui.Statement(lang, lessons.ExpandWith(code, st, r.vals)) })
 				if stmt != "" {
 					return stmt
 				}
@@ -103,9 +103,7 @@ func (p *player) lessonPage(c echo.Context, t *target) ui.LessonPage {
 			}
 			m.Blocks = append(m.Blocks, ui.BlockView{Step: &sv})
 		case b.HTML != "":
-			var html template.HTML
-			t.w.View(func(st *world.State) { html = template.HTML(lessons.Expand(string(b.HTML), st)) }) //nolint:gosec // lesson HTML is sanitized by the loader; names are generated
-			m.Blocks = append(m.Blocks, ui.BlockView{HTML: html})
+			m.Blocks = append(m.Blocks, ui.BlockView{HTML: t.run.expandHTML(b.HTML)})
 		}
 	}
 	return m
@@ -118,11 +116,11 @@ func (p *player) stepView(t *target, s *lessons.Step, last map[string]stepRun) u
 		RunURL: base + "/steps/" + s.ID, RunsOn: s.RunsOn}
 	t.w.View(func(st *world.State) {
 		if v.Action && s.CLI != "" {
-			v.CLI = lessons.Expand(fillCLI(s.CLI, s.Params), st)
+			v.CLI = lessons.ExpandWith(fillCLI(s.CLI, s.Params), st, t.run.vals)
 		}
 		a := p.actions[s.Action]
 		for _, name := range slices.Sorted(maps.Keys(s.Params)) {
-			pv := ui.ParamView{Name: name, Value: lessons.Expand(s.Params[name], st), Editable: slices.Contains(s.Editable, name)}
+			pv := ui.ParamView{Name: name, Value: lessons.ExpandWith(s.Params[name], st, t.run.vals), Editable: slices.Contains(s.Editable, name)}
 			if a != nil {
 				if ap := a.Param(name); ap != nil {
 					pv.Help, pv.Enum = ap.Help, ap.Enum
@@ -133,6 +131,7 @@ func (p *player) stepView(t *target, s *lessons.Step, last map[string]stepRun) u
 	})
 	if sr, ok := last[s.ID]; ok {
 		v.Last = runView(sr, s)
+		v.Last.ExplainHTML = t.run.expandHTML(v.Last.ExplainHTML)
 	}
 	return v
 }
@@ -147,7 +146,7 @@ func fillCLI(cli string, params map[string]string) string {
 
 func runView(sr stepRun, s *lessons.Step) *ui.RunView {
 	res := sr.Res
-	v := &ui.RunView{OK: res.OK, Output: res.Output, Error: res.Error, Count: len(res.Exchanges),
+	v := &ui.RunView{OK: res.OK, Output: res.Output, Error: res.Error, Count: sr.Count,
 		When: sr.At.UTC().Format("15:04:05") + " UTC", Place: placeWords(res.Place), Run: sr.StepID + "-" + itoa64(int64(sr.N))}
 	if s != nil {
 		v.ExplainHTML = s.ExplainHTML
@@ -204,7 +203,26 @@ func (p *player) placeView(t *target) ui.PlaceView {
 func (p *player) goalView(t *target, exs []trace.Exchange) ui.GoalView {
 	var g lessons.GoalStatus
 	t.w.View(func(st *world.State) { g = lessons.EvaluateGoal(t.lesson, st, exs) })
+	for i := range g.Items {
+		g.Items[i].HintHTML = t.run.expandHTML(g.Items[i].HintHTML)
+		g.Items[i].SolutionHTML = t.run.expandHTML(g.Items[i].SolutionHTML)
+	}
 	return goalView(g, t.sb.ID, t.lesson.ID)
+}
+
+// expandHTML fills the placeholders of lesson HTML (narrative, explanations,
+// hints) with the sandbox's names and the server's values, escaped.
+func (r *lessonRun) expandHTML(h template.HTML) template.HTML {
+	if !strings.Contains(string(h), "{") {
+		return h
+	}
+	vals := make(map[string]string, len(r.vals))
+	for k, v := range r.vals {
+		vals[k] = template.HTMLEscapeString(v)
+	}
+	var out string
+	r.w.View(func(st *world.State) { out = lessons.ExpandWith(string(h), st, vals) })
+	return template.HTML(out) //nolint:gosec // lesson HTML is sanitized by the loader; names are generated, values escaped
 }
 
 func goalView(g lessons.GoalStatus, sandboxID, lessonID string) ui.GoalView {

@@ -53,6 +53,9 @@ func (p *player) placeSet(c echo.Context) error {
 			t.run.record(stepRun{StepID: "place", Label: label, Marker: res.Marker, AfterSeq: p.lastSeq(t.sb.ID), Res: res})
 		}
 	}
+	if err := p.save(ctx, t.run); err != nil {
+		return err
+	}
 	if !isHTMX(c) {
 		return c.Redirect(http.StatusSeeOther, lessonURL(t.sb.ID, t.lesson.ID)+"#place")
 	}

@@ -96,6 +96,9 @@ func (s *Server) resetSandbox(ctx context.Context, sb *store.Sandbox) (*world.Wo
 	if err := s.store.ClearExchanges(ctx, sb.ID); err != nil {
 		return nil, fmt.Errorf("web: reset sandbox: %w", err)
 	}
+	if err := s.forgetSaved(ctx, sb.ID); err != nil {
+		return nil, fmt.Errorf("web: reset sandbox: %w", err)
+	}
 	// Empty the trace but keep its sequence numbers and subscribers: a
 	// client polling with ?after= or a live view keeps working.
 	s.book.Load(sb.ID, nil)

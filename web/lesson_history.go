@@ -1,0 +1,152 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/azure-auth-sandbox/sandbox/lessons"
+	"github.com/azure-auth-sandbox/sandbox/sim/world"
+	"github.com/azure-auth-sandbox/sandbox/store"
+)
+
+// runStore is what the player needs of the store to keep lesson runs
+// across restarts.
+type runStore interface {
+	SaveLessonRun(ctx context.Context, sandboxID, lessonID string, data []byte) error
+	LessonRun(ctx context.Context, sandboxID, lessonID string) ([]byte, error)
+	DeleteLessonRuns(ctx context.Context, sandboxID string) error
+}
+
+// savedRun is a lesson run as stored: its history and where the code runs.
+// The live objects (credential, clients) are not saved: like a real
+// program's, they are gone after a restart.
+type savedRun struct {
+	// Tenant identifies the world the run belongs to: a reset builds a new
+	// tenant, and a run of the old one must not be restored into it.
+	Tenant  string        `json:"tenant"`
+	Place   lessons.Place `json:"place"`
+	History []savedStep   `json:"history"`
+}
+
+// savedStep is a stepRun without its exchanges: they are in the persisted
+// trace, found again by their numbers.
+type savedStep struct {
+	StepID   string              `json:"stepId"`
+	Label    string              `json:"label"`
+	Marker   string              `json:"marker"`
+	AfterSeq int64               `json:"afterSeq"`
+	At       time.Time           `json:"at"`
+	N        int                 `json:"n"`
+	Count    int                 `json:"count"`
+	Seqs     []int64             `json:"seqs,omitempty"`
+	Result   *lessons.StepResult `json:"result"`
+}
+
+// save stores the run's history. It runs before the request that changed
+// the history is answered: what the learner was shown survives a restart.
+func (p *player) save(ctx context.Context, r *lessonRun) error {
+	rs, ok := p.s.store.(runStore)
+	if !ok {
+		return nil
+	}
+	r.saveMu.Lock()
+	defer r.saveMu.Unlock()
+	data, err := json.Marshal(r.saved())
+	if err != nil {
+		return fmt.Errorf("web: save lesson run: %w", err)
+	}
+	if err := rs.SaveLessonRun(ctx, r.w.ID(), r.lesson.ID, data); err != nil {
+		return fmt.Errorf("web: save lesson run: %w", err)
+	}
+	return nil
+}
+
+func (r *lessonRun) saved() savedRun {
+	s := savedRun{Place: r.runner.Place()}
+	r.w.View(func(st *world.State) { s.Tenant = st.TenantID })
+	history, _ := r.snapshot()
+	for _, sr := range history {
+		ss := savedStep{StepID: sr.StepID, Label: sr.Label, Marker: sr.Marker, AfterSeq: sr.AfterSeq, At: sr.At, N: sr.N, Count: sr.Count}
+		if sr.Res != nil {
+			res := *sr.Res
+			for _, ex := range res.Exchanges {
+				ss.Seqs = append(ss.Seqs, ex.Seq)
+			}
+			// The step's own place, for its "ran on …" words; the
+			// environment (a client secret) is the run's Place's business.
+			res.Exchanges, res.Place.Env = nil, nil
+			ss.Result = &res
+		}
+		s.History = append(s.History, ss)
+	}
+	return s
+}
+
+// loadRun reads the saved run of the lesson in the world: nil when there is
+// none, or it belongs to a world the sandbox no longer has, or it cannot be
+// read (the run then starts afresh).
+func (p *player) loadRun(ctx context.Context, w *world.World, l *lessons.Lesson) (*savedRun, error) {
+	rs, ok := p.s.store.(runStore)
+	if !ok {
+		return nil, nil
+	}
+	data, err := rs.LessonRun(ctx, w.ID(), l.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("web: load lesson run: %w", err)
+	}
+	var s savedRun
+	if err := json.Unmarshal(data, &s); err != nil {
+		p.s.log.Warn("saved lesson run unreadable, starting afresh", "sandbox", w.ID(), "lesson", l.ID, "error", err)
+		return nil, nil
+	}
+	var tenant string
+	w.View(func(st *world.State) { tenant = st.TenantID })
+	if s.Tenant != tenant {
+		return nil, nil
+	}
+	return &s, nil
+}
+
+// restore puts a saved history into a new run, with each run's exchanges
+// taken from the trace, and moves the code back to where it ran. A marker
+// tells the learner the program started again.
+func (p *player) restore(r *lessonRun, s *savedRun) {
+	bySeq := map[int64]int{}
+	exs := p.exchanges(r.w.ID())
+	for i := range exs {
+		bySeq[exs[i].Seq] = i
+	}
+	for _, ss := range s.History {
+		res := ss.Result
+		if res == nil {
+			res = &lessons.StepResult{StepID: ss.StepID, Marker: ss.Marker, OK: true}
+		}
+		for _, seq := range ss.Seqs {
+			if i, ok := bySeq[seq]; ok {
+				res.Exchanges = append(res.Exchanges, exs[i])
+			}
+		}
+		r.record(stepRun{StepID: ss.StepID, Label: ss.Label, Marker: ss.Marker, AfterSeq: ss.AfterSeq, At: ss.At, N: ss.N, Count: ss.Count, Res: res})
+	}
+	if s.Place.RunsOn != "" {
+		r.runner.SetPlace(s.Place)
+	}
+	r.record(stepRun{StepID: "restart", Label: "The server restarted: your program starts again (its objects are gone)",
+		Marker: r.lesson.Marker("restart"), AfterSeq: p.lastSeq(r.w.ID()), Res: &lessons.StepResult{StepID: "restart", OK: true}})
+}
+
+// forgetSaved drops the saved runs of a sandbox (it was reset).
+func (s *Server) forgetSaved(ctx context.Context, sandboxID string) error {
+	if rs, ok := s.store.(runStore); ok {
+		if err := rs.DeleteLessonRuns(ctx, sandboxID); err != nil {
+			return fmt.Errorf("web: forget lesson runs: %w", err)
+		}
+	}
+	return nil
+}
