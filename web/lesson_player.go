@@ -36,6 +36,7 @@ type player struct {
 	cloud   lessons.Cloud
 	catalog *lessons.Catalog
 	actions map[string]*lessons.Action
+	hl      highlighter
 
 	mu   sync.Mutex
 	runs map[string]*lessonRun // sandbox ID + "/" + lesson ID
@@ -150,26 +151,33 @@ func (p *player) runFor(ctx context.Context, sb *store.Sandbox, w *world.World, 
 	key := w.ID() + "/" + l.ID
 	p.mu.Lock()
 	r := p.runs[key]
+	p.mu.Unlock()
 	if r != nil && r.w == w {
-		p.mu.Unlock()
 		return r, nil
 	}
-	for k, old := range p.runs { // runs of reset or deleted sandboxes
-		if p.s.reg.Get(old.w.ID()) != old.w {
-			delete(p.runs, k)
-		}
-	}
+	// Built outside p.mu, which every player request passes: highlighting
+	// the lesson's code and reading the saved run take milliseconds, and a
+	// class opens its lessons at once.
 	r = &lessonRun{w: w, lesson: l, runner: lessons.NewRunner(p.cloud, w, l), last: map[string]int{}, vals: p.s.lessonValues(sb)}
 	r.tabs = p.codeTabs(w, l, r.vals)
 	// A run saved before a restart is restored before anyone can see the
 	// new run: its setup happened already and must not happen again.
 	saved, err := p.loadRun(ctx, w, l)
 	if err != nil {
-		p.mu.Unlock()
 		return nil, err
 	}
 	if saved != nil {
 		p.restore(r, saved)
+	}
+	p.mu.Lock()
+	if cur := p.runs[key]; cur != nil && cur.w == w { // another request started it meanwhile
+		p.mu.Unlock()
+		return cur, nil
+	}
+	for k, old := range p.runs { // runs of reset or deleted sandboxes
+		if p.s.reg.Get(old.w.ID()) != old.w {
+			delete(p.runs, k)
+		}
 	}
 	p.runs[key] = r
 	p.mu.Unlock()

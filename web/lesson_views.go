@@ -32,7 +32,7 @@ func (p *player) codeTabs(w *world.World, l *lessons.Lesson, vals map[string]str
 				if !ok || strings.TrimSpace(code) == "" {
 					continue
 				}
-				t := ui.CodeTab{Lang: lang, Label: ui.LanguageLabel(lang), HTML: ui.Highlight(lang, lessons.ExpandWith(code, st, vals))}
+				t := ui.CodeTab{Lang: lang, Label: ui.LanguageLabel(lang), HTML: p.hl.highlight(lang, lessons.ExpandWith(code, st, vals))}
 				if lang == lessons.LangGo {
 					t.Note = "The Go that actually runs, with the real Azure SDK for Go."
 					if a := p.actions[s.Action]; a != nil {
