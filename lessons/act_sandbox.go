@@ -281,21 +281,37 @@ func runRunOn(x *execution) (string, error) {
 	return "the code now runs on the " + p.RunsOn + restarted, nil
 }
 
-func seconds(s string) (time.Duration, error) {
-	n, err := strconv.Atoi(strings.TrimSpace(s))
+// Bounds of the time actions, the same as the JSON API's clock endpoint:
+// far below where time.Duration overflows (about 292 years), so a panel
+// form cannot wrap the sandbox clock around or make a delay negative.
+const (
+	maxAdvance          = 10 * 365 * 24 * time.Hour
+	maxClockOffset      = 100 * 365 * 24 * time.Hour
+	maxPropagationDelay = 24 * time.Hour
+)
+
+// seconds parses a whole, non-negative number of seconds up to limit.
+func seconds(s string, limit time.Duration) (time.Duration, error) {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 	if err != nil || n < 0 {
 		return 0, fmt.Errorf("seconds: %q is not a whole number of seconds", s)
+	}
+	if most := int64(limit / time.Second); n > most {
+		return 0, fmt.Errorf("seconds: %d is more than %d (%s)", n, most, limit)
 	}
 	return time.Duration(n) * time.Second, nil
 }
 
 func runAdvanceClock(x *execution) (string, error) {
-	d, err := seconds(x.params["seconds"])
+	d, err := seconds(x.params["seconds"], maxAdvance)
 	if err != nil {
 		return "", err
 	}
 	var now time.Time
 	err = x.r.w.Update(x.ctx, func(tx *world.Tx) error {
+		if tx.State.ClockOffset+d > maxClockOffset {
+			return fmt.Errorf("the sandbox clock may not run more than 100 years ahead")
+		}
 		tx.State.ClockOffset += d
 		now = tx.Now.Add(d)
 		return nil
@@ -307,7 +323,7 @@ func runAdvanceClock(x *execution) (string, error) {
 }
 
 func runSetPropagationDelay(x *execution) (string, error) {
-	d, err := seconds(x.params["seconds"])
+	d, err := seconds(x.params["seconds"], maxPropagationDelay)
 	if err != nil {
 		return "", err
 	}
@@ -349,9 +365,37 @@ func runSetVaultModel(x *execution) (string, error) {
 	return "the vault now authorizes with " + map[string]string{"rbac": "Azure RBAC", "accessPolicy": "vault access policies"}[model], nil
 }
 
+// secretPermissions are the secret permissions an access policy can grant
+// (az keyvault set-policy --secret-permissions refuses anything else).
+var secretPermissions = []string{"all", "backup", "delete", "get", "list", "purge", "recover", "restore", "set"}
+
+// policyPermissions parses a comma-separated list of secret permissions.
+func policyPermissions(raw string) ([]string, error) {
+	var perms []string
+	for _, p := range strings.Split(raw, ",") {
+		p = strings.ToLower(strings.TrimSpace(p))
+		if p == "" {
+			continue
+		}
+		if !slices.Contains(secretPermissions, p) {
+			return nil, fmt.Errorf("secrets: %q is not a secret permission (use %s)", p, strings.Join(secretPermissions, ", "))
+		}
+		if !slices.Contains(perms, p) {
+			perms = append(perms, p)
+		}
+	}
+	if len(perms) == 0 {
+		return nil, fmt.Errorf("secrets: name at least one secret permission (%s)", strings.Join(secretPermissions, ", "))
+	}
+	return perms, nil
+}
+
 func runAddAccessPolicy(x *execution) (string, error) {
-	perms := strings.Split(strings.ReplaceAll(x.params["secrets"], " ", ""), ",")
-	err := x.r.w.Update(x.ctx, func(tx *world.Tx) error {
+	perms, err := policyPermissions(x.params["secrets"])
+	if err != nil {
+		return "", err
+	}
+	err = x.r.w.Update(x.ctx, func(tx *world.Tx) error {
 		v, err := vaultOf(tx.State)
 		if err != nil {
 			return err

@@ -146,13 +146,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	m.srv = &http.Server{
-		Handler:           dispatch(app, m.proxy, m.ln.Addr().String(), base.Host),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelDebug),
-	}
+	m.srv = httpServer(dispatch(app, m.proxy, m.ln.Addr().String(), base.Host), m.log)
 	m.srv.RegisterOnShutdown(app.CloseStreams) // open lesson pages do not hold up shutdown
 	srv, ln := m.srv, m.ln                     // Close may clear m.srv before Serve starts
 	go func() {
@@ -309,6 +303,23 @@ func publicURL(configured string, addr net.Addr) (*url.URL, error) {
 		host = "127.0.0.1"
 	}
 	return &url.URL{Scheme: "http", Host: net.JoinHostPort(host, port)}, nil
+}
+
+// httpServer is the server of the app and the proxy, with a public server's
+// limits. ReadTimeout bounds a request's headers and body (a client
+// trickling a body would otherwise hold a connection forever); it does not
+// cut the lesson player's event streams or long step runs: net/http lifts
+// the read deadline once the body is read (at once when there is none), and
+// a CONNECT tunnel clears it when it takes the connection over.
+func httpServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
 }
 
 // dispatch serves proxy requests (CONNECT, absolute-form URLs) with px and
