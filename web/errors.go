@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/azure-auth-sandbox/sandbox/sim/world"
 	"github.com/azure-auth-sandbox/sandbox/store"
 	"github.com/azure-auth-sandbox/sandbox/web/ui"
 )
@@ -26,6 +27,7 @@ const (
 	CodeCSRF             = "CsrfTokenInvalid"
 	CodeForbidden        = "Forbidden"
 	CodeUnavailable      = "ServiceUnavailable"
+	CodeConflict         = "Conflict"
 	CodeInternal         = "InternalError"
 )
 
@@ -74,6 +76,8 @@ func statusOf(code string) int {
 		return http.StatusUnsupportedMediaType
 	case CodeUnavailable:
 		return http.StatusServiceUnavailable
+	case CodeConflict:
+		return http.StatusConflict
 	default:
 		return http.StatusInternalServerError
 	}
@@ -108,6 +112,9 @@ func classify(err error) *Error {
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return &Error{Code: CodeNotFound, Message: "not found", Err: err}
+	}
+	if errors.Is(err, world.ErrRetired) { // deleted or reset by another request meanwhile
+		return &Error{Code: CodeConflict, Message: "the sandbox was reset or deleted meanwhile; reload and try again", Err: err}
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return &Error{Code: CodeUnavailable, Message: "request cancelled or timed out", Err: err}

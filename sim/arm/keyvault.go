@@ -193,7 +193,7 @@ func (s *Service) writeVault(req *request, patch bool) *armError {
 		return aerr
 	}
 	if err != nil {
-		return errorf(http.StatusInternalServerError, "InternalServerError", "Encountered internal server error.")
+		return updateError(err)
 	}
 	writeJSON(req.rw, status, out)
 	return nil
@@ -255,7 +255,7 @@ func (s *Service) putAccessPolicies(req *request) *armError {
 		return aerr
 	}
 	if err != nil {
-		return errorf(http.StatusInternalServerError, "InternalServerError", "Encountered internal server error.")
+		return updateError(err)
 	}
 	writeJSON(req.rw, http.StatusOK, map[string]any{
 		"id": vid + "/accessPolicies/" + op, "type": "Microsoft.KeyVault/vaults/accessPolicies",

@@ -170,7 +170,7 @@ func (s *Service) writeResourceGroup(req *request, patch bool) *armError {
 		return aerr
 	}
 	if err != nil {
-		return errorf(http.StatusInternalServerError, "InternalServerError", "Encountered internal server error.")
+		return updateError(err)
 	}
 	writeJSON(req.rw, status, out)
 	return nil
@@ -221,7 +221,7 @@ func (s *Service) deleteResourceGroup(req *request) *armError {
 		return aerr
 	}
 	if err != nil {
-		return errorf(http.StatusInternalServerError, "InternalServerError", "Encountered internal server error.")
+		return updateError(err)
 	}
 	req.rw.WriteHeader(http.StatusOK)
 	return nil

@@ -2,10 +2,13 @@ package arm
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
 // armError is ARM's error envelope: {"error":{"code":…,"message":…}}.
@@ -19,6 +22,16 @@ func (e *armError) Error() string { return "arm: " + e.code + ": " + e.message }
 
 func errorf(status int, code, message string) *armError {
 	return &armError{status: status, code: code, message: message}
+}
+
+// updateError is the response to a failed world update: the sandbox was
+// deleted or reset under the request (404, as for a subscription that is
+// gone), or its state could not be saved.
+func updateError(err error) *armError {
+	if errors.Is(err, world.ErrRetired) {
+		return errorf(http.StatusNotFound, "SubscriptionNotFound", "The subscription could not be found.")
+	}
+	return errorf(http.StatusInternalServerError, "InternalServerError", "Encountered internal server error.")
 }
 
 // headers sets the headers every ARM response carries.

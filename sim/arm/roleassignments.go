@@ -226,7 +226,7 @@ func (s *Service) putRoleAssignment(req *request) *armError {
 		return aerr
 	}
 	if err != nil {
-		return errorf(http.StatusInternalServerError, "InternalServerError", "Encountered internal server error.")
+		return updateError(err)
 	}
 	writeJSON(req.rw, status, raView(out))
 	return nil
@@ -252,7 +252,7 @@ func (s *Service) deleteRoleAssignment(req *request) *armError {
 		return nil
 	})
 	if err != nil {
-		return errorf(http.StatusInternalServerError, "InternalServerError", "Encountered internal server error.")
+		return updateError(err)
 	}
 	if !found {
 		req.rw.WriteHeader(http.StatusNoContent)

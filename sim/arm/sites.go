@@ -187,7 +187,7 @@ func (s *Service) patchSite(req *request) *armError {
 		return aerr
 	}
 	if err != nil {
-		return errorf(http.StatusInternalServerError, "InternalServerError", "Encountered internal server error.")
+		return updateError(err)
 	}
 	writeJSON(req.rw, http.StatusOK, out)
 	return nil

@@ -208,6 +208,9 @@ func asAPIError(err error) *apiError {
 	if errors.As(err, &aerr) {
 		return aerr
 	}
+	if errors.Is(err, world.ErrRetired) { // the sandbox was deleted or reset under the request
+		return &apiError{status: http.StatusNotFound, code: "VaultNotFound", message: "The vault no longer exists."}
+	}
 	return &apiError{status: http.StatusInternalServerError, code: "InternalServerError",
 		message: "The change could not be saved. Try again."}
 }

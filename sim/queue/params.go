@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
 // Limits of the Queue service.
@@ -169,6 +171,9 @@ func asStorage(err error) *storageError {
 	var a errAbort
 	if errors.As(err, &a) {
 		return a.e
+	}
+	if errors.Is(err, world.ErrRetired) { // the sandbox was deleted or reset under the request
+		return newError(http.StatusNotFound, "ResourceNotFound", "The specified resource does not exist.")
 	}
 	return newError(http.StatusInternalServerError, "InternalError", msgInternal)
 }
