@@ -6,7 +6,6 @@
 package keyvault
 
 import (
-	"net"
 	"net/http"
 	"strings"
 
@@ -45,15 +44,7 @@ func New(reg *world.Registry, v *entra.Validator) *Service {
 // VaultName returns the vault a host names ("myvault" for
 // "myvault.vault.azure.net:443"), or "" when host is not a vault host.
 func VaultName(host string) string {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	name, ok := strings.CutSuffix(host, HostSuffix)
-	if !ok || name == "" || strings.Contains(name, ".") {
-		return ""
-	}
-	return name
+	return world.HostName(host, HostSuffix)
 }
 
 // ServeHTTP answers one Key Vault request.

@@ -8,7 +8,6 @@ package queue
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -53,15 +52,7 @@ func newPopReceipt() string {
 // AccountName returns the storage account addressed by host ("" when host is
 // not a queue endpoint).
 func AccountName(host string) string {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	name, ok := strings.CutSuffix(host, HostSuffix)
-	if !ok || name == "" || strings.Contains(name, ".") {
-		return ""
-	}
-	return name
+	return world.HostName(host, HostSuffix)
 }
 
 // call is one request in flight.

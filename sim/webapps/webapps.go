@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"sort"
 	"strconv"
@@ -47,15 +46,7 @@ func lookupFunction(name string) function {
 
 // SiteName returns the site addressed by host ("" when host is not a site).
 func SiteName(host string) string {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	name, ok := strings.CutSuffix(host, HostSuffix)
-	if !ok || name == "" || strings.Contains(name, ".") {
-		return ""
-	}
-	return name
+	return world.HostName(host, HostSuffix)
 }
 
 // ServeHTTP routes by host to the site, then by path.
