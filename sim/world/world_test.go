@@ -190,3 +190,22 @@ func TestRemovedWorldRefusesUpdates(t *testing.T) {
 		t.Fatal("a removed world was written over its successor")
 	}
 }
+
+func TestHostName(t *testing.T) {
+	tests := []struct{ host, want string }{
+		{"myvault.vault.azure.net", "myvault"},
+		{"MyVault.VAULT.azure.net:443", "myvault"},
+		{"myvault.vault.azure.net.", "myvault"},
+		{"a.b.vault.azure.net", ""},
+		{".vault.azure.net", ""},
+		{"vault.azure.net", ""},
+		{"myvault.vault.azure.net.evil.com", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host, func(t *testing.T) {
+			if got := world.HostName(tt.host, ".vault.azure.net"); got != tt.want {
+				t.Fatalf("HostName(%q) = %q, want %q", tt.host, got, tt.want)
+			}
+		})
+	}
+}
