@@ -1,12 +1,19 @@
 package lessons
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	azruntime "github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/authorization/armauthorization/v2"
+	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 
+	"github.com/azure-auth-sandbox/sandbox/sim/rbac"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
@@ -17,128 +24,182 @@ func deployActions() []*Action {
 	return []*Action{{
 		Name: "deployWalkthrough", Kind: BlockAction, Title: "Create the walkthrough's resources in auth-scenario-rg",
 		CLI: "az keyvault create --name {vault} --resource-group {resourceGroup} --enable-rbac-authorization true\n" +
-			"az keyvault secret set --vault-name {vault} --name {secretName} --value <the API's key>\n" +
-			"az storage account create --name {storageAccount} --resource-group {resourceGroup}\n" +
-			"az storage queue create --name " + scenario.QueueName + " --account-name {storageAccount}\n" +
+			"az role assignment create --assignee <owner> --role \"Key Vault Secrets Officer\" --scope <vault>\n" +
+			"az storage account create --name {storageAccount} --resource-group {resourceGroup} --kind StorageV2 --sku Standard_LRS\n" +
+			"az storage queue create --name " + scenario.QueueName + " --account-name {storageAccount} --auth-mode login\n" +
 			"az functionapp create --name {thirdPartySite} --resource-group {resourceGroup} ...\n" +
+			"az functionapp keys list --name {thirdPartySite} --resource-group {resourceGroup}\n" +
+			"az keyvault secret set --vault-name {vault} --name {secretName} --value <the API's default key>\n" +
 			"az webapp create --name {mainSite} --resource-group {resourceGroup} ...\n" +
 			"az webapp config appsettings set --name {mainSite} --resource-group {resourceGroup} --settings KEY_VAULT_URL={vaultUrl} THIRD_PARTY_API_ENDPOINT={apiUrl} STORAGE_QUEUE_URL={queueUrl}",
 		run: runDeployWalkthrough,
 	}}
 }
 
-// runDeployWalkthrough creates the vault through ARM as the owner (ARM
-// carries vaults in the sim) and the storage account, queue and both sites
-// directly in the sandbox (the simulated ARM cannot create them). The main
-// site starts without a managed identity, as `az webapp create` leaves it.
+// API versions the deploy sends, those az sends.
+const (
+	apiKeyVault = "2023-07-01"
+	apiStorage  = "2023-05-01"
+	apiWeb      = "2023-12-01"
+)
+
+// deployer sends the deploy's requests to ARM as the sandbox owner.
+type deployer struct {
+	x     *execution
+	pl    azruntime.Pipeline
+	group string // ARM ID of auth-scenario-rg
+}
+
+// do sends one request and decodes a 200/201 answer into out (when not nil).
+func (d *deployer) do(method, path, apiVersion string, body, out any) error {
+	req, err := azruntime.NewRequest(d.x.ctx, method, "https://management.azure.com"+d.group+path+"?api-version="+apiVersion)
+	if err != nil {
+		return fmt.Errorf("lessons: deploy: %w", err)
+	}
+	if body != nil {
+		if err := azruntime.MarshalAsJSON(req, body); err != nil {
+			return fmt.Errorf("lessons: deploy: %w", err)
+		}
+	}
+	resp, err := d.pl.Do(req)
+	if err != nil {
+		return err
+	}
+	if !azruntime.HasStatusCode(resp, http.StatusOK, http.StatusCreated) {
+		return azruntime.NewResponseError(resp)
+	}
+	if out == nil {
+		return nil
+	}
+	return azruntime.UnmarshalAsJSON(resp, out)
+}
+
+// runDeployWalkthrough creates the walkthrough's resources through ARM as
+// the owner, the requests the az commands of the action send, so each one is
+// in the trace. The API's key is read through ARM (the function app's host
+// keys) and written to the vault through Key Vault's data plane, which needs
+// a data role: the owner gives itself Key Vault Secrets Officer on the vault
+// first, as anyone who creates an RBAC vault must. The main site starts
+// without a managed identity, as `az webapp create` leaves it.
 func runDeployWalkthrough(x *execution) (string, error) {
-	var sub, tenant string
+	var sub, tenant, ownerID string
 	var names scenario.Resources
 	var hasRG bool
 	x.r.w.View(func(st *world.State) {
-		sub, tenant = st.SubscriptionID, st.TenantID
+		sub, tenant, ownerID = st.SubscriptionID, st.TenantID, st.Labels[scenario.LabelOwner]
 		names = scenario.ResourcesFor(st.Labels["suffix"])
 		_, hasRG = st.ResourceGroups[strings.ToLower(scenario.ResourceGroup)]
 	})
 	if !hasRG {
 		return "", fmt.Errorf("resource group %s not found: create it first (az group create)", scenario.ResourceGroup)
 	}
-	note, err := x.createVaultARM(sub, tenant, names.Vault)
-	if err != nil {
-		return "", err
-	}
-	err = x.r.w.Update(x.ctx, func(tx *world.Tx) error {
-		st := tx.State
-		vault := st.Vault(names.Vault)
-		if vault == nil {
-			v, err := tx.NewVault(scenario.ResourceGroup, names.Vault, true)
-			if err != nil {
-				return err
-			}
-			vault = v
-		}
-		acct := st.StorageAccount(names.StorageAccount)
-		if acct == nil {
-			a, err := tx.NewStorageAccount(scenario.ResourceGroup, names.StorageAccount)
-			if err != nil {
-				return err
-			}
-			acct = a
-		}
-		if acct.Queues[scenario.QueueName] == nil {
-			acct.Queues[scenario.QueueName] = &world.Queue{Name: scenario.QueueName}
-		}
-		api := st.Site(names.ThirdPartySite)
-		if api == nil {
-			a, err := tx.NewSite(scenario.ResourceGroup, names.ThirdPartySite, "functionapp")
-			if err != nil {
-				return err
-			}
-			api = a
-		}
-		if api.FunctionKeys["default"] == "" {
-			api.FunctionKeys["default"] = world.RandomHex(20)
-		}
-		if vault.Secrets[scenario.SecretName] == nil {
-			tx.SetSecret(vault, scenario.SecretName, api.FunctionKeys["default"])
-		}
-		main := st.Site(names.MainSite)
-		if main == nil {
-			m, err := tx.NewSite(scenario.ResourceGroup, names.MainSite, "app")
-			if err != nil {
-				return err
-			}
-			main = m
-		}
-		main.AppSettings["KEY_VAULT_URL"] = "https://" + vault.Name + ".vault.azure.net"
-		main.AppSettings["THIRD_PARTY_API_ENDPOINT"] = "https://" + api.Name + ".azurewebsites.net/api/" + scenario.FunctionName
-		main.AppSettings["STORAGE_QUEUE_URL"] = "https://" + acct.Name + ".queue.core.windows.net/" + scenario.QueueName
-		return nil
-	})
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("in %s: vault %s (Azure RBAC) holding %s, storage account %s with queue %s, function app %s (the third-party API), web app %s (no managed identity yet)%s",
-		scenario.ResourceGroup, names.Vault, scenario.SecretName, names.StorageAccount, scenario.QueueName, names.ThirdPartySite, names.MainSite, note), nil
-}
-
-// createVaultARM sends the PUT `az keyvault create` sends. When the
-// simulated ARM is not part of the build, the caller creates the vault.
-func (x *execution) createVaultARM(sub, tenant, name string) (string, error) {
 	cred, err := x.ownerCredential()
 	if err != nil {
 		return "", err
 	}
-	client, err := arm.NewClient("sandbox-lessons", "v1.0.0", cred, &arm.ClientOptions{ClientOptions: x.r.clientOptions()})
+	opts := &arm.ClientOptions{ClientOptions: x.r.clientOptions()}
+	client, err := arm.NewClient("sandbox-lessons", "v1.0.0", cred, opts)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("lessons: deploy: %w", err)
 	}
-	endpoint := "https://management.azure.com/subscriptions/" + sub + "/resourceGroups/" + scenario.ResourceGroup +
-		"/providers/Microsoft.KeyVault/vaults/" + name + "?api-version=2023-07-01"
-	req, err := azruntime.NewRequest(x.ctx, "PUT", endpoint)
-	if err != nil {
-		return "", err
+	d := &deployer{x: x, pl: client.Pipeline(), group: "/subscriptions/" + sub + "/resourceGroups/" + scenario.ResourceGroup}
+
+	vaultPath := "/providers/Microsoft.KeyVault/vaults/" + names.Vault
+	var vault struct {
+		ID string `json:"id"`
 	}
-	body := map[string]any{
+	if err := d.do(http.MethodPut, vaultPath, apiKeyVault, map[string]any{
 		"location": scenario.Location,
 		"properties": map[string]any{
-			"tenantId":                tenant,
-			"sku":                     map[string]string{"family": "A", "name": "standard"},
-			"enableRbacAuthorization": true,
+			"tenantId": tenant, "sku": map[string]string{"family": "A", "name": "standard"},
+			"enableRbacAuthorization": true, "accessPolicies": []any{},
 		},
-	}
-	if err := azruntime.MarshalAsJSON(req, body); err != nil {
+	}, &vault); err != nil {
 		return "", err
 	}
-	resp, err := client.Pipeline().Do(req)
+	if err := grantOwnerSecretsOfficer(x, sub, ownerID, vault.ID, cred, opts); err != nil {
+		return "", err
+	}
+
+	acct := "/providers/Microsoft.Storage/storageAccounts/" + names.StorageAccount
+	if err := d.do(http.MethodPut, acct, apiStorage, map[string]any{
+		"location": scenario.Location, "kind": "StorageV2", "sku": map[string]string{"name": "Standard_LRS"},
+	}, nil); err != nil {
+		return "", err
+	}
+	if err := d.do(http.MethodPut, acct+"/queueServices/default/queues/"+scenario.QueueName, apiStorage,
+		map[string]any{"properties": map[string]any{"metadata": map[string]string{}}}, nil); err != nil {
+		return "", err
+	}
+
+	apiPath := "/providers/Microsoft.Web/sites/" + names.ThirdPartySite
+	if err := d.do(http.MethodPut, apiPath, apiWeb, map[string]any{"location": scenario.Location, "kind": "functionapp,linux"}, nil); err != nil {
+		return "", err
+	}
+	var keys struct {
+		FunctionKeys map[string]string `json:"functionKeys"`
+	}
+	if err := d.do(http.MethodPost, apiPath+"/host/default/listkeys", apiWeb, nil, &keys); err != nil {
+		return "", err
+	}
+	apiKey := keys.FunctionKeys["default"]
+	if apiKey == "" {
+		return "", fmt.Errorf("lessons: deploy: function app %s has no default function key", names.ThirdPartySite)
+	}
+	vaultURL := "https://" + names.Vault + ".vault.azure.net"
+	if err := setSecret(x, vaultURL, apiKey, cred); err != nil {
+		return "", err
+	}
+
+	settings := []map[string]string{
+		{"name": "KEY_VAULT_URL", "value": vaultURL},
+		{"name": "THIRD_PARTY_API_ENDPOINT", "value": "https://" + names.ThirdPartySite + ".azurewebsites.net/api/" + scenario.FunctionName},
+		{"name": "STORAGE_QUEUE_URL", "value": "https://" + names.StorageAccount + ".queue.core.windows.net/" + scenario.QueueName},
+	}
+	if err := d.do(http.MethodPut, "/providers/Microsoft.Web/sites/"+names.MainSite, apiWeb, map[string]any{
+		"location": scenario.Location, "kind": "app,linux",
+		"properties": map[string]any{"siteConfig": map[string]any{"appSettings": settings}},
+	}, nil); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("in %s: vault %s (Azure RBAC) holding %s, storage account %s with queue %s, function app %s (the third-party API), web app %s (no managed identity yet)",
+		scenario.ResourceGroup, names.Vault, scenario.SecretName, names.StorageAccount, scenario.QueueName, names.ThirdPartySite, names.MainSite), nil
+}
+
+// grantOwnerSecretsOfficer gives the owner the data role it needs to write
+// the API's key into the new vault. One it already has is fine.
+func grantOwnerSecretsOfficer(x *execution, sub, ownerID, vaultID string, cred azcore.TokenCredential, opts *arm.ClientOptions) error {
+	client, err := armauthorization.NewRoleAssignmentsClient(sub, cred, opts)
 	if err != nil {
-		return "", err
+		return fmt.Errorf("lessons: deploy: %w", err)
 	}
-	if resp.StatusCode == 501 {
-		return "\n(the simulated ARM is not available: the vault was created in the sandbox directly)", nil
+	pt := armauthorization.PrincipalTypeServicePrincipal
+	_, err = client.Create(x.ctx, vaultID, world.NewGUID(), armauthorization.RoleAssignmentCreateParameters{
+		Properties: &armauthorization.RoleAssignmentProperties{
+			PrincipalID:      to.Ptr(ownerID),
+			RoleDefinitionID: to.Ptr("/subscriptions/" + sub + "/providers/Microsoft.Authorization/roleDefinitions/" + rbac.RoleKeyVaultSecretsOfficer),
+			PrincipalType:    &pt,
+		},
+	}, nil)
+	var re *azcore.ResponseError
+	if errors.As(err, &re) && re.ErrorCode == "RoleAssignmentExists" {
+		return nil
 	}
-	if !azruntime.HasStatusCode(resp, 200, 201) {
-		return "", azruntime.NewResponseError(resp)
+	return err
+}
+
+// setSecret stores the API's key in the vault as the owner (az keyvault
+// secret set). With a role propagation delay the new role does not count
+// yet: say so, since running the step again later succeeds.
+func setSecret(x *execution, vaultURL, value string, cred azcore.TokenCredential) error {
+	client, err := azsecrets.NewClient(vaultURL, cred, &azsecrets.ClientOptions{ClientOptions: x.r.clientOptions()})
+	if err != nil {
+		return fmt.Errorf("lessons: deploy: %w", err)
 	}
-	return "", nil
+	_, err = client.SetSecret(x.ctx, scenario.SecretName, azsecrets.SetSecretParameters{Value: &value}, nil)
+	var re *azcore.ResponseError
+	if errors.As(err, &re) && re.StatusCode == http.StatusForbidden {
+		return fmt.Errorf("%w\nthe owner's Key Vault Secrets Officer role has not propagated yet: run this step again once it counts", err)
+	}
+	return err
 }

@@ -28,10 +28,19 @@ func FuzzARMPath(f *testing.F) {
 		sub + "/resourceGroups/" + scenario.ResourceGroup + "/providers/Microsoft.Web/sites/x",
 		"/providers/Microsoft.Management/managementGroups/m/providers/Microsoft.Authorization/roleAssignments",
 		sub + "/providers/providers/providers", "/subscriptions/%00/x",
+		sub + "/resourceGroups/" + scenario.ResourceGroup + "/providers/Microsoft.Web/sites/x/host/default/listkeys",
+		sub + "/resourceGroups/" + scenario.ResourceGroup + "/providers/Microsoft.Storage/storageAccounts/stfuzz",
+		sub + "/resourceGroups/" + scenario.ResourceGroup + "/providers/Microsoft.Storage/storageAccounts/stfuzz/queueServices/default/queues/q-1",
+		sub + "/resourceGroups/" + scenario.ResourceGroup + "/providers/Microsoft.KeyVault/vaults/kv-fuzz",
 	}
 	for i, s := range seeds {
 		f.Add(uint8(i), s, "api-version=2022-04-01&$filter=atScope()", `{"properties":{}}`)
 	}
+	f.Add(uint8(1), seeds[len(seeds)-3], "api-version=2023-05-01", `{"location":"eastus","kind":"StorageV2","sku":{"name":"Standard_LRS"}}`)
+	f.Add(uint8(1), seeds[len(seeds)-2], "api-version=2023-05-01", `{"properties":{"metadata":{"a":"b"}}}`)
+	f.Add(uint8(1), seeds[len(seeds)-5], "api-version=2023-12-01", `{"location":"eastus","kind":"functionapp","identity":{"type":"SystemAssigned"}}`)
+	f.Add(uint8(4), seeds[len(seeds)-4], "api-version=2023-12-01", "")
+	f.Add(uint8(3), seeds[len(seeds)-1], "api-version=2023-07-01", "")
 	f.Fuzz(func(t *testing.T, m uint8, path, query, body string) {
 		method := []string{"GET", "PUT", "PATCH", "DELETE", "POST"}[int(m)%5]
 		r := &http.Request{
@@ -47,7 +56,8 @@ func FuzzARMPath(f *testing.F) {
 		if rec.Code >= 500 || rec.Code < 200 {
 			t.Fatalf("%s %q ? %q -> %d %s", method, path, query, rec.Code, rec.Body)
 		}
-		if rec.Code >= 400 && !strings.HasPrefix(rec.Body.String(), `{"error":{"code":`) {
+		// ARM's envelope, or App Service's own for the errors it words.
+		if b := rec.Body.String(); rec.Code >= 400 && !strings.HasPrefix(b, `{"error":{"code":`) && !strings.HasPrefix(b, `{"Code":`) {
 			t.Fatalf("%s %q -> %d with body %s", method, path, rec.Code, rec.Body)
 		}
 	})

@@ -3,6 +3,7 @@ package arm
 import (
 	"errors"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/google/uuid"
@@ -14,6 +15,7 @@ const (
 	actVaultRead   = "Microsoft.KeyVault/vaults/read"
 	actVaultWrite  = "Microsoft.KeyVault/vaults/write"
 	actVaultPolicy = "Microsoft.KeyVault/vaults/accessPolicies/write"
+	actVaultDelete = "Microsoft.KeyVault/vaults/delete"
 )
 
 type vaultSku struct {
@@ -146,6 +148,11 @@ func (s *Service) writeVault(req *request, patch bool) *armError {
 			aerr = e
 			return e
 		}
+		if v == nil && !vaultName.MatchString(req.rt.name) {
+			aerr = errorf(http.StatusBadRequest, "VaultNameNotValid", "The vault name '"+req.rt.name+
+				"' is invalid. A vault's name must be between 3-24 alphanumeric characters. The name must begin with a letter, end with a letter or digit, and not contain consecutive hyphens. Follow this link for more information: https://go.microsoft.com/fwlink/?linkid=2147742")
+			return aerr
+		}
 		if v == nil {
 			// A new vault: RBAC is the default only from api-version 2026-02-01.
 			rbacModel := req.q.Get("api-version") >= "2026-02-01"
@@ -198,6 +205,44 @@ func (s *Service) writeVault(req *request, patch bool) *armError {
 	writeJSON(req.rw, status, out)
 	return nil
 }
+
+// deleteVault deletes a vault: 200 when it existed, 204 when there was
+// nothing to delete, as ARM answers. Azure keeps a deleted vault (and its
+// name) in a soft-deleted state until it is purged; the simulation deletes
+// it and frees the name at once.
+func (s *Service) deleteVault(req *request) *armError {
+	if e := req.c.authorize(req.r, actVaultDelete, vaultScope(req), req.rt.path); e != nil {
+		return e
+	}
+	status := http.StatusOK
+	var aerr *armError
+	err := req.c.w.Update(req.r.Context(), func(tx *world.Tx) error {
+		v, e := findVault(tx.State, req.rt.rg, req.rt.name)
+		switch {
+		case e != nil && e.code == "ResourceGroupNotFound":
+			aerr = e
+			return e
+		case v == nil:
+			status = http.StatusNoContent
+			return nil
+		}
+		delete(tx.State.Vaults, strings.ToLower(v.Name))
+		tx.Release(world.NameVault, v.Name)
+		return nil
+	})
+	if aerr != nil {
+		return aerr
+	}
+	if err != nil {
+		return updateError(err)
+	}
+	req.rw.WriteHeader(status)
+	return nil
+}
+
+// Vault names: 3-24 letters, digits and single hyphens, starting with a
+// letter and ending with a letter or digit.
+var vaultName = regexp.MustCompile(`^[a-zA-Z](?:[a-zA-Z0-9]|-[a-zA-Z0-9]){2,23}$`)
 
 func validatePolicies(ps []world.AccessPolicy) *armError {
 	for _, p := range ps {

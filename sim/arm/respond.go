@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -16,6 +18,12 @@ type armError struct {
 	status  int
 	code    string
 	message string
+	// appService marks an error App Service itself words: its envelope is
+	// {"Code":…,"Message":…,…} at the top level, not ARM's.
+	appService bool
+	extended   string
+	template   string
+	params     []string
 }
 
 func (e *armError) Error() string { return "arm: " + e.code + ": " + e.message }
@@ -63,6 +71,10 @@ func writeJSON(rw http.ResponseWriter, status int, v any) {
 }
 
 func writeError(rw http.ResponseWriter, e *armError) {
+	if e.appService {
+		writeAppServiceError(rw, e)
+		return
+	}
 	type body struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
@@ -97,4 +109,36 @@ func errRGNotFound(rg string) *armError {
 func errResourceNotFound(typ, name, rg string) *armError {
 	return errorf(http.StatusNotFound, "ResourceNotFound",
 		"The Resource '"+typ+"/"+name+"' under resource group '"+rg+"' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix")
+}
+
+// appServiceErrorf is an error in App Service's own envelope. template and
+// params fill the ErrorEntity detail App Service adds.
+func appServiceErrorf(status int, code, extended, template string, params ...string) *armError {
+	msg := template
+	for i, p := range params {
+		msg = strings.ReplaceAll(msg, "{"+strconv.Itoa(i)+"}", p)
+	}
+	e := errorf(status, code, msg)
+	e.appService = true
+	e.extended, e.template, e.params = extended, template, params
+	return e
+}
+
+func writeAppServiceError(rw http.ResponseWriter, e *armError) {
+	params := e.params
+	if params == nil {
+		params = []string{}
+	}
+	writeJSON(rw, e.status, map[string]any{
+		"Code": e.code, "Message": e.message, "Target": nil,
+		"Details": []any{
+			map[string]any{"Message": e.message},
+			map[string]any{"Code": e.code},
+			map[string]any{"ErrorEntity": map[string]any{
+				"ExtendedCode": e.extended, "MessageTemplate": e.template, "Parameters": params,
+				"Code": e.code, "Message": e.message,
+			}},
+		},
+		"Innererror": nil,
+	})
 }

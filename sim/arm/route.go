@@ -22,6 +22,9 @@ const (
 	kVault
 	kVaultAccessPolicies
 	kSite
+	kSiteHostKeys
+	kStorageAccount
+	kQueue
 )
 
 // route is a parsed ARM request path.
@@ -35,8 +38,9 @@ type route struct {
 	scope string
 	sub   string
 	rg    string
-	name  string // assignment/definition GUID, vault or site name
+	name  string // assignment/definition GUID, vault, site or storage account name
 	op    string // access policy operation kind
+	child string // queue name
 }
 
 // segments splits a path into its non-empty segments: the SDKs join
@@ -122,6 +126,14 @@ func parseRoute(segs []string) (route, *armError) {
 		rt.kind, rt.op = kVaultAccessPolicies, segs[9]
 	case eq(ns, "Microsoft.Web") && eq(typ, "sites") && len(segs) == 8:
 		rt.kind = kSite
+	case eq(ns, "Microsoft.Web") && eq(typ, "sites") && len(segs) == 11 &&
+		eq(segs[8], "host") && eq(segs[9], "default") && eq(segs[10], "listkeys"):
+		rt.kind = kSiteHostKeys
+	case eq(ns, "Microsoft.Storage") && eq(typ, "storageAccounts") && len(segs) == 8:
+		rt.kind = kStorageAccount
+	case eq(ns, "Microsoft.Storage") && eq(typ, "storageAccounts") && len(segs) == 12 &&
+		eq(segs[8], "queueServices") && eq(segs[9], "default") && eq(segs[10], "queues"):
+		rt.kind, rt.child = kQueue, segs[11]
 	default:
 		return rt, errorf(http.StatusNotFound, "InvalidResourceType",
 			"The resource type '"+typ+"' could not be found in the namespace '"+ns+"' for the path '"+rt.path+"'.")
@@ -145,7 +157,9 @@ func apiVersions(k kind) []string {
 	case kVault, kVaultAccessPolicies:
 		return []string{"2019-09-01", "2021-10-01", "2022-07-01", "2023-02-01", "2023-07-01", "2024-11-01", "2024-12-01-preview",
 			"2025-05-01", "2026-02-01"}
-	case kSite:
+	case kStorageAccount, kQueue:
+		return []string{"2021-09-01", "2022-05-01", "2022-09-01", "2023-01-01", "2023-04-01", "2023-05-01", "2024-01-01", "2025-01-01"}
+	case kSite, kSiteHostKeys:
 		return []string{"2021-02-01", "2022-03-01", "2022-09-01", "2023-01-01", "2023-12-01", "2024-04-01", "2024-11-01"}
 	}
 	return nil

@@ -1,8 +1,8 @@
 // Package arm simulates the parts of Azure Resource Manager at
 // management.azure.com that the sandbox's lessons use: role assignments and
 // role definitions (Microsoft.Authorization), subscriptions and resource
-// groups, a Key Vault's permission model, and an App Service site's managed
-// identity. ARM checks the caller's token and then its own RBAC, as Azure does.
+// groups, key vaults, storage accounts and their queues, and App Service
+// sites (with their managed identity and function keys). ARM checks the caller's token and then its own RBAC, as Azure does.
 package arm
 
 import (
@@ -112,11 +112,19 @@ func (s *Service) dispatch(req *request) *armError {
 	case kResourceGroup:
 		h = pick(m, s.getResourceGroup, s.putResourceGroup, s.patchResourceGroup, s.deleteResourceGroup)
 	case kVault:
-		h = pick(m, s.getVault, s.putVault, s.patchVault, nil)
+		h = pick(m, s.getVault, s.putVault, s.patchVault, s.deleteVault)
 	case kVaultAccessPolicies:
 		h = pick(m, nil, s.putAccessPolicies, nil, nil)
 	case kSite:
-		h = pick(m, s.getSite, s.patchSite, s.patchSite, nil)
+		h = pick(m, s.getSite, s.putSite, s.patchSite, nil)
+	case kSiteHostKeys:
+		if m == http.MethodPost {
+			h = s.listHostKeys
+		}
+	case kStorageAccount:
+		h = pick(m, s.getStorageAccount, s.putStorageAccount, nil, nil)
+	case kQueue:
+		h = pick(m, s.getQueue, s.putQueue, nil, nil)
 	}
 	if h == nil {
 		return errMethod(m)
@@ -138,17 +146,26 @@ func pick(method string, get, put, patch, del handler) handler {
 	return nil
 }
 
-// decode reads a JSON request body into v.
-func decode(r *http.Request, v any) *armError {
+// readBody reads a non-empty request body of at most maxBody bytes.
+func readBody(r *http.Request) ([]byte, *armError) {
 	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
-		return errBadJSON(err)
+		return nil, errBadJSON(err)
 	}
 	if len(b) > maxBody {
-		return errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The request content size exceeds the maximum allowed size of 4 MB.")
+		return nil, errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The request content size exceeds the maximum allowed size of 4 MB.")
 	}
 	if len(strings.TrimSpace(string(b))) == 0 {
-		return errBadJSON(errors.New("the request body is empty"))
+		return nil, errBadJSON(errors.New("the request body is empty"))
+	}
+	return b, nil
+}
+
+// decode reads a JSON request body into v.
+func decode(r *http.Request, v any) *armError {
+	b, aerr := readBody(r)
+	if aerr != nil {
+		return aerr
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		return errBadJSON(err)

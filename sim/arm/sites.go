@@ -129,34 +129,30 @@ func (s *Service) getSite(req *request) *armError {
 	return nil
 }
 
-type siteBody struct {
-	Identity *struct {
-		Type string `json:"type"`
-	} `json:"identity"`
-}
-
-// patchSite applies the identity part of a PATCH or PUT of a site: what
-// `az webapp identity assign/remove` sends. Other properties are ignored,
-// and sites cannot be created through the simulation.
+// patchSite applies the identity part of a PATCH of a site: what `az webapp
+// identity assign/remove` sends. Other properties are ignored.
 func (s *Service) patchSite(req *request) *armError {
-	var body siteBody
+	var body siteCreateBody
 	if e := decode(req.r, &body); e != nil {
 		return e
 	}
+	return s.updateSite(req, &body, false)
+}
+
+// updateSite changes a site that exists: its identity when the body names
+// one, and for a PUT its app settings when the body carries siteConfig's.
+func (s *Service) updateSite(req *request, body *siteCreateBody, put bool) *armError {
 	var system, user, set bool
 	if body.Identity != nil {
 		set = true
 		for _, t := range strings.Split(body.Identity.Type, ",") {
-			switch strings.ToLower(strings.TrimSpace(t)) {
-			case "systemassigned":
-				system = true
-			case "userassigned":
+			if strings.EqualFold(strings.TrimSpace(t), "userassigned") {
 				user = true
-			case "none":
-			default:
-				return errorf(http.StatusBadRequest, "BadRequest", "The value '"+body.Identity.Type+
-					"' is not a valid ManagedServiceIdentityType. Valid values are 'None', 'SystemAssigned', 'UserAssigned', 'SystemAssigned, UserAssigned'.")
 			}
+		}
+		var e *armError
+		if system, e = identityTypes(body.Identity.Type); e != nil {
+			return e
 		}
 	}
 	if e := req.c.authorize(req.r, actSiteWrite, siteScope(req), req.rt.path); e != nil {
@@ -178,6 +174,12 @@ func (s *Service) patchSite(req *request) *armError {
 			}
 			if !user {
 				site.UserIdentities = nil
+			}
+		}
+		if as := body.appSettings(); put && as != nil {
+			site.AppSettings = map[string]string{}
+			for _, nv := range *as {
+				site.AppSettings[nv.Name] = nv.Value
 			}
 		}
 		out = siteView(tx.State, site)
