@@ -24,6 +24,9 @@ func identityActions() []*Action {
 		sandbox("rotateSecret", "Give a service principal a new client secret",
 			"az ad sp credential reset --id <{principal} appId>",
 			[]Param{principal}, runRotateSecret),
+		sandbox("removeSecret", "Delete one client secret of a service principal",
+			"az ad app credential delete --id <{principal} appId> --key-id {keyId}",
+			[]Param{principal, {Name: "keyId", Required: true, Help: "the secret's key ID"}}, runRemoveSecret),
 		sandbox("putCredentialInAppSettings", "Store a service principal's secret in the site's app settings",
 			"az webapp config appsettings set --name {mainSite} --resource-group {resourceGroup} \\\n  --settings AZURE_TENANT_ID={tenantId} AZURE_CLIENT_ID=<{principal} appId> AZURE_CLIENT_SECRET=<{principal} password>",
 			[]Param{principal}, runPutCredentialInAppSettings),
@@ -63,23 +66,22 @@ func runUseServicePrincipal(x *execution) (string, error) {
 		env[EnvTenantID], env[EnvClientID], mask(env[EnvClientSecret]), restarted), nil
 }
 
-// runRotateSecret adds a new secret (the old ones stay valid until they
-// expire, as in Entra ID) and updates the workstation when it holds the
-// principal's values.
+// runRotateSecret adds a new secret through Microsoft Graph as the owner
+// (the old ones stay valid until they expire, as in Entra ID) and updates
+// the workstation when it holds the principal's values.
 func runRotateSecret(x *execution) (string, error) {
 	label := x.params["principal"]
-	var appID, secret string
-	err := x.r.w.Update(x.ctx, func(tx *world.Tx) error {
-		p, err := principalByLabel(tx.State, label)
-		if err != nil {
-			return err
-		}
-		if p.Kind != world.KindApplication {
-			return fmt.Errorf("%s has no client secrets to reset", label)
-		}
-		secret, _ = tx.AddClientSecret(p, "rotated", scenario.SecretLifetime)
+	_, appObjectID, appID, err := x.appOf(label)
+	if err != nil {
+		return "", err
+	}
+	pw, err := x.graphAddPassword(appObjectID, "rotated", scenario.SecretLifetime)
+	if err != nil {
+		return "", err
+	}
+	secret := pw.SecretText
+	err = x.r.w.Update(x.ctx, func(tx *world.Tx) error {
 		tx.State.Keychain[label] = secret
-		appID = p.AppID
 		return nil
 	})
 	if err != nil {
@@ -94,6 +96,21 @@ func runRotateSecret(x *execution) (string, error) {
 		out += "\nAZURE_CLIENT_SECRET on the workstation now holds the new password." + restarted
 	}
 	return out, nil
+}
+
+// runRemoveSecret deletes one client secret through Microsoft Graph
+// (removePassword) as the owner: anything still using it fails at its next
+// token request.
+func runRemoveSecret(x *execution) (string, error) {
+	label := x.params["principal"]
+	_, appObjectID, _, err := x.appOf(label)
+	if err != nil {
+		return "", err
+	}
+	if err := x.graphCall("POST", "/applications/"+appObjectID+"/removePassword", map[string]string{"keyId": x.params["keyId"]}, nil); err != nil {
+		return "", err
+	}
+	return "deleted a secret of " + label + ": anything still using it now fails at its next token request (AADSTS7000215)", nil
 }
 
 // runPutCredentialInAppSettings writes the three settings on the main site.

@@ -99,20 +99,51 @@ func principalByLabel(st *world.State, label string) (*world.Principal, error) {
 	return p, nil
 }
 
-// ownerARM returns an ARM client option set and the owner's credential: the
-// learner's admin account, which the portal-like actions act as.
+// ownerCred is the owner's credential with the sandbox clock offset it was
+// made under.
+type ownerCred struct {
+	cred   azcore.TokenCredential
+	offset time.Duration
+}
+
+// ownerCredential returns the owner's credential: the learner's admin
+// account, which the portal-like actions act as. The credential caches
+// tokens by the real clock while Entra stamps them with the sandbox's, so a
+// clock move (advanceClock) gets a fresh credential: otherwise its cached
+// token would be expired in the sandbox yet still served.
 func (x *execution) ownerCredential() (azcore.TokenCredential, error) {
-	if c, ok := x.r.hidden["owner"].(azcore.TokenCredential); ok {
-		return c, nil
-	}
 	var tenant, appID, secret string
+	var offset time.Duration
+	valid, now := false, x.r.w.Now()
 	x.r.w.View(func(st *world.State) {
-		tenant = st.TenantID
+		tenant, offset = st.TenantID, st.ClockOffset
 		if p := st.Principals[st.Labels[scenario.LabelOwner]]; p != nil {
-			appID = p.AppID
+			appID, secret = p.AppID, st.Keychain[scenario.LabelOwner]
+			valid = x.holdsLiveSecret(p, secret, now)
 		}
-		secret = st.Keychain[scenario.LabelOwner]
 	})
+	renewed := false
+	if appID != "" && !valid {
+		// The owner stands for the learner's admin sign-in, not a lesson
+		// subject: when a clock move has expired its secret, the sandbox
+		// gives it a new one rather than lock the learner out.
+		err := x.r.w.Update(x.ctx, func(tx *world.Tx) error {
+			p := tx.State.Principals[tx.State.Labels[scenario.LabelOwner]]
+			if p == nil {
+				return fmt.Errorf("the sandbox owner: %w", errNoSandboxObject)
+			}
+			secret, _ = tx.AddClientSecret(p, "sandbox owner", scenario.SecretLifetime)
+			tx.State.Keychain[scenario.LabelOwner] = secret
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		renewed = true
+	}
+	if c, ok := x.r.hidden["owner"].(ownerCred); ok && c.offset == offset && !renewed {
+		return c.cred, nil
+	}
 	if appID == "" {
 		return nil, fmt.Errorf("the sandbox owner: %w", errNoSandboxObject)
 	}
@@ -120,8 +151,19 @@ func (x *execution) ownerCredential() (azcore.TokenCredential, error) {
 	if err != nil {
 		return nil, err
 	}
-	x.r.hidden["owner"] = cred
+	x.r.hidden["owner"] = ownerCred{cred: cred, offset: offset}
 	return cred, nil
+}
+
+// holdsLiveSecret reports whether secret is one of p's unexpired secrets.
+// now is read before the caller's View: World.Now takes the read lock.
+func (x *execution) holdsLiveSecret(p *world.Principal, secret string, now time.Time) bool {
+	for _, cs := range p.Secrets {
+		if now.Before(cs.EndDate) && x.r.w.CheckSecret(secret, cs.Hash) {
+			return true
+		}
+	}
+	return false
 }
 
 func (x *execution) roleTarget() (principal *world.Principal, role rbac.RoleDefinition, scope, sub string, err error) {
@@ -472,41 +514,75 @@ func runSetSiteIdentity(x *execution) (string, error) {
 	return "system-assigned identity off: its service principal is deleted", nil
 }
 
+// runDeletePrincipal deletes an app registration through Microsoft Graph
+// as the owner (az ad app delete). Other principals (managed identities,
+// users) have no Graph surface in the sandbox and are deleted directly.
 func runDeletePrincipal(x *execution) (string, error) {
 	label := x.params["principal"]
-	var oid string
-	err := x.r.w.Update(x.ctx, func(tx *world.Tx) error {
-		p, err := principalByLabel(tx.State, label)
-		if err != nil {
-			return err
+	var oid, appObjectID string
+	var err error
+	x.r.w.View(func(st *world.State) {
+		var p *world.Principal
+		if p, err = principalByLabel(st, label); err == nil {
+			oid = p.ObjectID
+			if p.Kind == world.KindApplication {
+				appObjectID = p.AppObjectID
+			}
 		}
-		oid = p.ObjectID
-		return tx.DeletePrincipal(p.ObjectID)
 	})
+	if err != nil {
+		return "", err
+	}
+	if appObjectID != "" {
+		err = x.graphCall("DELETE", "/applications/"+appObjectID, nil, nil)
+	} else {
+		err = x.r.w.Update(x.ctx, func(tx *world.Tx) error { return tx.DeletePrincipal(oid) })
+	}
 	if err != nil {
 		return "", err
 	}
 	return "deleted service principal " + label + " (" + oid + "): its secrets and role assignments stop working", nil
 }
 
+// runCreateServicePrincipal does what az ad sp create-for-rbac does through
+// Microsoft Graph as the owner: create the application, its service
+// principal, then a password.
 func runCreateServicePrincipal(x *execution) (string, error) {
 	label, name := x.params["label"], x.params["name"]
-	var appID, secret string
-	err := x.r.w.Update(x.ctx, func(tx *world.Tx) error {
+	var taken bool
+	x.r.w.View(func(st *world.State) { _, taken = st.Labels[label] })
+	if taken {
+		return "", fmt.Errorf("label %q is already used", label)
+	}
+	var app struct {
+		ID    string `json:"id"`
+		AppID string `json:"appId"`
+	}
+	if err := x.graphCall("POST", "/applications", map[string]string{"displayName": name}, &app); err != nil {
+		return "", err
+	}
+	var sp struct {
+		ID string `json:"id"`
+	}
+	if err := x.graphCall("POST", "/servicePrincipals", map[string]string{"appId": app.AppID}, &sp); err != nil {
+		return "", err
+	}
+	pw, err := x.graphAddPassword(app.ID, "rbac", scenario.SecretLifetime)
+	if err != nil {
+		return "", err
+	}
+	err = x.r.w.Update(x.ctx, func(tx *world.Tx) error {
 		if _, taken := tx.State.Labels[label]; taken {
 			return fmt.Errorf("label %q is already used", label)
 		}
-		p := tx.NewApplication(name)
-		secret, _ = tx.AddClientSecret(p, "rbac", scenario.SecretLifetime)
-		tx.State.Labels[label] = p.ObjectID
-		tx.State.Keychain[label] = secret
-		appID = p.AppID
+		tx.State.Labels[label] = sp.ID
+		tx.State.Keychain[label] = pw.SecretText
 		return nil
 	})
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("appId %s, password %s (shown once; kept in the sandbox keychain as %q)", appID, mask(secret), label), nil
+	return fmt.Sprintf("appId %s, password %s (shown once; kept in the sandbox keychain as %q)", app.AppID, mask(pw.SecretText), label), nil
 }
 
 // runCreateResourceGroup creates the group through ARM as the owner.

@@ -46,6 +46,7 @@ type Services struct {
 	KeyVault   http.Handler // {vault}.vault.azure.net
 	Queue      http.Handler // {account}.queue.core.windows.net
 	WebApps    http.Handler // {site}.azurewebsites.net
+	Graph      http.Handler // graph.microsoft.com
 }
 
 // Cloud is the simulated Azure cloud: every sandbox's services behind one

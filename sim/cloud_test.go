@@ -111,6 +111,8 @@ func TestOwnsAndRoute(t *testing.T) {
 		{"kv.vault.azure.net.", familyVault},
 		{"acct.queue.core.windows.net", familyQueue},
 		{"site.azurewebsites.net", familyWebApps},
+		{"graph.microsoft.com", familyGraph},
+		{"GRAPH.microsoft.com:443", familyGraph},
 		{"vault.azure.net", ""},
 		{"a.b.vault.azure.net", ""},
 		{"example.com", ""},

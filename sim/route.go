@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
+	"github.com/azure-auth-sandbox/sandbox/sim/graph"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
@@ -26,6 +27,7 @@ const (
 	familyVault      = "keyvault"
 	familyQueue      = "queue"
 	familyWebApps    = "webapps"
+	familyGraph      = "graph"
 )
 
 // appServiceHost is the host of the App Service identity endpoint.
@@ -63,6 +65,8 @@ func classify(host string) (family, name string) {
 		return familyAppService, ""
 	case HostARM:
 		return familyARM, ""
+	case graph.Host:
+		return familyGraph, ""
 	}
 	for _, s := range []struct{ suffix, family string }{
 		{SuffixVault, familyVault}, {SuffixQueue, familyQueue}, {SuffixWebApps, familyWebApps},
@@ -98,6 +102,8 @@ func (c *Cloud) handler(family string) http.Handler {
 		return c.svc.Queue
 	case familyWebApps:
 		return c.svc.WebApps
+	case familyGraph:
+		return c.svc.Graph
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package sim
 import (
 	"github.com/azure-auth-sandbox/sandbox/sim/arm"
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
+	"github.com/azure-auth-sandbox/sandbox/sim/graph"
 	"github.com/azure-auth-sandbox/sandbox/sim/keyvault"
 	"github.com/azure-auth-sandbox/sandbox/sim/queue"
 	"github.com/azure-auth-sandbox/sandbox/sim/webapps"
@@ -32,6 +33,9 @@ func (c *Cloud) defaultServices(cfg Config) {
 	}
 	if s.Queue == nil {
 		s.Queue = queue.New(c.reg, c.validator)
+	}
+	if s.Graph == nil {
+		s.Graph = graph.New(c.reg, c.validator)
 	}
 	if s.WebApps == nil {
 		s.WebApps = webapps.New(c.reg)

@@ -98,7 +98,8 @@ func exchangeItem(ex *trace.Exchange, sandboxID, lessonID string) *ui.ExchangeIt
 // lifeline.
 func laneOf(service, host string) int {
 	switch service {
-	case "entra":
+	case "entra", "graph":
+		// Microsoft Graph is Entra ID's directory API: same lifeline.
 		return ui.LaneEntra
 	case "managed-identity":
 		return ui.LaneMI
@@ -113,7 +114,7 @@ func laneOf(service, host string) int {
 	}
 	h := strings.ToLower(host)
 	switch {
-	case strings.HasPrefix(h, "login."), strings.HasPrefix(h, "sts."):
+	case strings.HasPrefix(h, "login."), strings.HasPrefix(h, "sts."), strings.HasPrefix(h, "graph."):
 		return ui.LaneEntra
 	case strings.HasPrefix(h, "169.254."):
 		return ui.LaneMI

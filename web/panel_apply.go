@@ -33,9 +33,9 @@ func (p *player) panelApply(c echo.Context) error {
 	var msg, errText string
 	switch {
 	case name == "addSecret" || name == "deleteSecret":
-		msg, err = p.secretAction(ctx, t, name, form.Get("principal"), form.Get("keyId"))
+		msg, errText, err = p.secretAction(ctx, t, name, form.Get("principal"), form.Get("keyId"))
 		if err != nil {
-			errText = err.Error()
+			return err
 		}
 	case panelActions[name]:
 		a := p.actions[name]

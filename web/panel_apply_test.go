@@ -86,6 +86,16 @@ func TestPanelActions(t *testing.T) {
 	if arm < 2 {
 		t.Errorf("%d ARM exchanges from the panel, want the PUT and the DELETE", arm)
 	}
+	// Secrets and app registrations went through Microsoft Graph.
+	var graph int
+	for _, ex := range pe.book.List(sb, 0) {
+		if ex.Service == "graph" && ex.Step == lesson1+"/panel" && ex.Status < 300 {
+			graph++
+		}
+	}
+	if graph < 5 { // addSecret, create-for-rbac (3 calls), app delete
+		t.Errorf("%d Graph exchanges from the panel, want at least 5", graph)
+	}
 
 	// Deleting a secret: the one just added.
 	var keyID string

@@ -13,7 +13,12 @@ const (
 	ResourceKeyVault = "https://vault.azure.net"
 	ResourceStorage  = "https://storage.azure.com"
 	ResourceARM      = "https://management.azure.com/"
+	ResourceGraph    = "https://graph.microsoft.com"
 )
+
+// GraphAppID is Microsoft Graph's well-known application ID; a token may ask
+// for Graph by it instead of by URL.
+const GraphAppID = "00000003-0000-0000-c000-000000000000"
 
 // Claims are the parts of a validated access token resource servers use.
 type Claims struct {

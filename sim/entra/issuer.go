@@ -55,6 +55,8 @@ func NormalizeResource(resource string) (string, bool) {
 		return ResourceStorage, true
 	case trimSlash(ResourceARM), "https://management.core.windows.net":
 		return ResourceARM, true
+	case trimSlash(ResourceGraph), GraphAppID:
+		return ResourceGraph, true
 	}
 	return "", false
 }

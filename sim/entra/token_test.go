@@ -225,3 +225,11 @@ func TestV1TokenEndpointAndOrganizations(t *testing.T) {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
 }
+
+func TestNormalizeResourceGraph(t *testing.T) {
+	for _, in := range []string{"https://graph.microsoft.com/.default", "https://graph.microsoft.com/", "HTTPS://GRAPH.MICROSOFT.COM", GraphAppID} {
+		if got, ok := NormalizeResource(in); !ok || got != ResourceGraph {
+			t.Errorf("NormalizeResource(%q) = %q, %v", in, got, ok)
+		}
+	}
+}

@@ -66,6 +66,18 @@ func (tx *Tx) AddClientSecret(p *Principal, displayName string, lifetime time.Du
 	return value, cs
 }
 
+// RemoveClientSecret deletes the client secret keyID of p: from then on the
+// secret fails at the token endpoint.
+func (tx *Tx) RemoveClientSecret(p *Principal, keyID string) error {
+	for i, cs := range p.Secrets {
+		if strings.EqualFold(cs.KeyID, keyID) {
+			p.Secrets = append(p.Secrets[:i:i], p.Secrets[i+1:]...)
+			return nil
+		}
+	}
+	return fmt.Errorf("world: remove client secret %s: %w", keyID, ErrNotFound)
+}
+
 // NewUser creates a user account with a password.
 func (tx *Tx) NewUser(displayName, upn, password string) *Principal {
 	p := &Principal{

@@ -3,6 +3,7 @@ package world_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -207,5 +208,29 @@ func TestHostName(t *testing.T) {
 				t.Fatalf("HostName(%q) = %q, want %q", tt.host, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestRemoveClientSecret(t *testing.T) {
+	ctx := context.Background()
+	reg := world.NewRegistry(nil, nil)
+	w, _ := reg.Add(newState("rm-secret"))
+	err := w.Update(ctx, func(tx *world.Tx) error {
+		p := tx.NewApplication("app")
+		_, a := tx.AddClientSecret(p, "a", time.Hour)
+		_, b := tx.AddClientSecret(p, "b", time.Hour)
+		if err := tx.RemoveClientSecret(p, strings.ToUpper(a.KeyID)); err != nil {
+			return err
+		}
+		if len(p.Secrets) != 1 || p.Secrets[0] != b {
+			t.Errorf("secrets after removal: %+v", p.Secrets)
+		}
+		if err := tx.RemoveClientSecret(p, a.KeyID); !errors.Is(err, world.ErrNotFound) {
+			t.Errorf("removing twice = %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
