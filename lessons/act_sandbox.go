@@ -3,7 +3,6 @@ package lessons
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -379,141 +378,6 @@ func runSetPropagationDelay(x *execution) (string, error) {
 	return "role assignment changes now take " + d.String() + " to count", nil
 }
 
-// vaultOf returns the scenario vault.
-func vaultOf(st *world.State) (*world.Vault, error) {
-	v := st.Vault(scenario.ResourcesFor(st.Labels["suffix"]).Vault)
-	if v == nil {
-		return nil, fmt.Errorf("the vault: %w", errNoSandboxObject)
-	}
-	return v, nil
-}
-
-func runSetVaultModel(x *execution) (string, error) {
-	model := x.params["model"]
-	if model != "rbac" && model != "accessPolicy" {
-		return "", fmt.Errorf("unknown permission model %q (rbac or accessPolicy)", model)
-	}
-	err := x.r.w.Update(x.ctx, func(tx *world.Tx) error {
-		v, err := vaultOf(tx.State)
-		if err != nil {
-			return err
-		}
-		v.EnableRbacAuthorization = model == "rbac"
-		return nil
-	})
-	if err != nil {
-		return "", err
-	}
-	return "the vault now authorizes with " + map[string]string{"rbac": "Azure RBAC", "accessPolicy": "vault access policies"}[model], nil
-}
-
-// secretPermissions are the secret permissions an access policy can grant
-// (az keyvault set-policy --secret-permissions refuses anything else).
-var secretPermissions = []string{"all", "backup", "delete", "get", "list", "purge", "recover", "restore", "set"}
-
-// policyPermissions parses a comma-separated list of secret permissions.
-func policyPermissions(raw string) ([]string, error) {
-	var perms []string
-	for _, p := range strings.Split(raw, ",") {
-		p = strings.ToLower(strings.TrimSpace(p))
-		if p == "" {
-			continue
-		}
-		if !slices.Contains(secretPermissions, p) {
-			return nil, fmt.Errorf("secrets: %q is not a secret permission (use %s)", p, strings.Join(secretPermissions, ", "))
-		}
-		if !slices.Contains(perms, p) {
-			perms = append(perms, p)
-		}
-	}
-	if len(perms) == 0 {
-		return nil, fmt.Errorf("secrets: name at least one secret permission (%s)", strings.Join(secretPermissions, ", "))
-	}
-	return perms, nil
-}
-
-func runAddAccessPolicy(x *execution) (string, error) {
-	perms, err := policyPermissions(x.params["secrets"])
-	if err != nil {
-		return "", err
-	}
-	err = x.r.w.Update(x.ctx, func(tx *world.Tx) error {
-		v, err := vaultOf(tx.State)
-		if err != nil {
-			return err
-		}
-		p, err := principalByLabel(tx.State, x.params["principal"])
-		if err != nil {
-			return err
-		}
-		for i, ap := range v.AccessPolicies {
-			if ap.ObjectID == p.ObjectID {
-				for _, perm := range perms {
-					if !slices.Contains(ap.Permissions.Secrets, perm) {
-						v.AccessPolicies[i].Permissions.Secrets = append(v.AccessPolicies[i].Permissions.Secrets, perm)
-					}
-				}
-				return nil
-			}
-		}
-		v.AccessPolicies = append(v.AccessPolicies, world.AccessPolicy{TenantID: tx.State.TenantID, ObjectID: p.ObjectID,
-			Permissions: world.PolicyPermissions{Keys: []string{}, Secrets: perms, Certificates: []string{}}})
-		return nil
-	})
-	if err != nil {
-		return "", err
-	}
-	return "access policy: " + x.params["principal"] + " may " + strings.Join(perms, ", ") + " secrets", nil
-}
-
-func runRemoveAccessPolicy(x *execution) (string, error) {
-	err := x.r.w.Update(x.ctx, func(tx *world.Tx) error {
-		v, err := vaultOf(tx.State)
-		if err != nil {
-			return err
-		}
-		p, err := principalByLabel(tx.State, x.params["principal"])
-		if err != nil {
-			return err
-		}
-		v.AccessPolicies = slices.DeleteFunc(v.AccessPolicies, func(ap world.AccessPolicy) bool { return ap.ObjectID == p.ObjectID })
-		return nil
-	})
-	if err != nil {
-		return "", err
-	}
-	return "removed the access policy of " + x.params["principal"], nil
-}
-
-func runSetSiteIdentity(x *execution) (string, error) {
-	on := x.params["state"] == "on"
-	if !on && x.params["state"] != "off" {
-		return "", fmt.Errorf("state must be on or off")
-	}
-	var oid string
-	err := x.r.w.Update(x.ctx, func(tx *world.Tx) error {
-		site, err := mainSite(tx.State)
-		if err != nil {
-			return err
-		}
-		if on {
-			p := tx.EnableSystemIdentity(site)
-			tx.State.Labels[scenario.LabelMainApp] = p.ObjectID
-			oid = p.ObjectID
-			return nil
-		}
-		tx.DisableSystemIdentity(site)
-		return nil
-	})
-	if err != nil {
-		return "", err
-	}
-	if on {
-		return "system-assigned identity on: service principal " + oid + " (nobody holds a secret for it)", nil
-	}
-	return "system-assigned identity off: its service principal is deleted", nil
-}
-
 // runDeletePrincipal deletes an app registration through Microsoft Graph
 // as the owner (az ad app delete). Other principals (managed identities,
 // users) have no Graph surface in the sandbox and are deleted directly.
@@ -615,13 +479,4 @@ func runCreateResourceGroup(x *execution) (string, error) {
 		return "", azruntime.NewResponseError(resp)
 	}
 	return "resource group " + name + " created in " + x.params["location"], nil
-}
-
-// mainSite returns the scenario's main app site.
-func mainSite(st *world.State) (*world.Site, error) {
-	site := st.Site(scenario.ResourcesFor(st.Labels["suffix"]).MainSite)
-	if site == nil {
-		return nil, fmt.Errorf("the main site: %w", errNoSandboxObject)
-	}
-	return site, nil
 }

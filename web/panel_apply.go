@@ -11,7 +11,8 @@ import (
 
 // panelActions are the lessons' sandbox actions the panel offers; they are
 // shared with the lessons, so a panel change is the same change a lesson
-// step makes (role assignments go through ARM).
+// step makes (resource changes go through ARM, directory changes through
+// Graph).
 var panelActions = map[string]bool{
 	"assignRole": true, "removeRole": true, "setVaultModel": true, "addAccessPolicy": true, "removeAccessPolicy": true,
 	"setSiteIdentity": true, "deletePrincipal": true, "createServicePrincipal": true, "advanceClock": true,

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -9,8 +11,8 @@ import (
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
-// The sandbox panel's forms change the world; role assignments go through
-// ARM (they show in the trace).
+// The sandbox panel's forms change the world; resource changes go through
+// ARM and directory changes through Graph (they show in the trace).
 func TestPanelActions(t *testing.T) {
 	pe := newPlayerEnv(t)
 	base := pe.startLesson(t)
@@ -75,16 +77,30 @@ func TestPanelActions(t *testing.T) {
 			}
 		})
 	}
-	// The role assignment went through ARM: it is in the trace, as the
-	// owner, marked as the panel's.
-	var arm int
+	// Role assignments, the vault's model and access policies and the
+	// site's identity went through ARM: they are in the trace, answered
+	// 2xx (a new role assignment is 201, the others 200), marked as the
+	// panel's.
+	var arm []string
 	for _, ex := range pe.book.List(sb, 0) {
 		if ex.Service == "arm" && ex.Step == lesson1+"/panel" {
-			arm++
+			path, _, _ := strings.Cut(ex.URL, "?")
+			arm = append(arm, fmt.Sprintf("%d %s %s", ex.Status, ex.Method, path))
 		}
 	}
-	if arm < 2 {
-		t.Errorf("%d ARM exchanges from the panel, want the PUT and the DELETE", arm)
+	for _, want := range []struct{ call, contains string }{
+		{"201 PUT", "/providers/Microsoft.Authorization/roleAssignments/"},
+		{"200 DELETE", "/providers/Microsoft.Authorization/roleAssignments/"},
+		{"200 PATCH", "/providers/Microsoft.Web/sites/"},
+		{"200 PATCH", "/providers/Microsoft.KeyVault/vaults/"},
+		{"200 PUT", "/accessPolicies/add"},
+		{"200 PUT", "/accessPolicies/remove"},
+	} {
+		if !slices.ContainsFunc(arm, func(c string) bool {
+			return strings.HasPrefix(c, want.call+" https://management.azure.com/") && strings.Contains(c, want.contains)
+		}) {
+			t.Errorf("no %s …%s… among the panel's ARM calls %q", want.call, want.contains, arm)
+		}
 	}
 	// Secrets and app registrations went through Microsoft Graph.
 	var graph int
