@@ -88,24 +88,13 @@ func findVault(st *world.State, rg, name string) (*world.Vault, *armError) {
 }
 
 func (s *Service) getVault(req *request) *armError {
-	if e := req.c.authorize(req.r, actVaultRead, vaultScope(req), req.rt.path); e != nil {
-		return e
-	}
-	var out vaultJSON
-	var aerr *armError
-	req.c.w.View(func(st *world.State) {
+	return getResource(req, actVaultRead, vaultScope(req), func(st *world.State) (vaultJSON, *armError) {
 		v, e := findVault(st, req.rt.rg, req.rt.name)
 		if e != nil {
-			aerr = e
-			return
+			return vaultJSON{}, e
 		}
-		out = vaultView(st, v)
+		return vaultView(st, v), nil
 	})
-	if aerr != nil {
-		return aerr
-	}
-	writeJSON(req.rw, http.StatusOK, out)
-	return nil
 }
 
 type vaultBody struct {

@@ -74,21 +74,13 @@ func rgView(st *world.State, rg *world.ResourceGroup) rgJSON {
 }
 
 func (s *Service) getResourceGroup(req *request) *armError {
-	if e := req.c.authorize(req.r, actRGRead, rgScope(req), req.rt.path); e != nil {
-		return e
-	}
-	var out *rgJSON
-	req.c.w.View(func(st *world.State) {
-		if rg, ok := st.ResourceGroups[strings.ToLower(req.rt.rg)]; ok {
-			v := rgView(st, rg)
-			out = &v
+	return getResource(req, actRGRead, rgScope(req), func(st *world.State) (rgJSON, *armError) {
+		rg, ok := st.ResourceGroups[strings.ToLower(req.rt.rg)]
+		if !ok {
+			return rgJSON{}, errRGNotFound(req.rt.rg)
 		}
+		return rgView(st, rg), nil
 	})
-	if out == nil {
-		return errRGNotFound(req.rt.rg)
-	}
-	writeJSON(req.rw, http.StatusOK, out)
-	return nil
 }
 
 func rgScope(req *request) string {

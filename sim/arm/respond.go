@@ -32,6 +32,22 @@ func errorf(status int, code, message string) *armError {
 	return &armError{status: status, code: code, message: message}
 }
 
+// getResource answers a GET of one resource: authorize the read action at
+// scope, then build the ARM view under the world's read lock.
+func getResource[T any](req *request, action, scope string, view func(st *world.State) (T, *armError)) *armError {
+	if e := req.c.authorize(req.r, action, scope, req.rt.path); e != nil {
+		return e
+	}
+	var out T
+	var aerr *armError
+	req.c.w.View(func(st *world.State) { out, aerr = view(st) })
+	if aerr != nil {
+		return aerr
+	}
+	writeJSON(req.rw, http.StatusOK, out)
+	return nil
+}
+
 // updateError is the response to a failed world update: the sandbox was
 // deleted or reset under the request (404, as for a subscription that is
 // gone), or its state could not be saved.

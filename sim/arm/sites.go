@@ -109,24 +109,13 @@ func findSite(st *world.State, rg, name string) (*world.Site, *armError) {
 }
 
 func (s *Service) getSite(req *request) *armError {
-	if e := req.c.authorize(req.r, actSiteRead, siteScope(req), req.rt.path); e != nil {
-		return e
-	}
-	var out siteJSON
-	var aerr *armError
-	req.c.w.View(func(st *world.State) {
+	return getResource(req, actSiteRead, siteScope(req), func(st *world.State) (siteJSON, *armError) {
 		site, e := findSite(st, req.rt.rg, req.rt.name)
 		if e != nil {
-			aerr = e
-			return
+			return siteJSON{}, e
 		}
-		out = siteView(st, site)
+		return siteView(st, site), nil
 	})
-	if aerr != nil {
-		return aerr
-	}
-	writeJSON(req.rw, http.StatusOK, out)
-	return nil
 }
 
 // patchSite applies the identity part of a PATCH of a site: what `az webapp

@@ -81,24 +81,13 @@ func findStorage(st *world.State, rg, name string) (*world.StorageAccount, *armE
 }
 
 func (s *Service) getStorageAccount(req *request) *armError {
-	if e := req.c.authorize(req.r, actStorageRead, storageScope(req), req.rt.path); e != nil {
-		return e
-	}
-	var out storageJSON
-	var aerr *armError
-	req.c.w.View(func(st *world.State) {
+	return getResource(req, actStorageRead, storageScope(req), func(st *world.State) (storageJSON, *armError) {
 		a, e := findStorage(st, req.rt.rg, req.rt.name)
 		if e != nil {
-			aerr = e
-			return
+			return storageJSON{}, e
 		}
-		out = storageView(st, a)
+		return storageView(st, a), nil
 	})
-	if aerr != nil {
-		return aerr
-	}
-	writeJSON(req.rw, http.StatusOK, out)
-	return nil
 }
 
 type storageBody struct {
@@ -224,29 +213,17 @@ func queueScope(req *request) string {
 }
 
 func (s *Service) getQueue(req *request) *armError {
-	if e := req.c.authorize(req.r, actQueueRead, queueScope(req), req.rt.path); e != nil {
-		return e
-	}
-	var out queueJSON
-	var aerr *armError
-	req.c.w.View(func(st *world.State) {
+	return getResource(req, actQueueRead, queueScope(req), func(st *world.State) (queueJSON, *armError) {
 		a, e := findStorage(st, req.rt.rg, req.rt.name)
 		if e != nil {
-			aerr = e
-			return
+			return queueJSON{}, e
 		}
 		q := a.Queues[req.rt.child]
 		if q == nil {
-			aerr = errorf(http.StatusNotFound, "QueueNotFound", "The specified queue does not exist.")
-			return
+			return queueJSON{}, errorf(http.StatusNotFound, "QueueNotFound", "The specified queue does not exist.")
 		}
-		out = queueView(st, a, q)
+		return queueView(st, a, q), nil
 	})
-	if aerr != nil {
-		return aerr
-	}
-	writeJSON(req.rw, http.StatusOK, out)
-	return nil
 }
 
 type queueBody struct {
