@@ -97,18 +97,24 @@ func createApplication(c *call) (int, any, *apiError) {
 }
 
 func getApplication(c *call) (int, any, *apiError) {
-	var out application
+	return getObject(c, permReadApp, findApplication, applicationOf)
+}
+
+// getObject answers a GET of one directory object: the caller's directory
+// permission, then the object found by the route, shown as view shows it.
+func getObject[T any](c *call, perm string, find func(*world.State, route) *world.Principal, view func(*world.State, *world.Principal) T) (int, any, *apiError) {
+	var out T
 	var e *apiError
 	c.w.View(func(st *world.State) {
-		if e = authorize(st, c.claims, permReadApp, c.notes); e != nil {
+		if e = authorize(st, c.claims, perm, c.notes); e != nil {
 			return
 		}
-		p := findApplication(st, c.route)
+		p := find(st, c.route)
 		if p == nil {
 			e = notFound(c.route.id)
 			return
 		}
-		out = applicationOf(st, p)
+		out = view(st, p)
 	})
 	if e != nil {
 		return 0, nil, e
@@ -239,23 +245,7 @@ func createServicePrincipal(c *call) (int, any, *apiError) {
 }
 
 func getServicePrincipal(c *call) (int, any, *apiError) {
-	var out servicePrincipal
-	var e *apiError
-	c.w.View(func(st *world.State) {
-		if e = authorize(st, c.claims, permReadSP, c.notes); e != nil {
-			return
-		}
-		p := findServicePrincipal(st, c.route)
-		if p == nil {
-			e = notFound(c.route.id)
-			return
-		}
-		out = servicePrincipalOf(st, p)
-	})
-	if e != nil {
-		return 0, nil, e
-	}
-	return http.StatusOK, out, nil
+	return getObject(c, permReadSP, findServicePrincipal, servicePrincipalOf)
 }
 
 // listServicePrincipals answers GET /servicePrincipals with an optional
