@@ -55,3 +55,13 @@ func (s *Server) sandboxViews(ctx context.Context, learnerID string) ([]ui.Sandb
 	}
 	return views, nil
 }
+
+// homeRefused shows the home page again with a form's error, under the
+// error's status (a refused form keeps the learner where they were).
+func (s *Server) homeRefused(c echo.Context, l *store.Learner, ae *Error) error {
+	m, err := s.homePage(c, l, ae.Message)
+	if err != nil {
+		return err
+	}
+	return render(c, statusOf(ae.Code), ui.Home(m))
+}

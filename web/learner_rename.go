@@ -8,8 +8,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/azure-auth-sandbox/sandbox/web/ui"
 )
 
 const maxDisplayName = 64
@@ -23,11 +21,7 @@ func (s *Server) learnerRename(c echo.Context) error {
 	name, err := checkDisplayName(c.FormValue("displayName"))
 	var ae *Error
 	if errors.As(err, &ae) {
-		m, err := s.homePage(c, l, ae.Message)
-		if err != nil {
-			return err
-		}
-		return render(c, statusOf(ae.Code), ui.Home(m))
+		return s.homeRefused(c, l, ae)
 	}
 	if err := s.store.SetDisplayName(c.Request().Context(), l.ID, name); err != nil {
 		return err

@@ -5,8 +5,6 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/azure-auth-sandbox/sandbox/web/ui"
 )
 
 // sandboxCreateForm is the home page's "Create sandbox" form.
@@ -18,11 +16,7 @@ func (s *Server) sandboxCreateForm(c echo.Context) error {
 	name, err := checkScenario(c.FormValue("scenario"))
 	var ae *Error
 	if errors.As(err, &ae) {
-		m, err := s.homePage(c, l, ae.Message)
-		if err != nil {
-			return err
-		}
-		return render(c, statusOf(ae.Code), ui.Home(m))
+		return s.homeRefused(c, l, ae)
 	}
 	sb, _, err := s.createSandbox(c.Request().Context(), l.ID, name)
 	if err != nil {
