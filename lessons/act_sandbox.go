@@ -181,6 +181,16 @@ func (x *execution) roleTarget() (principal *world.Principal, role rbac.RoleDefi
 	return
 }
 
+// roleAssignments is ARM's role-assignment client acting as the sandbox's
+// owner over the runner's transport.
+func (x *execution) roleAssignments(sub string) (*armauthorization.RoleAssignmentsClient, error) {
+	cred, err := x.ownerCredential()
+	if err != nil {
+		return nil, err
+	}
+	return armauthorization.NewRoleAssignmentsClient(sub, cred, &arm.ClientOptions{ClientOptions: x.r.clientOptions()})
+}
+
 // runAssignRole creates the assignment through ARM as the owner, so it is
 // in the trace the way the portal or az would make it.
 func runAssignRole(x *execution) (string, error) {
@@ -188,11 +198,7 @@ func runAssignRole(x *execution) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	cred, err := x.ownerCredential()
-	if err != nil {
-		return "", err
-	}
-	client, err := armauthorization.NewRoleAssignmentsClient(sub, cred, &arm.ClientOptions{ClientOptions: x.r.clientOptions()})
+	client, err := x.roleAssignments(sub)
 	if err != nil {
 		return "", err
 	}
@@ -223,11 +229,7 @@ func runRemoveRole(x *execution) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	cred, err := x.ownerCredential()
-	if err != nil {
-		return "", err
-	}
-	client, err := armauthorization.NewRoleAssignmentsClient(sub, cred, &arm.ClientOptions{ClientOptions: x.r.clientOptions()})
+	client, err := x.roleAssignments(sub)
 	if err != nil {
 		return "", err
 	}
