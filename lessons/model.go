@@ -89,9 +89,13 @@ type Step struct {
 	Editable []string          `json:"editable,omitempty" yaml:"editable"`
 	// RunsOn fixes where this step runs ("" = the learner's choice).
 	RunsOn string `json:"runsOn,omitempty" yaml:"runsOn"`
-	// Explain is "what just happened", shown after the step ran.
+	// Explain is "what just happened" on the success path: shown after a
+	// run that succeeded when none of Notes fits (see NoteFor).
 	Explain     string        `json:"explain" yaml:"explain"`
 	ExplainHTML template.HTML `json:"explainHtml" yaml:"-"`
+	// Notes are "what just happened" per outcome (a failure, another
+	// credential answering, ...); the first that fits the run is shown.
+	Notes []Note `json:"notes,omitempty" yaml:"notes"`
 	// CLI is the az equivalent of a sandbox action (from the action unless set).
 	CLI string `json:"cli,omitempty" yaml:"cli"`
 }

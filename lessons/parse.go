@@ -207,6 +207,9 @@ func parseBlock(kind string, attrs map[string]string, body string, line int, bad
 			s.Code[lang] = strings.TrimRight(code, "\n")
 		}
 		s.ExplainHTML = renderMarkdown(s.Explain)
+		for i := range s.Notes {
+			s.Notes[i].HTML = renderMarkdown(s.Notes[i].Text)
+		}
 		return Block{Kind: kind, Step: s, Line: line}, true
 	}
 }

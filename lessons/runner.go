@@ -38,6 +38,8 @@ type StepResult struct {
 	Chain    *ChainReport  `json:"chain,omitempty"`
 	Place    Place         `json:"place"`
 	Duration time.Duration `json:"duration"`
+	// Outcome summarises the run for choosing its note (Step.NoteFor).
+	Outcome Outcome `json:"outcome"`
 }
 
 // Runner is one learner's run of one lesson: "the learner's app". The
@@ -206,6 +208,7 @@ func (r *Runner) Do(ctx context.Context, stepID, action string, params map[strin
 			res.Exchanges = append(res.Exchanges, ex)
 		}
 	}
+	res.Outcome = OutcomeOf(res)
 	return res, nil
 }
 

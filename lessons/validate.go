@@ -245,6 +245,9 @@ func validateStep(l *Lesson, b Block, acts map[string]*Action, labels []string) 
 	for _, m := range checkParams(a, s.Params, s.Editable, labels) {
 		bad("%s", m)
 	}
+	for _, m := range validateNotes(s) {
+		bad("%s", m)
+	}
 	return probs
 }
 

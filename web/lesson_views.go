@@ -149,7 +149,13 @@ func runView(sr stepRun, s *lessons.Step) *ui.RunView {
 	v := &ui.RunView{OK: res.OK, Output: res.Output, Error: res.Error, Count: sr.Count,
 		When: sr.At.UTC().Format("15:04:05") + " UTC", Place: placeWords(res.Place), Run: sr.StepID + "-" + itoa64(int64(sr.N))}
 	if s != nil {
-		v.ExplainHTML = s.ExplainHTML
+		o := res.Outcome
+		if o.Token == "" { // saved before outcomes were kept
+			o = lessons.OutcomeOf(res)
+		}
+		if n := s.NoteFor(o); n != nil {
+			v.ExplainHTML = n.HTML
+		}
 	}
 	if ch := res.Chain; ch != nil {
 		cv := &ui.ChainView{Answered: ch.Answered, Reused: ch.Reused, Error: ch.Error}
