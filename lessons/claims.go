@@ -30,6 +30,20 @@ type Claim struct {
 	Title string `json:"title"`
 }
 
+// ClaimTitles are the titles of the claims with the IDs, in order: what a
+// lesson teaches, in words.
+func ClaimTitles(ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		for _, c := range Claims() {
+			if c.ID == id {
+				out = append(out, c.Title)
+			}
+		}
+	}
+	return out
+}
+
 func knownClaim(id string) bool {
 	for _, c := range Claims() {
 		if c.ID == id {

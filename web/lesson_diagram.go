@@ -59,22 +59,46 @@ func autoLabel(ex *trace.Exchange, l *lessons.Lesson) string {
 	if ex.Via == "proxy" {
 		return "Your own program (through the proxy)"
 	}
-	if id, ok := strings.CutPrefix(ex.Step, l.ID+"/"); ok {
-		if s := l.Step(id); s != nil {
-			return s.Title
-		}
-		switch id {
-		case "fix":
-			return "One-click fix"
-		case "panel":
-			return "Sandbox panel"
-		}
-		return id
+	if ex.Step == "" {
+		return "Other requests"
 	}
-	if ex.Step != "" {
-		return ex.Step
+	return markerTitle(ex.Step, l)
+}
+
+// markerTitle names a trace marker in the lesson's words: the step's title,
+// never its internal ID.
+func markerTitle(marker string, l *lessons.Lesson) string {
+	id, ok := strings.CutPrefix(marker, l.ID+"/")
+	if !ok {
+		return "Another lesson"
 	}
-	return "Other requests"
+	if s := l.Step(id); s != nil {
+		return s.Title
+	}
+	switch id {
+	case "setup":
+		return "Lesson setup"
+	case "fix":
+		return "One-click fix"
+	case "panel":
+		return "Sandbox panel"
+	case "place":
+		return "Where your code runs"
+	}
+	return "The lesson"
+}
+
+// isChange reports whether a marker is a sandbox change (made as the
+// owner) rather than the learner's code.
+func isChange(marker string, l *lessons.Lesson) bool {
+	id, ok := strings.CutPrefix(marker, l.ID+"/")
+	if !ok {
+		return false
+	}
+	if s := l.Step(id); s != nil {
+		return s.Kind == lessons.BlockAction
+	}
+	return id == "setup" || id == "fix" || id == "panel"
 }
 
 // exchangeItem is an exchange as the diagram draws it.

@@ -28,13 +28,19 @@ func (p *player) inspectorView(t *target, ex *trace.Exchange, csrf string) ui.In
 	now := t.w.Now()
 	v := ui.InspectorView{
 		Seq: ex.Seq, Method: ex.Method, URL: ex.URL, Status: ex.Status, StatusText: http.StatusText(ex.Status),
-		Service: ui.Lifelines[laneOf(ex.Service, hostOf(ex.URL))], Step: ex.Step, Via: ex.Via, Site: ex.Site,
+		Service: ui.Lifelines[laneOf(ex.Service, hostOf(ex.URL))], Via: ex.Via, Site: ex.Site,
 		Time:           ex.Time.UTC().Format(time.RFC3339),
 		SimTime:        ex.SimTime.UTC().Format("2006-01-02 15:04:05 UTC"),
 		Duration:       (time.Duration(ex.DurationUS) * time.Microsecond).Round(time.Microsecond).String(),
 		RequestHeaders: headerViews(ex.RequestHeaders), RequestBody: pretty(ex.RequestBody),
 		ResponseHeaders: headerViews(ex.ResponseHeaders), ResponseBody: pretty(ex.ResponseBody),
 		CloseURL: lessonURL(t.sb.ID, t.lesson.ID), CSRFToken: csrf,
+	}
+	if ex.Step != "" {
+		v.Step = markerTitle(ex.Step, t.lesson)
+		if isChange(ex.Step, t.lesson) {
+			v.Via = "change"
+		}
 	}
 	challenge := ex.Status == http.StatusUnauthorized && ex.ResponseHeaders.Get("WWW-Authenticate") != ""
 	v.Outcome, v.Icon = ui.Outcome(ex.Status, challenge)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/azure-auth-sandbox/sandbox/lessons"
 	"github.com/azure-auth-sandbox/sandbox/web/ui"
 )
 
@@ -30,7 +31,7 @@ func (p *player) lessonList(c echo.Context) error {
 	m := ui.CatalogPage{Page: ui.Page{Title: "Lessons", CSRFToken: csrfToken(c)}}
 	for _, les := range p.catalog.List() {
 		e := best[les.ID]
-		e.ID, e.Title, e.Summary, e.Order, e.Claims = les.ID, les.Title, les.Summary, les.Order, les.Claims
+		e.ID, e.Title, e.Summary, e.Order, e.Teaches = les.ID, les.Title, les.Summary, les.Order, lessons.ClaimTitles(les.Claims)
 		e.Steps = len(les.Steps())
 		e.StepsDone = min(e.StepsDone, e.Steps)
 		e.URL = "/lessons/" + les.ID

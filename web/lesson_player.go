@@ -187,8 +187,9 @@ func (p *player) runFor(ctx context.Context, sb *store.Sandbox, w *world.World, 
 	if len(l.Setup) > 0 {
 		after := p.lastSeq(w.ID())
 		results, err := r.runner.Setup(ctx)
-		for _, res := range results {
-			r.record(stepRun{StepID: res.StepID, Label: "Lesson setup: " + res.Action, Marker: l.SetupMarker(), AfterSeq: after, Res: res})
+		for i, res := range results {
+			r.record(stepRun{StepID: res.StepID, Label: "Lesson setup: " + lessons.Describe(l.Setup[i].Action, l.Setup[i].Params),
+				Marker: l.SetupMarker(), AfterSeq: after, Res: res})
 		}
 		if err != nil {
 			return nil, fmt.Errorf("web: lesson setup: %w", err)

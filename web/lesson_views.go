@@ -73,14 +73,14 @@ func (r *lessonRun) stepLabel(s *lessons.Step) string {
 func (p *player) lessonPage(c echo.Context, t *target) ui.LessonPage {
 	base := lessonURL(t.sb.ID, t.lesson.ID)
 	exs := p.exchanges(t.sb.ID)
-	_, last := t.run.snapshot()
+	history, last := t.run.snapshot()
 	m := ui.LessonPage{
 		Page:         ui.Page{Title: t.lesson.Title, CSRFToken: csrfToken(c)},
 		SandboxID:    t.sb.ID,
 		LessonID:     t.lesson.ID,
 		Title:        t.lesson.Title,
 		Summary:      t.lesson.Summary,
-		Claims:       t.lesson.Claims,
+		Teaches:      lessons.ClaimTitles(t.lesson.Claims),
 		Base:         base,
 		StreamURL:    base + "/stream",
 		PresenterURL: base + "/present",
@@ -91,6 +91,11 @@ func (p *player) lessonPage(c echo.Context, t *target) ui.LessonPage {
 		Goal:         p.goalView(t, exs),
 		Diagram:      p.diagramView(t, exs),
 		Panel:        p.panelView(c, t),
+	}
+	for _, sr := range history {
+		if sr.Marker == t.lesson.SetupMarker() {
+			m.Setup = append(m.Setup, ui.SetupItem{Text: strings.TrimPrefix(sr.Label, "Lesson setup: "), Count: sr.Count})
+		}
 	}
 	number := 0
 	for _, b := range t.lesson.Blocks {
@@ -148,6 +153,9 @@ func runView(sr stepRun, s *lessons.Step) *ui.RunView {
 	res := sr.Res
 	v := &ui.RunView{OK: res.OK, Output: res.Output, Error: res.Error, Count: sr.Count,
 		When: sr.At.UTC().Format("15:04:05") + " UTC", Place: placeWords(res.Place), Run: sr.StepID + "-" + itoa64(int64(sr.N))}
+	if s != nil && s.Kind == lessons.BlockAction {
+		v.Place = actedWords(res)
+	}
 	if s != nil {
 		o := res.Outcome
 		if o.Token == "" { // saved before outcomes were kept
@@ -165,6 +173,32 @@ func runView(sr stepRun, s *lessons.Step) *ui.RunView {
 		v.Chain = cv
 	}
 	return v
+}
+
+// actedWords say who made a sandbox change, or what it changed: a change
+// runs as a principal (or on the workstation's settings), not in a place.
+func actedWords(res *lessons.StepResult) string {
+	switch lessons.Affects(res.Action) {
+	case lessons.AffectsWorkstation:
+		return "changed your workstation's environment"
+	case lessons.AffectsSite:
+		return "changed the site's app settings"
+	case lessons.AffectsPlace:
+		return "moved your code"
+	case lessons.AffectsSimulation:
+		return "changed the sandbox's simulation (no request)"
+	}
+	var apis []string
+	for _, ex := range res.Exchanges {
+		name := map[string]string{"arm": "Azure Resource Manager", "graph": "Microsoft Graph", "keyvault": "Key Vault"}[ex.Service]
+		if name != "" && !slices.Contains(apis, name) {
+			apis = append(apis, name)
+		}
+	}
+	if len(apis) == 0 {
+		return "done as owner (your admin sign-in)"
+	}
+	return "done as owner (your admin sign-in) through " + strings.Join(apis, " and ")
 }
 
 func placeWords(pl lessons.Place) string {
@@ -190,6 +224,13 @@ func (p *player) placeView(t *target) ui.PlaceView {
 	}
 	var env map[string]string
 	t.w.View(func(st *world.State) {
+		v.SiteState = "none"
+		if site := st.Site(scenario.ResourcesFor(st.Labels["suffix"]).MainSite); site != nil {
+			v.SiteState = "off"
+			if site.SystemIdentity != "" {
+				v.SiteState = "on"
+			}
+		}
 		env = pl.Environ(st)
 		want := lessons.PrincipalEnv(st, scenario.LabelLocalDev)
 		switch {

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/azure-auth-sandbox/sandbox/lessons"
@@ -66,5 +67,7 @@ func (p *player) panelApply(c echo.Context) error {
 	}
 	v := p.panelView(c, t)
 	v.Message, v.Error = msg, errText
-	return render(c, http.StatusOK, ui.Panel(v))
+	place := p.placeView(t)
+	place.OOB = true
+	return render(c, http.StatusOK, templ.Join(ui.Panel(v), ui.PlaceNow(place)))
 }

@@ -52,5 +52,7 @@ func (p *player) stepRun(c echo.Context) error {
 	goal.OOB = true
 	d := p.diagramView(t, exs)
 	d.OOB = true
-	return render(c, http.StatusOK, templ.Join(ui.StepResult(sv), ui.GoalPanel(goal), ui.Diagram(d)))
+	place := p.placeView(t)
+	place.OOB = true
+	return render(c, http.StatusOK, templ.Join(ui.StepResult(sv), ui.GoalPanel(goal), ui.Diagram(d), ui.PlaceNow(place)))
 }

@@ -26,11 +26,23 @@ func requests(n int) string {
 func placeWords(p PlaceView) string {
 	switch p.Where {
 	case "site":
-		return "on the App Service site " + p.Site + " (its managed identity)"
+		return "on the App Service site " + p.Site + siteWords(p.SiteState)
 	case "workstation-me":
 		return "on your workstation, signed in to the Azure CLI as yourself"
 	}
 	return "on your workstation"
+}
+
+// siteWords say what the site offers the code: its identity only when it
+// has one, and nothing when it is not there yet.
+func siteWords(state string) string {
+	switch state {
+	case "on":
+		return " (with its managed identity)"
+	case "off":
+		return " (it has no managed identity: off)"
+	}
+	return " (not created yet)"
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -39,6 +51,9 @@ func i64(n int64) string { return strconv.FormatInt(n, 10) }
 
 func fromWords(v InspectorView) string {
 	who := "the lesson runner"
+	if v.Via == "change" { // ARM or Graph, as the owner: not code running anywhere
+		return "a sandbox change, made as owner (your admin sign-in)"
+	}
 	if v.Via == "proxy" {
 		who = "your own program, through the proxy"
 	}

@@ -15,9 +15,10 @@ type CatalogPage struct {
 type CatalogEntry struct {
 	ID, Title, Summary string
 	Order              int
-	Claims             []string
-	Steps, StepsDone   int
-	GoalMet            bool
+	// Teaches is what the lesson shows, in words (its claims' titles).
+	Teaches          []string
+	Steps, StepsDone int
+	GoalMet          bool
 	// URL opens the lesson (it starts a sandbox when the learner has none).
 	URL string
 }
@@ -35,7 +36,10 @@ type LessonPage struct {
 	Page
 	SandboxID, LessonID string
 	Title, Summary      string
-	Claims              []string
+	Teaches             []string
+	// Setup is what the lesson did to the sandbox before the learner's
+	// first step (its requests open the diagram).
+	Setup []SetupItem
 	// Base is the lesson's URL in this sandbox; the player's routes hang
 	// off it.
 	Base         string
@@ -52,6 +56,12 @@ type LessonPage struct {
 	// Inspector is open when the page was asked for one exchange (the
 	// no-JavaScript path of a click in the diagram).
 	Inspector *InspectorView
+}
+
+// SetupItem is one setup action of the lesson, in words.
+type SetupItem struct {
+	Text  string
+	Count int
 }
 
 // BlockView is one block of the lesson: exactly one field is set.
@@ -124,8 +134,14 @@ type PlaceView struct {
 	// Credential is what the workstation holds: localDev, none or custom.
 	Credential string
 	Site       string
-	EnvNames   []string
-	Objects    []string
+	// SiteState is what the site is now: "none" (not deployed), "off"
+	// (no managed identity) or "on".
+	SiteState string
+	EnvNames  []string
+	// OOB renders the "Now:" line as an htmx out-of-band swap (it changes
+	// when a step moves the code or changes the workstation).
+	OOB     bool
+	Objects []string
 }
 
 // GoalView is the lesson's goal evaluated now.

@@ -94,7 +94,7 @@ func TestOutcomeNeverColourAlone(t *testing.T) {
 func sampleLesson() LessonPage {
 	return LessonPage{
 		Page: Page{Title: "L", CSRFToken: "tok"}, SandboxID: "sbx1", LessonID: "l1", Title: "Auth at the call", Summary: "S",
-		Claims: []string{"S9"}, Base: "/sandboxes/sbx1/lessons/l1", StreamURL: "/sandboxes/sbx1/lessons/l1/stream",
+		Teaches: []string{"Creating the credential sends nothing"}, Base: "/sandboxes/sbx1/lessons/l1", StreamURL: "/sandboxes/sbx1/lessons/l1/stream",
 		PresenterURL: "/p", HARURL: "/api/sandboxes/sbx1/trace.har", CatalogURL: "/lessons",
 		Blocks: []BlockView{
 			{HTML: "<p>Narrative <strong>here</strong></p>"},
