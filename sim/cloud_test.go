@@ -155,6 +155,8 @@ func TestReach(t *testing.T) {
 		{"imds on a vm", "169.254.169.254", onVM, ""},
 		{"app service endpoint on a site", "169.254.129.2:8081", onSite, ""},
 		{"app service endpoint from workstation", "169.254.129.2:8081", workstation, "dial tcp 169.254.129.2:8081: connect: no route to host"},
+		{"app service endpoint through the proxy", "169.254.129.2:8081", world.Origin{Via: "proxy", SandboxID: "sbx-reach"}, ""},
+		{"imds through the proxy", "169.254.169.254", world.Origin{Via: "proxy", SandboxID: "sbx-reach"}, "no route to host"},
 		{"existing vault", s.names.Vault + ".vault.azure.net", workstation, ""},
 		{"existing vault any case", strings.ToUpper(s.names.Vault) + ".VAULT.azure.net:443", workstation, ""},
 		{"unknown vault", "nope.vault.azure.net", workstation, "dial tcp: lookup nope.vault.azure.net: no such host"},

@@ -115,7 +115,8 @@ func (c *Cloud) handler(family string) http.Handler {
 //   - The managed-identity endpoints (IMDS, App Service's IDENTITY_ENDPOINT)
 //     are link-local addresses only reachable on Azure compute: from a
 //     workstation (o.Site == "") the connection fails ("connect: no route to
-//     host"). azidentity's DefaultAzureCredential probe treats a transport
+//     host"). The one exception is IDENTITY_ENDPOINT through the proxy (a
+//     program playing code on the site; see below). azidentity's DefaultAzureCredential probe treats a transport
 //     error as "no managed identity here", as it does on a real laptop, while
 //     any HTTP answer would make it believe IMDS exists.
 //   - A vault, storage account or site name nobody created does not resolve
@@ -133,7 +134,15 @@ func (c *Cloud) Reach(host string, o world.Origin) error {
 	case familyIMDS, familyAppService:
 		// App Service has no IMDS (a VM feature): code on a site reaches only
 		// IDENTITY_ENDPOINT, and only sites of kind "vm" answer IMDS.
-		if o.Site == "" || (family == familyIMDS && !c.isVM(o)) {
+		//
+		// A learner's own program through the proxy may act as code on a
+		// site: setting IDENTITY_ENDPOINT and IDENTITY_HEADER to the site's
+		// values is how it says so, and the identity endpoint then decides
+		// by the header (a wrong or missing one is refused, 401/400). IMDS
+		// stays unreachable from the proxy, so DefaultAzureCredential's
+		// probe on a workstation still finds no managed identity.
+		viaProxyAsSite := family == familyAppService && o.Via == "proxy"
+		if (o.Site == "" && !viaProxyAsSite) || (family == familyIMDS && !c.isVM(o)) {
 			port := 80
 			if family == familyAppService {
 				port = 8081

@@ -25,6 +25,7 @@ const (
 	kSiteHostKeys
 	kStorageAccount
 	kQueue
+	kResources
 )
 
 // route is a parsed ARM request path.
@@ -103,6 +104,9 @@ func parseRoute(segs []string) (route, *armError) {
 	case len(segs) == 2:
 		rt.kind, rt.sub = kSubscription, segs[1]
 		return rt, nil
+	case len(segs) == 3 && eq(segs[2], "resources"):
+		rt.kind, rt.sub = kResources, segs[1]
+		return rt, nil
 	case !eq(segs[2], "resourceGroups"):
 		return rt, errNotFoundPath(rt.path)
 	}
@@ -113,6 +117,9 @@ func parseRoute(segs []string) (route, *armError) {
 		return rt, nil
 	case len(segs) == 4:
 		rt.kind, rt.rg = kResourceGroup, segs[3]
+		return rt, nil
+	case len(segs) == 5 && eq(segs[4], "resources"):
+		rt.kind, rt.rg = kResources, segs[3]
 		return rt, nil
 	case len(segs) < 8 || !eq(segs[4], "providers"):
 		return rt, errNotFoundPath(rt.path)
@@ -151,6 +158,10 @@ func apiVersions(k kind) []string {
 		return []string{"2015-07-01", "2018-01-01-preview", "2022-04-01", "2022-05-01-preview"}
 	case kSubscriptions, kSubscription:
 		return []string{"2016-06-01", "2019-06-01", "2019-11-01", "2020-01-01", "2021-01-01", "2022-12-01"}
+	case kResources:
+		// The Key Vault SDK lists vaults through this index with 2015-11-01.
+		return append([]string{"2015-11-01", "2016-02-01", "2016-09-01", "2017-05-10", "2018-02-01", "2018-05-01"},
+			apiVersions(kResourceGroups)...)
 	case kResourceGroups, kResourceGroup:
 		return []string{"2019-05-01", "2019-05-10", "2019-07-01", "2019-08-01", "2019-10-01", "2020-06-01", "2020-08-01",
 			"2020-10-01", "2021-01-01", "2021-04-01", "2022-09-01", "2023-07-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-04-01"}

@@ -109,6 +109,8 @@ func (s *Service) dispatch(req *request) *armError {
 		h = pick(m, s.getSubscription, nil, nil, nil)
 	case kResourceGroups:
 		h = pick(m, s.listResourceGroups, nil, nil, nil)
+	case kResources:
+		h = pick(m, s.listResources, nil, nil, nil)
 	case kResourceGroup:
 		h = pick(m, s.getResourceGroup, s.putResourceGroup, s.patchResourceGroup, s.deleteResourceGroup)
 	case kVault:

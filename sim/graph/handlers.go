@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -246,63 +245,6 @@ func createServicePrincipal(c *call) (int, any, *apiError) {
 
 func getServicePrincipal(c *call) (int, any, *apiError) {
 	return getObject(c, permReadSP, findServicePrincipal, servicePrincipalOf)
-}
-
-// listServicePrincipals answers GET /servicePrincipals with an optional
-// $filter=appId eq '…' (or displayName eq '…'), the filters az uses.
-func listServicePrincipals(c *call) (int, any, *apiError) {
-	field, value, e := parseFilter(c.r.URL.Query().Get("$filter"))
-	if e != nil {
-		return 0, nil, e
-	}
-	type list struct {
-		Context string             `json:"@odata.context"`
-		Value   []servicePrincipal `json:"value"`
-	}
-	out := list{Context: metadata + "servicePrincipals", Value: []servicePrincipal{}}
-	c.w.View(func(st *world.State) {
-		if e = authorize(st, c.claims, permReadSP, c.notes); e != nil {
-			return
-		}
-		for _, p := range st.Principals {
-			if !isServicePrincipal(p) {
-				continue
-			}
-			if (field == "appid" && !strings.EqualFold(p.AppID, value)) || (field == "displayname" && p.DisplayName != value) {
-				continue
-			}
-			sp := servicePrincipalOf(st, p)
-			sp.Context = ""
-			out.Value = append(out.Value, sp)
-		}
-	})
-	if e != nil {
-		return 0, nil, e
-	}
-	return http.StatusOK, out, nil
-}
-
-// parseFilter parses "<field> eq '<value>'" for appId and displayName.
-func parseFilter(f string) (field, value string, e *apiError) {
-	f = strings.TrimSpace(f)
-	if f == "" {
-		return "", "", nil
-	}
-	unsupported := errorf(http.StatusBadRequest, "Request_UnsupportedQuery", "Unsupported query.")
-	parts := strings.SplitN(f, " ", 3)
-	if len(parts) != 3 || !strings.EqualFold(parts[1], "eq") {
-		return "", "", unsupported
-	}
-	field = strings.ToLower(parts[0])
-	v := strings.TrimSpace(parts[2])
-	if field != "appid" && field != "displayname" || len(v) < 2 || v[0] != '\'' || v[len(v)-1] != '\'' {
-		return "", "", unsupported
-	}
-	value = strings.ReplaceAll(v[1:len(v)-1], "''", "'")
-	if u, err := url.PathUnescape(value); err == nil {
-		value = u
-	}
-	return field, value, nil
 }
 
 func deleteServicePrincipal(c *call) (int, any, *apiError) {

@@ -84,8 +84,10 @@ type route struct {
 }
 
 const (
-	collApps = "applications"
-	collSPs  = "servicePrincipals"
+	collApps    = "applications"
+	collSPs     = "servicePrincipals"
+	collUsers   = "users"
+	collObjects = "directoryObjects"
 )
 
 // parseRoute parses /v1.0/{collection}[/{id} | (appId='{appId}')][/{action}].
@@ -122,6 +124,10 @@ func parseRoute(escaped string) (route, *apiError) {
 		rt.collection = collApps
 	case strings.EqualFold(head, collSPs):
 		rt.collection = collSPs
+	case strings.EqualFold(head, collUsers) && !rt.byAppID:
+		rt.collection = collUsers
+	case strings.EqualFold(head, collObjects) && !rt.byAppID:
+		rt.collection = collObjects
 	default:
 		return route{}, unknownSegment(segs[0])
 	}
@@ -130,6 +136,13 @@ func parseRoute(escaped string) (route, *apiError) {
 		rt.id, segs = segs[0], segs[1:]
 		if rt.id == "" {
 			return route{}, unknownSegment("")
+		}
+		if rt.collection == collObjects {
+			// getByIds is an action on the collection, not an object.
+			if !strings.EqualFold(rt.id, "getByIds") || len(segs) > 0 {
+				return route{}, unknownSegment(rt.id)
+			}
+			rt.id, rt.action = "", "getByIds"
 		}
 	}
 	if len(segs) > 0 {
@@ -161,6 +174,10 @@ func dispatch(c *call) (int, any, *apiError) {
 		return createApplication(c)
 	case rt.collection == collApps && rt.id != "" && rt.action == "" && m == http.MethodGet:
 		return getApplication(c)
+	case rt.collection == collApps && rt.id == "" && m == http.MethodGet:
+		return listApplications(c)
+	case rt.collection == collApps && rt.id != "" && rt.action == "" && m == http.MethodPatch:
+		return patchApplication(c)
 	case rt.collection == collApps && rt.id != "" && rt.action == "" && m == http.MethodDelete:
 		return deleteApplication(c)
 	case rt.collection == collApps && rt.action == "addPassword" && m == http.MethodPost:
@@ -175,6 +192,12 @@ func dispatch(c *call) (int, any, *apiError) {
 		return getServicePrincipal(c)
 	case rt.collection == collSPs && rt.id != "" && m == http.MethodDelete:
 		return deleteServicePrincipal(c)
+	case rt.collection == collUsers && rt.id == "" && m == http.MethodGet:
+		return listUsers(c)
+	case rt.collection == collUsers && rt.id != "" && m == http.MethodGet:
+		return getUser(c)
+	case rt.collection == collObjects && rt.action == "getByIds" && m == http.MethodPost:
+		return getByIds(c)
 	}
 	return 0, nil, methodNotAllowed()
 }

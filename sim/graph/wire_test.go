@@ -3,6 +3,7 @@ package graph
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -152,8 +153,17 @@ func TestErrors(t *testing.T) {
 		{"past endDateTime", owner, "POST", "/v1.0/applications/" + ownerApp + "/addPassword", `{"passwordCredential":{"endDateTime":"2001-01-01T00:00:00Z"}}`, 400, "Request_BadRequest", ""},
 		{"removePassword unknown key", owner, "POST", "/v1.0/applications(appId='" + ownerAppID + "')/removePassword", jsonBody(map[string]string{"keyId": missing}), 400, "Request_BadRequest", ""},
 		{"sp for unknown app", owner, "POST", "/v1.0/servicePrincipals", jsonBody(map[string]string{"appId": missing}), 400, "Request_BadRequest", ""},
-		{"unsupported filter", owner, "GET", "/v1.0/servicePrincipals?$filter=startswith(displayName,'a')", "", 400, "Request_UnsupportedQuery", ""},
-		{"unknown segment", owner, "GET", "/v1.0/users", "", 400, "BadRequest", ""},
+		{"unsupported filter", owner, "GET", "/v1.0/servicePrincipals?$filter=" + url.QueryEscape("publisherName eq 'a'"), "", 400, "Request_UnsupportedQuery",
+			"Unsupported or invalid query filter clause specified for property 'publisherName' of resource 'servicePrincipal'."},
+		{"malformed filter", owner, "GET", "/v1.0/applications?$filter=" + url.QueryEscape("startswith(displayName,'a'"), "", 400, "BadRequest", "Invalid filter clause"},
+		{"unclosed quote", owner, "GET", "/v1.0/users?$filter=" + url.QueryEscape("userPrincipalName eq 'a"), "", 400, "BadRequest", "Invalid filter clause"},
+		{"non-admin list users", localDev, "GET", "/v1.0/users", "", 403, "Authorization_RequestDenied", ""},
+		{"unknown user", owner, "GET", "/v1.0/users/nobody@example.com", "", 404, "Request_ResourceNotFound", ""},
+		{"getByIds without ids", owner, "POST", "/v1.0/directoryObjects/getByIds", `{"ids":[]}`, 400, "Request_BadRequest", ""},
+		{"directoryObjects by id", owner, "GET", "/v1.0/directoryObjects/" + missing, "", 400, "BadRequest", ""},
+		{"patch unknown app", owner, "PATCH", "/v1.0/applications/" + missing, `{"displayName":"x"}`, 404, "Request_ResourceNotFound", ""},
+		{"patch empty name", owner, "PATCH", "/v1.0/applications/" + ownerApp, `{"displayName":" "}`, 400, "Request_BadRequest", ""},
+		{"unknown segment", owner, "GET", "/v1.0/groups", "", 400, "BadRequest", ""},
 		{"wrong method", owner, "PUT", "/v1.0/applications/" + ownerApp, "{}", 405, "Request_BadRequest", ""},
 	}
 	for _, tc := range cases {

@@ -212,17 +212,72 @@ func TestAbsoluteForm(t *testing.T) {
 		t.Errorf("vault over plain HTTP: %d %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 	}
 	// IMDS from a workstation: no HTTP answer at all.
-	for _, u := range []string{"http://169.254.169.254/metadata/identity/oauth2/token", entra.AppServiceIdentityEndpoint} {
-		resp, err = e.client("sbx-a").Get(u)
-		if err == nil {
-			resp.Body.Close()
-			t.Errorf("%s answered %d through the proxy", u, resp.StatusCode)
-		}
+	resp, err = e.client("sbx-a").Get("http://169.254.169.254/metadata/identity/oauth2/token")
+	if err == nil {
+		resp.Body.Close()
+		t.Errorf("IMDS answered %d through the proxy", resp.StatusCode)
 	}
 	for _, ex := range e.cloud.Book().List("sbx-a", 0) {
-		if strings.Contains(ex.URL, "169.254.") {
+		if strings.Contains(ex.URL, "169.254.169.254") {
 			t.Errorf("unreachable request recorded: %s", ex.URL)
 		}
+	}
+}
+
+// A program through the proxy that presents a site's IDENTITY_HEADER acts
+// as code on that site: App Service's identity endpoint answers it, and the
+// header decides (missing 400, another sandbox's 401, the site's own 200).
+func TestAppServiceIdentityThroughProxy(t *testing.T) {
+	e := newEnv(t, "sbx-a", "sbx-b")
+	header := func(id string) (h string) {
+		e.boxes[id].View(func(st *world.State) { h = st.Site(e.names(id).MainSite).IdentityHeader })
+		return h
+	}
+	u := entra.AppServiceIdentityEndpoint + "?api-version=" + entra.AppServiceAPIVersion + "&resource=" + url.QueryEscape("https://vault.azure.net")
+	tests := []struct {
+		name, user, header string
+		status             int
+	}{
+		{"no header", "sbx-a", "", http.StatusBadRequest},
+		{"wrong header", "sbx-a", "0123456789abcdef0123456789abcdef", http.StatusUnauthorized},
+		{"another sandbox's site", "sbx-a", header("sbx-b"), http.StatusUnauthorized},
+		{"the sandbox's site", "sbx-a", header("sbx-a"), http.StatusOK},
+		{"without proxy credentials", "", header("sbx-a"), http.StatusOK},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodGet, u, nil)
+			if tc.header != "" {
+				req.Header.Set("X-IDENTITY-HEADER", tc.header)
+			}
+			resp, err := e.client(tc.user).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body map[string]any
+			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tc.status {
+				t.Fatalf("= %d %v", resp.StatusCode, body)
+			}
+			if tc.status == http.StatusOK && (body["access_token"] == nil || body["token_type"] != "Bearer") {
+				t.Errorf("token answer %v", body)
+			}
+			if tc.status != http.StatusOK && body["message"] == nil {
+				t.Errorf("error answer %v", body)
+			}
+		})
+	}
+	var tokens int
+	for _, ex := range e.cloud.Book().List("sbx-a", 0) {
+		if strings.HasPrefix(ex.URL, entra.AppServiceIdentityEndpoint) && ex.Status == http.StatusOK && ex.Via == "proxy" {
+			tokens++
+		}
+	}
+	if tokens != 2 {
+		t.Errorf("sbx-a's trace has %d issued managed-identity tokens via the proxy, want 2", tokens)
 	}
 }
 
