@@ -41,6 +41,8 @@ func FuzzARMPath(f *testing.F) {
 	f.Add(uint8(1), seeds[len(seeds)-5], "api-version=2023-12-01", `{"location":"eastus","kind":"functionapp","identity":{"type":"SystemAssigned"}}`)
 	f.Add(uint8(4), seeds[len(seeds)-4], "api-version=2023-12-01", "")
 	f.Add(uint8(3), seeds[len(seeds)-1], "api-version=2023-07-01", "")
+	f.Add(uint8(0), sub+"/resources", "api-version=2015-11-01&$filter=resourceType eq 'Microsoft.KeyVault/vaults'", "")
+	f.Add(uint8(0), sub+"/resourceGroups/rg/resources", "api-version=2021-04-01&$filter=(name eq 'a''b' or substringof('x', name)) and location eq 'eastus'", "")
 	f.Fuzz(func(t *testing.T, m uint8, path, query, body string) {
 		method := []string{"GET", "PUT", "PATCH", "DELETE", "POST"}[int(m)%5]
 		r := &http.Request{

@@ -24,6 +24,11 @@ func FuzzGraphRequest(f *testing.F) {
 		{"GET", "/v1.0/servicePrincipals?$filter=appId eq ''''", ""},
 		{"DELETE", "/v1.0/servicePrincipals/%00", ""},
 		{"POST", "/v1.0/servicePrincipals", `{"appId":null}`},
+		{"GET", "/v1.0/servicePrincipals?$filter=servicePrincipalNames/any(c:c eq 'x') or (displayName eq 'y')", ""},
+		{"GET", "/v1.0/applications?$filter=startswith(displayName,'a''b') and appId eq 'x'", ""},
+		{"GET", "/v1.0/users?$filter=userPrincipalName eq 'a@b'", ""},
+		{"POST", "/v1.0/directoryObjects/getByIds", `{"ids":["x"],"types":["user"]}`},
+		{"PATCH", "/v1.0/applications(appId='x')", `{"displayName":"a"}`},
 	} {
 		f.Add(s.m, s.p, s.b)
 	}
