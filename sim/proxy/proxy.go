@@ -61,6 +61,7 @@ type Proxy struct {
 	ca    *CA
 	cloud Cloud
 	auth  func(user, pass string) (sandboxID string, ok bool)
+	runs  *Runs
 	log   *slog.Logger
 
 	inner *http.Server
@@ -71,13 +72,16 @@ type Proxy struct {
 
 // New returns a proxy serving cloud with leaves from ca. auth checks proxy
 // credentials; it may be nil (credentials are then ignored).
-func New(ca *CA, cloud Cloud, auth func(user, pass string) (sandboxID string, ok bool)) *Proxy {
+func New(ca *CA, cloud Cloud, auth func(user, pass string) (sandboxID string, ok bool), opts ...Option) *Proxy {
 	p := &Proxy{
 		ca:    ca,
 		cloud: cloud,
 		auth:  auth,
 		log:   slog.Default().With("component", "proxy"),
 		ln:    newTunnelListener(),
+	}
+	for _, o := range opts {
+		o(p)
 	}
 	p.tls = &tls.Config{
 		MinVersion:     tls.VersionTLS12,
@@ -122,7 +126,7 @@ func IsProxyRequest(r *http.Request) bool {
 
 // ServeHTTP serves a proxy request.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	sandboxID, ok := p.authenticate(r)
+	origin, ok := p.authenticate(r)
 	if !ok {
 		w.Header().Set("Proxy-Authenticate", `Basic realm="`+Realm+`"`)
 		refuse(w, http.StatusProxyAuthRequired, "the proxy credentials are not valid for any sandbox; use the values shown on the sandbox page (or none)")
@@ -130,32 +134,45 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case r.Method == http.MethodConnect:
-		p.connect(w, r, sandboxID)
+		p.connect(w, r, origin)
 	case r.URL.IsAbs():
-		p.forward(w, r, sandboxID)
+		p.forward(w, r, origin)
 	default:
 		refuse(w, http.StatusBadRequest, "this is a proxy: send CONNECT or an absolute-form request")
 	}
 }
 
-func (p *Proxy) authenticate(r *http.Request) (string, bool) {
+// authenticate returns the origin of the request's traffic: a run's (read
+// for each request it serves), a sandbox's, or anonymous.
+func (p *Proxy) authenticate(r *http.Request) (func() world.Origin, bool) {
+	anonymous := func() world.Origin { return world.Origin{Via: "proxy"} }
 	h := r.Header.Get("Proxy-Authorization")
-	if h == "" || p.auth == nil {
-		return "", true
+	if h == "" || (p.auth == nil && p.runs == nil) {
+		return anonymous, true
 	}
 	scheme, cred, _ := strings.Cut(strings.TrimSpace(h), " ")
 	if !strings.EqualFold(scheme, "Basic") {
-		return "", false
+		return nil, false
 	}
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
 	if err != nil {
-		return "", false
+		return nil, false
 	}
 	user, pass, ok := strings.Cut(string(raw), ":")
 	if !ok {
-		return "", false
+		return nil, false
 	}
-	return p.auth(user, pass)
+	if origin, ok := p.runs.lookup(user, pass); ok {
+		return origin, true
+	}
+	if p.auth == nil {
+		return anonymous, true
+	}
+	id, ok := p.auth(user, pass)
+	if !ok {
+		return nil, false
+	}
+	return func() world.Origin { return world.Origin{Via: "proxy", SandboxID: id} }, true
 }
 
 // refuse answers a proxy request the proxy will not carry, closing the
@@ -180,7 +197,7 @@ func (p *Proxy) reach(host string, o world.Origin) error {
 	return nil
 }
 
-func (p *Proxy) connect(w http.ResponseWriter, r *http.Request, sandboxID string) {
+func (p *Proxy) connect(w http.ResponseWriter, r *http.Request, originOf func() world.Origin) {
 	host, port, err := net.SplitHostPort(r.Host)
 	if err != nil {
 		host, port = r.Host, "443"
@@ -194,8 +211,7 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request, sandboxID string
 		refuse(w, http.StatusForbidden, fmt.Sprintf("the simulated Azure hosts listen on port 443 only, not %s", port))
 		return
 	}
-	origin := world.Origin{Via: "proxy", SandboxID: sandboxID}
-	if err := p.reach(host, origin); err != nil {
+	if err := p.reach(host, originOf()); err != nil {
 		// What a real proxy says when it cannot reach the upstream.
 		refuse(w, http.StatusBadGateway, err.Error())
 		return
@@ -212,7 +228,7 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request, sandboxID string
 		return
 	}
 	_ = conn.SetWriteDeadline(time.Time{})
-	tc := &tunnelConn{Conn: conn, host: host, origin: origin}
+	tc := &tunnelConn{Conn: conn, host: host, origin: originOf}
 	if brw.Reader.Buffered() > 0 { // a client that did not wait for our 200
 		tc.r = brw.Reader
 	}
@@ -263,11 +279,11 @@ func (p *Proxy) serveTunneled(w http.ResponseWriter, r *http.Request) {
 	r.URL.Host = tc.host
 	r.Host = tc.host
 	r.Header.Del("Proxy-Authorization")
-	p.cloud.ServeHTTP(w, r.WithContext(world.WithOrigin(r.Context(), tc.origin)))
+	p.cloud.ServeHTTP(w, r.WithContext(world.WithOrigin(r.Context(), tc.origin())))
 }
 
 // forward serves an absolute-form plain-HTTP proxy request.
-func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, sandboxID string) {
+func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, originOf func() world.Origin) {
 	host := strings.ToLower(r.URL.Hostname())
 	if !p.cloud.Owns(host) {
 		refuse(w, http.StatusForbidden, notSimulated(host))
@@ -277,7 +293,7 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, sandboxID string
 		refuse(w, http.StatusBadRequest, "use CONNECT for "+r.URL.Scheme+" URLs")
 		return
 	}
-	origin := world.Origin{Via: "proxy", SandboxID: sandboxID}
+	origin := originOf()
 	if err := p.reach(host, origin); err != nil {
 		var dnsErr *net.DNSError
 		if errors.As(err, &dnsErr) {
@@ -308,7 +324,7 @@ type tunnelConn struct {
 	net.Conn
 	r      *bufio.Reader
 	host   string
-	origin world.Origin
+	origin func() world.Origin // read per request: a run's step changes
 }
 
 func (c *tunnelConn) Read(b []byte) (int, error) {
