@@ -40,6 +40,14 @@ type StepResult struct {
 	Duration time.Duration `json:"duration"`
 	// Outcome summarises the run for choosing its note (Step.NoteFor).
 	Outcome Outcome `json:"outcome"`
+	// Language is the language the step ran in (go or python).
+	Language string `json:"language,omitempty"`
+	// ErrorType is the Python exception's qualified type
+	// (azure.core.exceptions.HttpResponseError) when a Python step failed.
+	ErrorType string `json:"errorType,omitempty"`
+	// Restart is set when the program stopped (a Python worker that crashed,
+	// hung or could not start): the learner restarts it.
+	Restart bool `json:"restart,omitempty"`
 }
 
 // Runner is one learner's run of one lesson: "the learner's app". The
@@ -57,6 +65,11 @@ type Runner struct {
 	objects map[string]any
 	hidden  map[string]any // the sandbox's own tools (the owner's credential)
 
+	lang   string     // LangGo or LangPython
+	py     *Python    // nil: no Python on this server
+	prog   *pyProgram // the Python worker, started by the first Python step
+	pyVars []string   // names the Python program defined
+
 	omu    sync.Mutex
 	origin world.Origin // of the step in progress, read by the transport
 	report *ChainReport // the last DefaultAzureCredential report of the step
@@ -73,7 +86,7 @@ const (
 // NewRunner starts a run of lesson l in world w, at the lesson's default
 // place. It does not apply the lesson's setup (see Setup).
 func NewRunner(c Cloud, w *world.World, l *Lesson) *Runner {
-	r := &Runner{cloud: c, w: w, lesson: l, actions: actionsByName(), objects: map[string]any{}, hidden: map[string]any{}}
+	r := &Runner{cloud: c, w: w, lesson: l, actions: actionsByName(), objects: map[string]any{}, hidden: map[string]any{}, lang: LangGo}
 	w.View(func(st *world.State) { r.place = DefaultPlace(l, st) })
 	return r
 }
@@ -102,6 +115,7 @@ func (r *Runner) setPlaceLocked(p Place) {
 		r.w.View(func(st *world.State) { r.place.Site = scenario.ResourcesFor(st.Labels["suffix"]).MainSite })
 	}
 	clear(r.objects)
+	r.stopPythonLocked()
 }
 
 // Objects names the live objects, sorted (for the UI's "variables" view).
@@ -111,6 +125,9 @@ func (r *Runner) Objects() []string {
 	names := make([]string, 0, len(r.objects))
 	for k := range r.objects {
 		names = append(names, k)
+	}
+	if r.lang == LangPython {
+		names = append(names[:0], r.pyVars...)
 	}
 	sort.Strings(names)
 	return names
@@ -159,7 +176,14 @@ func (r *Runner) Run(ctx context.Context, stepID string, edits map[string]string
 		}
 		r.mu.Unlock()
 	}
-	return r.Do(ctx, stepID, s.Action, params, marker)
+	if r.runsPython(s) {
+		return r.runPython(ctx, s, params, marker)
+	}
+	res, err := r.Do(ctx, stepID, s.Action, params, marker)
+	if res != nil {
+		res.Language = LangGo
+	}
+	return res, err
 }
 
 // Do runs any registered action (the UI's sandbox panel and one-click fixes
@@ -334,22 +358,34 @@ func Expand(text string, st *world.State) string {
 }
 
 func placeholders(st *world.State) *strings.Replacer {
+	vals := placeholderValues(st)
+	pairs := make([]string, 0, 2*len(vals))
+	// Longest name first where one is the prefix of another ({vaultUrl}, {vault}).
+	for _, name := range [...]string{"vaultUrl", "vault", "queueUrl", "storageAccount", "apiUrl", "mainSite",
+		"thirdPartySite", "secretName", "tenantId", "subscriptionId", "resourceGroup", "clientId", "clientSecret"} {
+		pairs = append(pairs, "{"+name+"}", vals[name])
+	}
+	return strings.NewReplacer(pairs...)
+}
+
+// placeholderValues maps each placeholder name to its value in st.
+func placeholderValues(st *world.State) map[string]string {
 	names := scenario.ResourcesFor(st.Labels["suffix"])
-	return strings.NewReplacer(
-		"{vaultUrl}", "https://"+names.Vault+".vault.azure.net",
-		"{vault}", names.Vault,
-		"{queueUrl}", "https://"+names.StorageAccount+".queue.core.windows.net/"+scenario.QueueName,
-		"{storageAccount}", names.StorageAccount,
-		"{apiUrl}", "https://"+names.ThirdPartySite+".azurewebsites.net/api/"+scenario.FunctionName,
-		"{mainSite}", names.MainSite,
-		"{thirdPartySite}", names.ThirdPartySite,
-		"{secretName}", scenario.SecretName,
-		"{tenantId}", st.TenantID,
-		"{subscriptionId}", st.SubscriptionID,
-		"{resourceGroup}", scenario.ResourceGroup,
-		"{clientId}", localDevValue(st, EnvClientID),
-		"{clientSecret}", localDevValue(st, EnvClientSecret),
-	)
+	return map[string]string{
+		"vaultUrl":       "https://" + names.Vault + ".vault.azure.net",
+		"vault":          names.Vault,
+		"queueUrl":       "https://" + names.StorageAccount + ".queue.core.windows.net/" + scenario.QueueName,
+		"storageAccount": names.StorageAccount,
+		"apiUrl":         "https://" + names.ThirdPartySite + ".azurewebsites.net/api/" + scenario.FunctionName,
+		"mainSite":       names.MainSite,
+		"thirdPartySite": names.ThirdPartySite,
+		"secretName":     scenario.SecretName,
+		"tenantId":       st.TenantID,
+		"subscriptionId": st.SubscriptionID,
+		"resourceGroup":  scenario.ResourceGroup,
+		"clientId":       localDevValue(st, EnvClientID),
+		"clientSecret":   localDevValue(st, EnvClientSecret),
+	}
 }
 
 // expandParams fills an action's defaults and expands placeholders.

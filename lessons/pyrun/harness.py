@@ -13,6 +13,7 @@ import os
 import resource
 import signal
 import sys
+import types
 
 PROTO = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
 # Anything else written to fd 1 (a subprocess such as az) goes to stderr, so
@@ -158,7 +159,8 @@ def run(ns, req):
             resource.setrlimit(resource.RLIMIT_CPU, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
     changed = []
     for k, v in ns.items():
-        if k.startswith("__") or type(v).__name__ == "module" or callable(v) and isinstance(v, type):
+        # Imports are not the program's objects: modules, classes, functions.
+        if k.startswith("__") or isinstance(v, (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType)):
             continue
         if before.get(k) != id(v):
             d = describe(v)
