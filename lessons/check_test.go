@@ -51,7 +51,8 @@ func TestCheckFSBroken(t *testing.T) {
 		"Claims covered: 2/18 (S9 S11)\n",
 		`b-missing-python.md: front matter: solution names unknown step "nope"`,
 		`c-broken-checks.md: front matter: solution must list the step IDs that meet the goal, in order`,
-		"FAIL: 17 problems",
+		`b-missing-python.md:20: step "s3": python code: {secretName} outside a string literal: a value would become code`,
+		"FAIL: 18 problems",
 	}
 	for _, w := range want {
 		if !strings.Contains(out.String(), w) {

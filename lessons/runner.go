@@ -360,12 +360,17 @@ func Expand(text string, st *world.State) string {
 func placeholders(st *world.State) *strings.Replacer {
 	vals := placeholderValues(st)
 	pairs := make([]string, 0, 2*len(vals))
-	// Longest name first where one is the prefix of another ({vaultUrl}, {vault}).
-	for _, name := range [...]string{"vaultUrl", "vault", "queueUrl", "storageAccount", "apiUrl", "mainSite",
-		"thirdPartySite", "secretName", "tenantId", "subscriptionId", "resourceGroup", "clientId", "clientSecret"} {
+	for _, name := range placeholderNames() {
 		pairs = append(pairs, "{"+name+"}", vals[name])
 	}
 	return strings.NewReplacer(pairs...)
+}
+
+// placeholderNames lists the sandbox placeholders, the longer name first
+// where one is the prefix of another ({vaultUrl}, {vault}).
+func placeholderNames() []string {
+	return []string{"vaultUrl", "vault", "queueUrl", "storageAccount", "apiUrl", "mainSite",
+		"thirdPartySite", "secretName", "tenantId", "subscriptionId", "resourceGroup", "clientId", "clientSecret"}
 }
 
 // placeholderValues maps each placeholder name to its value in st.

@@ -1,6 +1,8 @@
 package lessons
 
 import (
+	"github.com/azure-auth-sandbox/sandbox/lessons/pyrun"
+
 	"fmt"
 	"io"
 	"io/fs"
@@ -235,6 +237,10 @@ func validateStep(l *Lesson, b Block, acts map[string]*Action, labels []string) 
 	if a.Kind == BlockStep {
 		if strings.TrimSpace(s.Code[LangPython]) == "" {
 			bad("missing python code")
+		} else if _, err := pyrun.Fill(s.Code[LangPython], fillProbe(s)); err != nil {
+			// The runner fills these with the sandbox's values and the
+			// learner's edits: each must be able to stay a string.
+			bad("python code: %s", strings.TrimPrefix(err.Error(), "pyrun: fill: "))
 		}
 		if strings.TrimSpace(s.Code[LangGo]) == "" {
 			bad("missing go code (the action has no Go source)")
@@ -394,4 +400,17 @@ func validateState(s *StateMatch, labels []string) []string {
 		out = append(out, fmt.Sprintf("state: needs exactly one condition, has %d", n))
 	}
 	return out
+}
+
+// fillProbe names every value the runner may fill into a step's Python:
+// the sandbox placeholders and the step's parameters.
+func fillProbe(s *Step) map[string]string {
+	vals := map[string]string{}
+	for _, name := range placeholderNames() {
+		vals[name] = "x"
+	}
+	for name := range s.Params {
+		vals[name] = "x"
+	}
+	return vals
 }
