@@ -57,6 +57,34 @@ func (s *Service) listSubscriptions(req *request) *armError {
 	return nil
 }
 
+// tenantJSON is one entry of GET /tenants (Microsoft.Resources
+// TenantIdDescription).
+type tenantJSON struct {
+	ID             string   `json:"id"`
+	TenantID       string   `json:"tenantId"`
+	CountryCode    string   `json:"countryCode"`
+	DisplayName    string   `json:"displayName"`
+	Domains        []string `json:"domains"`
+	TenantCategory string   `json:"tenantCategory"`
+	DefaultDomain  string   `json:"defaultDomain"`
+	TenantType     string   `json:"tenantType"`
+}
+
+// listTenants lists the tenants the caller belongs to: its own (az login
+// asks before it lists each tenant's subscriptions).
+func (s *Service) listTenants(req *request) *armError {
+	var t tenantJSON
+	req.c.w.View(func(st *world.State) {
+		t = tenantJSON{
+			ID: "/tenants/" + st.TenantID, TenantID: st.TenantID, CountryCode: "US",
+			DisplayName: strings.TrimSuffix(st.TenantDomain, ".onmicrosoft.com"), Domains: []string{st.TenantDomain},
+			TenantCategory: "Home", DefaultDomain: st.TenantDomain, TenantType: "AAD",
+		}
+	})
+	writeJSON(req.rw, http.StatusOK, map[string]any{"value": []tenantJSON{t}})
+	return nil
+}
+
 type rgJSON struct {
 	ID         string            `json:"id"`
 	Name       string            `json:"name"`

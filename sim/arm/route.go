@@ -26,6 +26,7 @@ const (
 	kStorageAccount
 	kQueue
 	kResources
+	kTenants
 )
 
 // route is a parsed ARM request path.
@@ -94,6 +95,10 @@ func parseRoute(segs []string) (route, *armError) {
 		}
 		return rt, nil
 	}
+	if len(segs) == 1 && eq(segs[0], "tenants") {
+		rt.kind = kTenants
+		return rt, nil
+	}
 	if len(segs) == 0 || !eq(segs[0], "subscriptions") {
 		return rt, errNotFoundPath(rt.path)
 	}
@@ -156,8 +161,8 @@ func apiVersions(k kind) []string {
 			"2020-04-01-preview", "2020-08-01-preview", "2020-10-01-preview", "2021-04-01-preview", "2022-01-01-preview", "2022-04-01"}
 	case kRoleDefinitions, kRoleDefinition:
 		return []string{"2015-07-01", "2018-01-01-preview", "2022-04-01", "2022-05-01-preview"}
-	case kSubscriptions, kSubscription:
-		return []string{"2016-06-01", "2019-06-01", "2019-11-01", "2020-01-01", "2021-01-01", "2022-12-01"}
+	case kSubscriptions, kSubscription, kTenants:
+		return []string{"2016-06-01", "2019-06-01", "2019-11-01", "2020-01-01", "2021-01-01", "2022-09-01", "2022-12-01"}
 	case kResources:
 		// The Key Vault SDK lists vaults through this index with 2015-11-01.
 		return append([]string{"2015-11-01", "2016-02-01", "2016-09-01", "2017-05-10", "2018-02-01", "2018-05-01"},

@@ -107,6 +107,8 @@ func (s *Service) dispatch(req *request) *armError {
 		h = pick(m, s.listSubscriptions, nil, nil, nil)
 	case kSubscription:
 		h = pick(m, s.getSubscription, nil, nil, nil)
+	case kTenants:
+		h = pick(m, s.listTenants, nil, nil, nil)
 	case kResourceGroups:
 		h = pick(m, s.listResourceGroups, nil, nil, nil)
 	case kResources:

@@ -208,6 +208,20 @@ func TestResources(t *testing.T) {
 	if res = c.call(t, "GET", sub+"?api-version=2022-12-01", tok, ""); res.status != 200 || !strings.Contains(string(res.body), `"tenantId":"`+w.TenantID()+`"`) {
 		t.Errorf("subscription: %d %s", res.status, res.body)
 	}
+	// az login lists the caller's tenants first: its own, by domain.
+	res = c.call(t, "GET", "/tenants?api-version=2022-12-01", tok, "")
+	var tenants struct{ Value []tenantJSON }
+	if err := json.Unmarshal(res.body, &tenants); err != nil || res.status != 200 || len(tenants.Value) != 1 ||
+		tenants.Value[0].TenantID != w.TenantID() || tenants.Value[0].ID != "/tenants/"+w.TenantID() ||
+		!strings.HasSuffix(tenants.Value[0].DefaultDomain, ".onmicrosoft.com") || tenants.Value[0].TenantCategory != "Home" {
+		t.Errorf("tenants: %d %s", res.status, res.body)
+	}
+	if res = c.call(t, "GET", "/tenants?api-version=2015-01-01", tok, ""); res.status != 400 || res.code != "InvalidApiVersionParameter" {
+		t.Errorf("tenants, old api-version: %d %s", res.status, res.code)
+	}
+	if res = c.call(t, "POST", "/tenants?api-version=2022-12-01", tok, ""); res.status != 405 {
+		t.Errorf("tenants, POST: %d %s", res.status, res.code)
+	}
 
 	t.Run("vault permission model", func(t *testing.T) {
 		v := vaultID(w) + "?api-version=2023-07-01"
