@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -19,6 +20,8 @@ type Config struct {
 	LogLevel   string
 	LessonsDir string
 	TraceLimit int
+	// Pprof is a loopback address serving net/http/pprof ("" = off).
+	Pprof string
 }
 
 // Environment variables, in the order of the flags.
@@ -29,6 +32,7 @@ const (
 	envLogLevel   = "SANDBOX_LOG_LEVEL"
 	envLessons    = "SANDBOX_LESSONS"
 	envTraceLimit = "SANDBOX_TRACE_LIMIT"
+	envPprof      = "SANDBOX_PPROF"
 )
 
 const usageHeader = `sandbox: a browser-based learning sandbox for authenticating apps to Azure,
@@ -65,6 +69,8 @@ func (m *Main) ParseFlags(args []string) error {
 		"log `level`: debug, info, warn or error ["+envLogLevel+"]")
 	fs.StringVar(&c.LessonsDir, "lessons", env(envLessons, ""),
 		"optional `directory` of lessons that add to or override the embedded ones ["+envLessons+"]")
+	fs.StringVar(&c.Pprof, "pprof", env(envPprof, ""),
+		"loopback `host:port` serving Go's profiler (/debug/pprof/) for performance work; off by default ["+envPprof+"]")
 	limit := env(envTraceLimit, "500")
 	fs.Func("trace-limit", "how many exchanges each sandbox's trace keeps, oldest dropped (`n`, default 500) ["+envTraceLimit+"]",
 		func(v string) error { limit = v; return nil })
@@ -95,6 +101,13 @@ func (c *Config) validate() error {
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err
+	}
+	if c.Pprof != "" {
+		// The profiler shows memory and goroutines: never off the machine.
+		host, _, err := net.SplitHostPort(c.Pprof)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			return fmt.Errorf("--pprof must be a loopback address such as 127.0.0.1:6060, got %q", c.Pprof)
+		}
 	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)

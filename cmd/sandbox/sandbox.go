@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -47,6 +48,7 @@ type Main struct {
 	proxy  *proxy.Proxy
 	ln     net.Listener
 	srv    *http.Server
+	pprof  *http.Server
 	url    string
 	caPath string
 	done   chan error
@@ -154,7 +156,32 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			m.done <- err
 		}
 	}()
+	if err := m.servePprof(); err != nil {
+		return err
+	}
 	m.printBanner()
+	return nil
+}
+
+// servePprof serves Go's profiler on the --pprof loopback address, apart
+// from the app, so profiling never needs a route on the public listener.
+func (m *Main) servePprof() error {
+	if m.Config.Pprof == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", m.Config.Pprof)
+	if err != nil {
+		return fmt.Errorf("pprof: listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	m.pprof = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go m.pprof.Serve(ln)
+	fmt.Fprintf(m.Stderr, "pprof on http://%s/debug/pprof/\n", ln.Addr())
 	return nil
 }
 
@@ -170,6 +197,10 @@ func (m *Main) Close() error {
 			errs = append(errs, fmt.Errorf("shutdown: %w", err))
 		}
 		m.srv = nil
+	}
+	if m.pprof != nil {
+		m.pprof.Close()
+		m.pprof = nil
 	}
 	if m.proxy != nil {
 		if err := m.proxy.Close(); err != nil {
