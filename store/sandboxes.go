@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/subtle"
+	"database/sql"
 	"fmt"
 	"time"
 )
@@ -65,17 +66,107 @@ func (db *DB) CreateSandbox(ctx context.Context, sb *Sandbox, world []byte) erro
 	return wrap("create sandbox", err)
 }
 
-// SaveWorld replaces a sandbox's world. It implements world.Persister: it
-// returns only once the write is committed (see Open on durability). An
-// unknown sandbox is ErrNotFound, so the sandbox row must exist before its
-// world is first persisted: CreateSandbox (with a placeholder world such as
-// "{}") before scenario.Build, DeleteSandbox if the build fails.
+// SaveWorld replaces a sandbox's world, with every change record stored
+// before it; it returns once the write is committed (see Open on
+// durability). An unknown sandbox is ErrNotFound, so the sandbox row must
+// exist before its world is first persisted: CreateSandbox (with a
+// placeholder world such as "{}") before scenario.Build, DeleteSandbox if
+// the build fails.
 func (db *DB) SaveWorld(ctx context.Context, id string, world []byte) error {
+	return db.QueueWorld(id, world, -1)()
+}
+
+// QueueWorld queues the replacement of a sandbox's world by one that
+// includes every change record up to seq (-1: every record stored), and
+// returns a function waiting for its commit (ErrNotFound for an unknown
+// sandbox). With QueueChange it implements world.Persister: writes commit in
+// the order they were queued, many requests' writes in one transaction.
+func (db *DB) QueueWorld(id string, world []byte, seq int64) (wait func() error) {
 	if world == nil {
 		world = []byte{}
 	}
-	res, err := db.stSaveWorld.ExecContext(ctx, world, db.stamp(), id)
-	return affected("save world", res, err)
+	return db.queue("save world", true, func(tx *sql.Tx) error {
+		upTo := seq
+		if upTo < 0 {
+			if err := tx.QueryRow(`SELECT ifnull(max(seq), 0) FROM world_changes WHERE sandbox_id = ?`, id).Scan(&upTo); err != nil {
+				return wrap("save world", err)
+			}
+		}
+		res, err := tx.Stmt(db.stSaveWorld).Exec(world, upTo, db.stamp(), id)
+		if err := affected("save world", res, err); err != nil {
+			return err
+		}
+		_, err = tx.Stmt(db.stTrimChanges).Exec(id, upTo)
+		return wrap("save world", err)
+	})
+}
+
+// QueueChange queues a change record numbered seq on top of a sandbox's
+// stored world, and returns a function waiting for its commit (ErrNotFound
+// for an unknown sandbox).
+func (db *DB) QueueChange(id string, seq int64, change []byte) (wait func() error) {
+	return db.queue("save change", false, func(tx *sql.Tx) error {
+		res, err := tx.Stmt(db.stAddChange).Exec(id, seq, change)
+		return affected("save change", res, err)
+	})
+}
+
+// queue submits a write and returns a function waiting for its outcome.
+func (db *DB) queue(name string, multi bool, run func(tx *sql.Tx) error) func() error {
+	o := &op{name: name, run: run, multi: multi, done: make(chan error, 1)}
+	if err := db.submit(o); err != nil {
+		return func() error { return err }
+	}
+	return func() error { return <-o.done }
+}
+
+// WorldLog is what a restore applies on top of a stored world: the change
+// records stored after it, oldest first, and the highest sequence number the
+// sandbox has (the world's or its last record's).
+type WorldLog struct {
+	Changes [][]byte
+	Seq     int64
+}
+
+// WorldLogs returns every sandbox's WorldLog by sandbox ID (start-up
+// restore, with AllWorlds).
+func (db *DB) WorldLogs(ctx context.Context) (map[string]WorldLog, error) {
+	out := map[string]WorldLog{}
+	rows, err := db.r.QueryContext(ctx, `SELECT id, world_seq FROM sandboxes`)
+	if err != nil {
+		return nil, wrap("world logs", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var seq int64
+		if err := rows.Scan(&id, &seq); err != nil {
+			return nil, wrap("world logs", err)
+		}
+		out[id] = WorldLog{Seq: seq}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("world logs", err)
+	}
+	changes, err := db.r.QueryContext(ctx, `SELECT c.sandbox_id, c.seq, c.data FROM world_changes c
+		JOIN sandboxes s ON s.id = c.sandbox_id AND c.seq > s.world_seq ORDER BY c.sandbox_id, c.seq`)
+	if err != nil {
+		return nil, wrap("world logs", err)
+	}
+	defer changes.Close()
+	for changes.Next() {
+		var id string
+		var seq int64
+		var data []byte
+		if err := changes.Scan(&id, &seq, &data); err != nil {
+			return nil, wrap("world logs", err)
+		}
+		l := out[id]
+		l.Changes = append(l.Changes, data)
+		l.Seq = max(l.Seq, seq)
+		out[id] = l
+	}
+	return out, wrap("world logs", changes.Err())
 }
 
 // Sandbox returns a sandbox's metadata, or ErrNotFound.
@@ -156,7 +247,12 @@ func (db *DB) AllWorlds(ctx context.Context) (map[string][]byte, error) {
 
 // DeleteSandbox deletes a sandbox with its traces and progress (foreign-key
 // cascades), or returns ErrNotFound.
+//
+// It goes through the writer, after the writes queued before it, so a
+// late trace row or change of the sandbox cannot outlive it.
 func (db *DB) DeleteSandbox(ctx context.Context, id string) error {
-	res, err := db.w.ExecContext(ctx, `DELETE FROM sandboxes WHERE id = ?`, id)
-	return affected("delete sandbox", res, err)
+	return db.exec("delete sandbox", false, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sandboxes WHERE id = ?`, id)
+		return affected("delete sandbox", res, err)
+	})
 }

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -44,7 +45,10 @@ type DB struct {
 	traceLimit int64
 
 	// Prepared statements on the hot paths (trace append/read, world save).
-	stAppendEx, stSaveWorld, stReadEx *sql.Stmt
+	stAppendEx, stSaveWorld, stTrimChanges, stAddChange, stReadEx *sql.Stmt
+
+	wr  *writer // the group commit (writer.go)
+	log *slog.Logger
 }
 
 // Option configures Open.
@@ -56,6 +60,16 @@ func WithTraceLimit(n int) Option {
 	return func(db *DB) {
 		if n > 0 {
 			db.traceLimit = int64(n)
+		}
+	}
+}
+
+// WithLogger sets where the writer reports failed writes nobody waits for
+// (trace rows); default slog.Default().
+func WithLogger(l *slog.Logger) Option {
+	return func(db *DB) {
+		if l != nil {
+			db.log = l
 		}
 	}
 }
@@ -85,7 +99,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	} else if !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
-	db := &DB{now: time.Now, traceLimit: DefaultTraceLimit}
+	db := &DB{now: time.Now, traceLimit: DefaultTraceLimit, log: slog.Default()}
 	for _, o := range opts {
 		o(db)
 	}
@@ -145,6 +159,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	db.startWriter()
 	return db, nil
 }
 
@@ -161,7 +176,11 @@ func (db *DB) prepare(ctx context.Context) error {
 			max(ifnull((SELECT max(seq) FROM exchanges WHERE sandbox_id = ?1), 0),
 			    ifnull((SELECT seq FROM trace_heads WHERE sandbox_id = ?1), 0)) + 1,
 			?2) RETURNING seq`},
-		{db.w, &db.stSaveWorld, `UPDATE sandboxes SET world = ?, updated_at = ? WHERE id = ?`},
+		{db.w, &db.stSaveWorld, `UPDATE sandboxes SET world = ?, world_seq = ?, updated_at = ? WHERE id = ?`},
+		{db.w, &db.stTrimChanges, `DELETE FROM world_changes WHERE sandbox_id = ? AND seq <= ?`},
+		// Only for an existing sandbox (0 rows: ErrNotFound), like an UPDATE.
+		{db.w, &db.stAddChange, `INSERT INTO world_changes(sandbox_id, seq, data)
+			SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM sandboxes WHERE id = ?1)`},
 		{db.r, &db.stReadEx, `SELECT seq, data FROM exchanges WHERE sandbox_id = ?
 			ORDER BY seq DESC LIMIT ?`},
 	} {
@@ -177,8 +196,9 @@ func (db *DB) prepare(ctx context.Context) error {
 // Close closes every statement and connection. SQLite checkpoints the WAL
 // into the main file when its last connection closes.
 func (db *DB) Close() error {
+	db.stopWriter() // commits what is queued
 	var errs []error
-	for _, st := range []*sql.Stmt{db.stAppendEx, db.stSaveWorld, db.stReadEx} {
+	for _, st := range []*sql.Stmt{db.stAppendEx, db.stSaveWorld, db.stTrimChanges, db.stAddChange, db.stReadEx} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -209,5 +229,10 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // stamp is the clock as stored: Unix nanoseconds, UTC.
 func (db *DB) stamp() int64 { return db.now().UnixNano() }
+
+// writeFailed reports a failed write nobody waits for.
+func (db *DB) writeFailed(name string, err error) {
+	db.log.Warn("store: write failed", "op", name, "err", err)
+}
 
 func fromStamp(ns int64) time.Time { return time.Unix(0, ns).UTC() }

@@ -17,6 +17,7 @@ import (
 // The store is what the sim's world and the trace recorder write to.
 var (
 	_ world.Persister = (*DB)(nil)
+	_ trace.Sink      = (*DB)(nil)
 	_ interface {
 		AppendExchange(context.Context, *trace.Exchange) error
 	} = (*DB)(nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -15,28 +16,67 @@ import (
 // sequence number: per sandbox, starting at 1, strictly increasing, never
 // reused (not even after ClearExchanges). A Seq set by the caller is
 // ignored. Only the newest trace limit exchanges are kept. An unknown
-// sandbox is ErrNotFound.
+// sandbox is ErrNotFound. It returns once the row is committed (group
+// commit: concurrent appends share a transaction).
 //
-// It is on the request path: the JSON is encoded before the writer is
-// taken, and the append is one prepared statement in one implicit
-// transaction (the trim is a trigger). The JSON is stored with "seq":0;
-// readers put the number in (withSeq), since it is only known in the write.
+// The JSON is stored with "seq":0; readers put the number in (withSeq),
+// since it is only known in the write.
 func (db *DB) AppendExchange(ctx context.Context, ex *trace.Exchange) error {
 	if ex == nil || ex.SandboxID == "" {
 		return fmt.Errorf("store: append exchange: sandbox id required: %w", ErrInvalid)
 	}
+	data, err := exchangeJSON(ex)
+	if err != nil {
+		return err
+	}
+	return db.exec("append exchange", false, func(tx *sql.Tx) error {
+		seq, err := db.appendExchange(tx, ex.SandboxID, data)
+		ex.Seq = seq
+		return err
+	})
+}
+
+// QueueExchange records an exchange like AppendExchange without waiting for
+// it: the row is encoded and written by the writer with the next group
+// commit, so the request that caused the exchange never waits on the trace.
+// ex must not be modified afterwards. Flush waits for queued rows; an
+// exchange of a sandbox deleted meanwhile is dropped.
+func (db *DB) QueueExchange(ex *trace.Exchange) error {
+	if ex == nil || ex.SandboxID == "" {
+		return fmt.Errorf("store: queue exchange: sandbox id required: %w", ErrInvalid)
+	}
+	return db.submit(&op{name: "queue exchange", run: func(tx *sql.Tx) error {
+		data, err := exchangeJSON(ex)
+		if err != nil {
+			return err
+		}
+		_, err = db.appendExchange(tx, ex.SandboxID, data)
+		if errors.Is(err, ErrNotFound) {
+			return nil // the sandbox is gone, and its trace with it
+		}
+		return err
+	}})
+}
+
+func exchangeJSON(ex *trace.Exchange) ([]byte, error) {
 	c := *ex
 	c.Seq = 0
 	data, err := json.Marshal(&c)
 	if err != nil {
-		return fmt.Errorf("store: append exchange: %w", err)
+		return nil, fmt.Errorf("store: append exchange: %w", err)
 	}
+	return data, nil
+}
+
+// appendExchange is one prepared statement: the number is one past the
+// newest kept exchange or past the mark ClearExchanges left; the
+// exchanges_trim trigger drops what falls off the limit.
+func (db *DB) appendExchange(tx *sql.Tx, sandboxID string, data []byte) (int64, error) {
 	var seq int64
-	if err := db.stAppendEx.QueryRowContext(ctx, ex.SandboxID, data).Scan(&seq); err != nil {
-		return wrap("append exchange", err)
+	if err := tx.Stmt(db.stAppendEx).QueryRow(sandboxID, data).Scan(&seq); err != nil {
+		return 0, wrap("append exchange", err)
 	}
-	ex.Seq = seq
-	return nil
+	return seq, nil
 }
 
 // seqZero is how an Exchange with Seq 0 starts when encoded (Seq is its
@@ -155,24 +195,24 @@ func (db *DB) readExchanges(ctx context.Context, sandboxID string, limit int, fn
 
 // ClearExchanges deletes a sandbox's exchanges; sequence numbers continue
 // where they were. An unknown sandbox is ErrNotFound.
+//
+// It goes through the writer, after the rows queued before it, so none of
+// them outlives the clear.
 func (db *DB) ClearExchanges(ctx context.Context, sandboxID string) error {
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return wrap("clear exchanges", err)
-	}
-	defer tx.Rollback()
-	var one int
-	if err := tx.QueryRowContext(ctx, `SELECT 1 FROM sandboxes WHERE id = ?`, sandboxID).Scan(&one); err != nil {
-		return wrap("clear exchanges", err)
-	}
-	// Remember where numbering stood, so the next append continues after it.
-	if _, err := tx.ExecContext(ctx, `INSERT INTO trace_heads(sandbox_id, seq)
-		SELECT ?1, ifnull(max(seq), 0) FROM exchanges WHERE sandbox_id = ?1
-		ON CONFLICT(sandbox_id) DO UPDATE SET seq = max(seq, excluded.seq)`, sandboxID); err != nil {
-		return wrap("clear exchanges", err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM exchanges WHERE sandbox_id = ?`, sandboxID); err != nil {
-		return wrap("clear exchanges", err)
-	}
-	return wrap("clear exchanges", tx.Commit())
+	return db.exec("clear exchanges", true, func(tx *sql.Tx) error {
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM sandboxes WHERE id = ?`, sandboxID).Scan(&one); err != nil {
+			return wrap("clear exchanges", err)
+		}
+		// Remember where numbering stood, so the next append continues after it.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO trace_heads(sandbox_id, seq)
+			SELECT ?1, ifnull(max(seq), 0) FROM exchanges WHERE sandbox_id = ?1
+			ON CONFLICT(sandbox_id) DO UPDATE SET seq = max(seq, excluded.seq)`, sandboxID); err != nil {
+			return wrap("clear exchanges", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM exchanges WHERE sandbox_id = ?`, sandboxID); err != nil {
+			return wrap("clear exchanges", err)
+		}
+		return nil
+	})
 }

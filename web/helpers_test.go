@@ -55,12 +55,12 @@ func (e *env) open() {
 	if err != nil {
 		t.Fatal(err)
 	}
+	logs, err := db.WorldLogs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for id, data := range worlds {
-		st, err := world.Load(data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.reg.Add(st); err != nil {
+		if _, err := e.reg.Restore(data, logs[id].Changes, logs[id].Seq); err != nil {
 			t.Fatal(err)
 		}
 		exs, err := db.Exchanges(ctx, id, 500)

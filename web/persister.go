@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
@@ -10,25 +9,37 @@ import (
 
 // WorldSaver is the store's half of world.Persister.
 type WorldSaver interface {
-	SaveWorld(ctx context.Context, id string, state []byte) error
+	QueueWorld(id string, state []byte, seq int64) (wait func() error)
+	QueueChange(id string, seq int64, change []byte) (wait func() error)
 }
 
 // WorldPersister is the registry's persister: it saves a world into its
-// sandbox's row. A world whose row does not exist has nothing to be saved
-// into, and that is not an error: while a sandbox is being created its world
-// is built (and saved) before the row is inserted with the built state
-// (createSandbox), and after a delete the row is gone for good.
+// sandbox's row (or a change record on top of it). A world whose row does
+// not exist has nothing to be saved into, and that is not an error: while a
+// sandbox is being created its world is built (and saved) before the row is
+// inserted with the built state (createSandbox), and after a delete the row
+// is gone for good.
 type WorldPersister struct {
 	Store WorldSaver
 }
 
 var _ world.Persister = WorldPersister{}
 
-// SaveWorld saves state into the sandbox's row when there is one.
-func (p WorldPersister) SaveWorld(ctx context.Context, id string, state []byte) error {
-	err := p.Store.SaveWorld(ctx, id, state)
-	if errors.Is(err, store.ErrNotFound) {
+// QueueWorld queues the state into the sandbox's row when there is one.
+func (p WorldPersister) QueueWorld(id string, state []byte, seq int64) func() error {
+	return missingRowIsFine(p.Store.QueueWorld(id, state, seq))
+}
+
+// QueueChange queues a change record when the sandbox's row exists.
+func (p WorldPersister) QueueChange(id string, seq int64, change []byte) func() error {
+	return missingRowIsFine(p.Store.QueueChange(id, seq, change))
+}
+
+func missingRowIsFine(wait func() error) func() error {
+	return func() error {
+		if err := wait(); !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
 		return nil
 	}
-	return err
 }

@@ -23,6 +23,11 @@ func (s *Server) traceGet(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// What the API shows is stored: wait for the rows queued after their
+	// responses (a kill -9 then loses nothing a client has seen).
+	if err := s.book.Flush(c.Request().Context()); err != nil {
+		return err
+	}
 	exs := s.book.List(sb.ID, after)
 	if exs == nil {
 		exs = []trace.Exchange{}

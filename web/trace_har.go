@@ -15,6 +15,9 @@ func (s *Server) traceHAR(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.book.Flush(c.Request().Context()); err != nil {
+		return err
+	}
 	data, err := trace.HAR(s.book.List(sb.ID, 0), s.creator)
 	if err != nil {
 		return fmt.Errorf("web: har: %w", err)

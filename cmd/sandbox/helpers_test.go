@@ -36,6 +36,7 @@ type sandboxInfo struct {
 	ResourceGroup  string `json:"resourceGroup"`
 	KeyVaultURL    string `json:"keyVaultUrl"`
 	SecretName     string `json:"secretName"`
+	QueueURL       string `json:"queueUrl"`
 	Principals     map[string]struct {
 		ClientID     string `json:"clientId"`
 		ClientSecret string `json:"clientSecret"`

@@ -272,7 +272,8 @@ func (m *Main) certificateAuthority(ctx context.Context) (*proxy.CA, error) {
 	return ca, nil
 }
 
-// restore loads every sandbox's world and trace. A world that cannot be
+// restore loads every sandbox's world (with the change records stored after
+// it) and trace. A world that cannot be
 // loaded is logged and skipped, so one bad row does not keep every learner
 // out.
 func (m *Main) restore(ctx context.Context, reg *world.Registry, book *trace.Book) error {
@@ -280,13 +281,15 @@ func (m *Main) restore(ctx context.Context, reg *world.Registry, book *trace.Boo
 	if err != nil {
 		return err
 	}
+	logs, err := m.db.WorldLogs(ctx)
+	if err != nil {
+		return err
+	}
 	for id, data := range worlds {
-		st, err := world.Load(data)
-		if err == nil && st.ID != id {
-			err = fmt.Errorf("world of sandbox %q says it is %q", id, st.ID)
-		}
-		if err == nil {
-			_, err = reg.Add(st)
+		w, err := reg.Restore(data, logs[id].Changes, logs[id].Seq)
+		if err == nil && w.ID() != id {
+			reg.Remove(w.ID())
+			err = fmt.Errorf("world of sandbox %q says it is %q", id, w.ID())
 		}
 		if err != nil {
 			m.log.Error("sandbox not restored", "sandbox", id, "error", err)

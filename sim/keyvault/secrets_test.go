@@ -3,6 +3,7 @@ package keyvault
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"strings"
@@ -220,10 +221,14 @@ type savingPersister struct {
 	last  []byte
 }
 
-func (p *savingPersister) SaveWorld(_ context.Context, _ string, state []byte) error {
+func (p *savingPersister) QueueWorld(_ string, state []byte, _ int64) func() error {
 	p.saves++
 	p.last = state
-	return nil
+	return func() error { return nil }
+}
+
+func (p *savingPersister) QueueChange(string, int64, []byte) func() error {
+	return func() error { return errors.New("savingPersister: unexpected change record") }
 }
 
 // Mutations go through World.Update, so they are persisted before the

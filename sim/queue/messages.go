@@ -50,12 +50,13 @@ func (c *call) putMessage() *storageError {
 	if ttl > 0 {
 		m.ExpirationTime = now.Add(time.Duration(ttl) * time.Second)
 	}
-	err := c.w.Update(c.r.Context(), func(tx *world.Tx) error {
+	err := c.updateMessages(func(tx *world.MessagesTx) error {
 		qu, e := c.queueIn(tx.State)
 		if e != nil {
 			return errAbort{e}
 		}
-		qu.Messages = append(purge(qu.Messages, c.now), m)
+		qu.Messages = append(purge(tx, qu.Messages, c.now), m)
+		tx.Put(m)
 		return nil
 	})
 	if err != nil {
@@ -85,12 +86,12 @@ func (c *call) getMessages() *storageError {
 	}
 	now := c.now.UTC().Truncate(time.Second)
 	var got []world.Message
-	err := c.w.Update(c.r.Context(), func(tx *world.Tx) error {
+	err := c.updateMessages(func(tx *world.MessagesTx) error {
 		qu, e := c.queueIn(tx.State)
 		if e != nil {
 			return errAbort{e}
 		}
-		qu.Messages = purge(qu.Messages, c.now)
+		qu.Messages = purge(tx, qu.Messages, c.now)
 		for _, m := range qu.Messages {
 			if len(got) == int(n) {
 				break
@@ -101,6 +102,7 @@ func (c *call) getMessages() *storageError {
 			m.DequeueCount++
 			m.PopReceipt = c.s.newReceipt()
 			m.TimeNextVisible = now.Add(time.Duration(vis) * time.Second)
+			tx.Put(m)
 			got = append(got, *m)
 		}
 		return nil
@@ -145,11 +147,12 @@ func (c *call) deleteMessage() *storageError {
 	if !ok || receipt[0] == "" {
 		return errMissingQP("popreceipt")
 	}
-	err := c.w.Update(c.r.Context(), func(tx *world.Tx) error {
+	err := c.updateMessages(func(tx *world.MessagesTx) error {
 		qu, i, e := c.messageIn(tx.State, receipt[0])
 		if e != nil {
 			return errAbort{e}
 		}
+		tx.Delete(qu.Messages[i].ID)
 		qu.Messages = append(qu.Messages[:i:i], qu.Messages[i+1:]...)
 		return nil
 	})
@@ -188,7 +191,7 @@ func (c *call) updateMessage() *storageError {
 	}
 	now := c.now.UTC().Truncate(time.Second)
 	var upd world.Message
-	err := c.w.Update(c.r.Context(), func(tx *world.Tx) error {
+	err := c.updateMessages(func(tx *world.MessagesTx) error {
 		qu, i, e := c.messageIn(tx.State, receipt[0])
 		if e != nil {
 			return errAbort{e}
@@ -203,6 +206,7 @@ func (c *call) updateMessage() *storageError {
 		}
 		m.PopReceipt = c.s.newReceipt()
 		m.TimeNextVisible = now.Add(time.Duration(vis) * time.Second)
+		tx.Put(m)
 		upd = *m
 		return nil
 	})
@@ -216,12 +220,13 @@ func (c *call) updateMessage() *storageError {
 
 // clearMessages answers DELETE /{queue}/messages.
 func (c *call) clearMessages() *storageError {
-	err := c.w.Update(c.r.Context(), func(tx *world.Tx) error {
+	err := c.updateMessages(func(tx *world.MessagesTx) error {
 		qu, e := c.queueIn(tx.State)
 		if e != nil {
 			return errAbort{e}
 		}
 		qu.Messages = []*world.Message{}
+		tx.Clear()
 		return nil
 	})
 	if err != nil {
@@ -261,12 +266,20 @@ func (c *call) messageIn(st *world.State, receipt string) (*world.Queue, int, *s
 	return nil, 0, errMessageNotFound()
 }
 
-// purge drops expired messages.
-func purge(ms []*world.Message, now time.Time) []*world.Message {
+// updateMessages changes the addressed queue's messages only: the store
+// keeps a record of the change instead of the whole world.
+func (c *call) updateMessages(fn func(tx *world.MessagesTx) error) error {
+	return c.w.UpdateMessages(c.r.Context(), c.account, c.queue, fn)
+}
+
+// purge drops expired messages, recording each in tx.
+func purge(tx *world.MessagesTx, ms []*world.Message, now time.Time) []*world.Message {
 	out := ms[:0]
 	for _, m := range ms {
 		if alive(m, now) {
 			out = append(out, m)
+		} else {
+			tx.Delete(m.ID)
 		}
 	}
 	clear(ms[len(out):])

@@ -7,8 +7,12 @@ import (
 )
 
 // Sink stores recorded exchanges (the SQLite store implements it).
+// QueueExchange takes ownership of ex and stores it later, in the order
+// given, so recording never waits on storage; Flush waits until everything
+// queued before it is stored.
 type Sink interface {
-	AppendExchange(ctx context.Context, ex *Exchange) error
+	QueueExchange(ex *Exchange) error
+	Flush(ctx context.Context) error
 }
 
 // DefaultLimit is how many exchanges a Book keeps per sandbox when NewBook is
@@ -31,10 +35,6 @@ type Book struct {
 
 // sandboxLog is one sandbox's ring and subscribers.
 type sandboxLog struct {
-	// sinkMu serialises Record for the sandbox so the sink sees exchanges in
-	// Seq order, without holding mu (readers) during the sink's write.
-	sinkMu sync.Mutex
-
 	mu      sync.Mutex
 	ring    []Exchange // ring[(start+i)%len] for i < n, once full
 	start   int
@@ -65,20 +65,19 @@ func (b *Book) log(id string, create bool) *sandboxLog {
 }
 
 // Record masks ex (see Mask), gives it the sandbox's next Seq, keeps it,
-// hands it to the sink and to subscribers. Subscribers that are not keeping up
-// miss the exchange rather than slow the request down. ex.SandboxID must be
-// set; ex is modified in place. The error is the sink's: the exchange is kept
-// in memory regardless.
-func (b *Book) Record(ctx context.Context, ex *Exchange) error {
+// queues it for the sink and hands it to subscribers. Neither the sink nor
+// subscribers that are not keeping up slow the request down: the sink stores
+// the exchange after the response (Flush waits for it), a slow subscriber
+// misses it. ex.SandboxID must be set; ex is modified in place. The error is
+// the sink's refusal to queue: the exchange is kept in memory regardless.
+func (b *Book) Record(_ context.Context, ex *Exchange) error {
 	if ex == nil || ex.SandboxID == "" {
 		return nil
 	}
 	Mask(ex)
 	l := b.log(ex.SandboxID, true)
-	l.sinkMu.Lock()
-	defer l.sinkMu.Unlock()
-
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.seq++
 	ex.Seq = l.seq
 	l.push(*ex, b.limit)
@@ -88,13 +87,25 @@ func (b *Book) Record(ctx context.Context, ex *Exchange) error {
 		default: // slow subscriber: it will see a Seq gap
 		}
 	}
-	l.mu.Unlock()
-
 	if b.sink == nil {
 		return nil
 	}
-	if err := b.sink.AppendExchange(ctx, ex); err != nil {
+	// Queued under mu, so the sink sees the sandbox's exchanges in Seq order.
+	c := *ex
+	if err := b.sink.QueueExchange(&c); err != nil {
 		return fmt.Errorf("trace: record: %w", err)
+	}
+	return nil
+}
+
+// Flush waits until the sink has stored every exchange recorded before it,
+// so what a reader is shown next is on disk.
+func (b *Book) Flush(ctx context.Context) error {
+	if b.sink == nil {
+		return nil
+	}
+	if err := b.sink.Flush(ctx); err != nil {
+		return fmt.Errorf("trace: flush: %w", err)
 	}
 	return nil
 }

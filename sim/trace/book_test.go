@@ -15,12 +15,14 @@ type memSink struct {
 	err error
 }
 
-func (s *memSink) AppendExchange(_ context.Context, ex *Exchange) error {
+func (s *memSink) QueueExchange(ex *Exchange) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.got = append(s.got, *ex)
 	return s.err
 }
+
+func (s *memSink) Flush(context.Context) error { return nil }
 
 func seqs(exs []Exchange) []int64 {
 	out := make([]int64, len(exs))

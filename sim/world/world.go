@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/rbac"
@@ -26,10 +27,16 @@ type SystemClock struct{}
 // Now returns the current time.
 func (SystemClock) Now() time.Time { return time.Now() }
 
-// Persister saves a world's serialized state. It is called inside Update,
-// before the mutation is acknowledged, so what a caller saw succeed is stored.
+// Persister stores worlds: a whole state, or one change record (queue
+// messages) on top of the last state stored. Both queue the write and return
+// a function that waits until it is durable. The world queues under its lock,
+// so writes reach the store in the order the changes were made, and waits
+// after releasing it, so concurrent requests to one world share a group
+// commit. Each write carries a sequence number from the registry, increasing
+// across every world: a state stored with seq S replaces the changes up to S.
 type Persister interface {
-	SaveWorld(ctx context.Context, id string, state []byte) error
+	QueueWorld(id string, state []byte, seq int64) (wait func() error)
+	QueueChange(id string, seq int64, change []byte) (wait func() error)
 }
 
 // ErrRetired is returned by Update on a world that was removed (deleted or
@@ -47,6 +54,8 @@ type World struct {
 	st      *State
 	index   *rbac.Index // rebuilt when assignments or custom roles change
 	retired bool        // removed from the registry: no more updates
+	// changes counts change records stored since the last whole state.
+	changes int
 }
 
 // ID returns the sandbox ID.
@@ -144,18 +153,26 @@ func (tx *Tx) RBACChanged() { tx.rbacChanged = true }
 // new state before returning. fn must validate before it mutates: on error the
 // state is not rolled back (only names it claimed are released).
 func (w *World) Update(ctx context.Context, fn func(tx *Tx) error) error {
+	wait, err := w.update(fn)
+	if err != nil {
+		return err
+	}
+	return wait()
+}
+
+func (w *World) update(fn func(tx *Tx) error) (func() error, error) {
 	now := w.Now()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.retired {
-		return ErrRetired
+		return nil, ErrRetired
 	}
 	tx := &Tx{w: w, State: w.st, Now: now}
 	if err := fn(tx); err != nil {
 		for _, k := range tx.claimed {
 			w.reg.release(k, w)
 		}
-		return err
+		return nil, err
 	}
 	for _, k := range tx.released {
 		w.reg.release(k, w)
@@ -163,17 +180,31 @@ func (w *World) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	if tx.rbacChanged {
 		w.index = rbac.NewIndex(w.st.RoleAssignments, w.st.CustomRoles)
 	}
+	return w.queueStateLocked()
+}
+
+// queueStateLocked queues the whole state; w.mu is held.
+func (w *World) queueStateLocked() (func() error, error) {
 	if w.reg.persist == nil {
-		return nil
+		return noWait, nil
 	}
 	data, err := json.Marshal(w.st)
 	if err != nil {
-		return fmt.Errorf("world: marshal: %w", err)
+		return nil, fmt.Errorf("world: marshal: %w", err)
 	}
-	if err := w.reg.persist.SaveWorld(ctx, w.st.ID, data); err != nil {
-		return fmt.Errorf("world: persist: %w", err)
+	w.changes = 0
+	return persistErr(w.reg.persist.QueueWorld(w.st.ID, data, w.reg.seq.Add(1))), nil
+}
+
+func noWait() error { return nil }
+
+func persistErr(wait func() error) func() error {
+	return func() error {
+		if err := wait(); err != nil {
+			return fmt.Errorf("world: persist: %w", err)
+		}
+		return nil
 	}
-	return nil
 }
 
 // Snapshot returns the serialized state.
@@ -215,6 +246,7 @@ type nameKey struct {
 type Registry struct {
 	clock   Clock
 	persist Persister
+	seq     atomic.Int64 // the last persist sequence number handed out
 
 	mu       sync.RWMutex
 	byID     map[string]*World
@@ -233,6 +265,17 @@ func NewRegistry(clock Clock, persist Persister) *Registry {
 		byID:     map[string]*World{},
 		byTenant: map[string]*World{},
 		names:    map[nameKey]*World{},
+	}
+}
+
+// ContinueAfter makes persist sequence numbers continue after seq (the
+// highest one stored), at start-up before any update.
+func (r *Registry) ContinueAfter(seq int64) {
+	for {
+		cur := r.seq.Load()
+		if cur >= seq || r.seq.CompareAndSwap(cur, seq) {
+			return
+		}
 	}
 }
 

@@ -22,14 +22,19 @@ type memPersister struct {
 	fail  error
 }
 
-func (m *memPersister) SaveWorld(_ context.Context, id string, data []byte) error {
+func (m *memPersister) QueueWorld(id string, data []byte, _ int64) func() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.fail != nil {
-		return m.fail
+		err := m.fail
+		return func() error { return err }
 	}
 	m.saved[id] = append([]byte(nil), data...)
-	return nil
+	return func() error { return nil }
+}
+
+func (m *memPersister) QueueChange(string, int64, []byte) func() error {
+	return func() error { return errors.New("memPersister: unexpected change record") }
 }
 
 func newState(id string) *world.State {

@@ -1,0 +1,189 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// ErrClosed is returned for writes submitted after Close.
+var ErrClosed = errors.New("store: closed")
+
+// maxBatch bounds one group commit, so a burst cannot hold the write lock
+// (and its waiting requests) for long.
+const maxBatch = 256
+
+// queuedOps is how many writes may wait for the writer before submitters
+// block: back-pressure instead of unbounded memory.
+const queuedOps = 4096
+
+// op is one write of the group commit: run executes it inside the batch's
+// transaction; done (nil for fire-and-forget writes) receives its outcome
+// once the batch has committed.
+type op struct {
+	name string
+	run  func(tx *sql.Tx) error
+	done chan error
+	// multi: run has more than one statement; it gets a savepoint so a
+	// failure undoes only its own part of the batch.
+	multi bool
+}
+
+// writer is the group commit: one goroutine takes every write waiting at
+// the time, runs them in one transaction and acknowledges each after the
+// commit. Under load many requests share one commit; alone, a write commits
+// at once (no timer, no added latency).
+type writer struct {
+	ops    chan *op
+	mu     sync.RWMutex // held for reading while submitting, for writing by close
+	closed bool
+	exited chan struct{}
+	// failed is called with the error of a fire-and-forget write (trace
+	// rows), which has nobody to return it to.
+	failed func(name string, err error)
+	// commits counts transactions (tests check that writes share them).
+	commits atomic.Int64
+}
+
+func (db *DB) startWriter() {
+	db.wr = &writer{
+		ops:    make(chan *op, queuedOps),
+		exited: make(chan struct{}),
+		failed: db.writeFailed,
+	}
+	go db.writeLoop()
+}
+
+// submit queues o; o.done (when set) receives its outcome.
+func (db *DB) submit(o *op) error {
+	wr := db.wr
+	wr.mu.RLock()
+	defer wr.mu.RUnlock()
+	if wr.closed {
+		return fmt.Errorf("store: %s: %w", o.name, ErrClosed)
+	}
+	wr.ops <- o
+	return nil
+}
+
+// exec submits a write and waits until its batch has committed. The write
+// is not cancelled with ctx: once queued it is done whole or not at all,
+// and the caller learns which.
+func (db *DB) exec(name string, multi bool, run func(tx *sql.Tx) error) error {
+	o := &op{name: name, run: run, multi: multi, done: make(chan error, 1)}
+	if err := db.submit(o); err != nil {
+		return err
+	}
+	return <-o.done
+}
+
+// Flush waits until every write submitted before it has committed (the
+// trace rows queued without waiting, for instance).
+func (db *DB) Flush(ctx context.Context) error {
+	o := &op{name: "flush", run: func(*sql.Tx) error { return nil }, done: make(chan error, 1)}
+	if err := db.submit(o); err != nil {
+		return err
+	}
+	select {
+	case err := <-o.done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("store: flush: %w", ctx.Err())
+	}
+}
+
+func (db *DB) writeLoop() {
+	defer close(db.wr.exited)
+	batch := make([]*op, 0, maxBatch)
+	for o := range db.wr.ops {
+		batch = append(batch[:0], o)
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case o, ok := <-db.wr.ops:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, o)
+			default:
+				break drain
+			}
+		}
+		db.commit(batch)
+	}
+}
+
+// commit runs a batch in one transaction. An op that fails is undone alone
+// (a single statement undoes itself; a multi-statement op has a
+// savepoint) and gets its error; the others commit. When the commit itself
+// fails, every op of the batch gets that error.
+func (db *DB) commit(batch []*op) {
+	errs := make([]error, len(batch))
+	// Not the callers' contexts: a batch is shared, and a client that went
+	// away must not undo the writes of others.
+	ctx := context.Background()
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		for i := range errs {
+			errs[i] = wrap(batch[i].name, err)
+		}
+		db.finish(batch, errs)
+		return
+	}
+	for i, o := range batch {
+		errs[i] = db.runOne(ctx, tx, o)
+	}
+	db.wr.commits.Add(1)
+	if err := tx.Commit(); err != nil {
+		for i := range errs {
+			errs[i] = wrap(batch[i].name, err)
+		}
+	}
+	db.finish(batch, errs)
+}
+
+func (db *DB) runOne(ctx context.Context, tx *sql.Tx, o *op) error {
+	if !o.multi {
+		return o.run(tx)
+	}
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT op`); err != nil {
+		return wrap(o.name, err)
+	}
+	err := o.run(tx)
+	if err != nil {
+		if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO op`); rerr != nil {
+			err = errors.Join(err, wrap(o.name, rerr))
+		}
+	}
+	if _, rerr := tx.ExecContext(ctx, `RELEASE op`); rerr != nil {
+		err = errors.Join(err, wrap(o.name, rerr))
+	}
+	return err
+}
+
+func (db *DB) finish(batch []*op, errs []error) {
+	for i, o := range batch {
+		if o.done != nil {
+			o.done <- errs[i]
+		} else if errs[i] != nil {
+			db.wr.failed(o.name, errs[i])
+		}
+	}
+}
+
+// stopWriter commits what is queued and ends the writer.
+func (db *DB) stopWriter() {
+	if db.wr == nil {
+		return
+	}
+	db.wr.mu.Lock()
+	if !db.wr.closed {
+		db.wr.closed = true
+		close(db.wr.ops)
+	}
+	db.wr.mu.Unlock()
+	<-db.wr.exited
+}
