@@ -140,7 +140,7 @@ profile() { # profile NAME CMD...: the command while the server is CPU-profiled
   local cp=$!
   "$@" >/dev/null
   wait "$cp"
-  go tool pprof -top -nodecount=25 "$BIN" "$RUN/$name.pprof" >"$RUN/$name.top" 2>/dev/null || true
+  (cd "$ROOT" && go tool pprof -top -nodecount=25 "$BIN" "$RUN/$name.pprof") >"$RUN/$name.top" 2>&1 || true
   log "profile: $RUN/$name.top"
 }
 

@@ -150,18 +150,94 @@ func MaskURL(u string) string {
 var (
 	jsonSecretKeys = []string{"access_token", "refresh_token", "id_token", "clientSecret", "client_secret",
 		"accountKey", "primaryKey", "secondaryKey", "password", "secretText"}
-	jsonSecrets   = regexp.MustCompile(`"(` + strings.Join(jsonSecretKeys, "|") + `)"(\s*:\s*)"((?:[^"\\]|\\.)*)"`)
-	jsonKVValue   = regexp.MustCompile(`"(value)"(\s*:\s*)"((?:[^"\\]|\\.)*)"`)
+	jsonKVKeys    = []string{"value"}
 	connStringKey = regexp.MustCompile(`(?i)(AccountKey=|SharedAccessSignature=|sig=)([^;&"\s<]+)`)
 	// connStringKeys prefilter connStringKey (lower case).
 	connStringKeys = []string{"accountkey=", "sharedaccesssignature=", "sig="}
 )
 
-func maskJSON(body string, re *regexp.Regexp) string {
-	return re.ReplaceAllStringFunc(body, func(m string) string {
-		sub := re.FindStringSubmatch(m)
-		return `"` + sub[1] + `"` + sub[2] + `"` + hint(sub[3], 3) + `"`
-	})
+// maskJSON replaces the value of every `"key": "value"` member with one of
+// keys by its hint. It is a scan, not a regular expression, because it runs
+// on every token response: it matches exactly what
+// `"(key)"(\s*:\s*)"((?:[^"\\]|\\.)*)"` would, leftmost first
+// (FuzzMaskJSON checks that against the expression).
+func maskJSON(body string, keys []string) string {
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(body); {
+		j := strings.IndexByte(body[i:], '"')
+		if j < 0 {
+			break
+		}
+		start := i + j
+		i = start + 1
+		vStart, vEnd, ok := jsonMember(body, start, keys)
+		if !ok {
+			continue
+		}
+		if b.Len() == 0 {
+			b.Grow(len(body))
+		}
+		b.WriteString(body[last:vStart])
+		b.WriteString(hint(body[vStart:vEnd], 3))
+		last, i = vEnd, vEnd+1
+	}
+	if last == 0 {
+		return body
+	}
+	b.WriteString(body[last:])
+	return b.String()
+}
+
+// jsonMember matches `"key"\s*:\s*"value"` with one of keys at body[start]
+// (a quote) and returns where the value's characters begin and end.
+func jsonMember(body string, start int, keys []string) (vStart, vEnd int, ok bool) {
+	rest := body[start+1:]
+	p := -1
+	for _, k := range keys {
+		if len(rest) > len(k) && rest[len(k)] == '"' && rest[:len(k)] == k {
+			p = start + 1 + len(k) + 1
+			break
+		}
+	}
+	if p < 0 {
+		return 0, 0, false
+	}
+	p = skipSpace(body, p)
+	if p >= len(body) || body[p] != ':' {
+		return 0, 0, false
+	}
+	p = skipSpace(body, p+1)
+	if p >= len(body) || body[p] != '"' {
+		return 0, 0, false
+	}
+	vStart = p + 1
+	for q := vStart; q < len(body); q++ {
+		switch body[q] {
+		case '"':
+			return vStart, q, true
+		case '\\':
+			// `\\.`: any character but a newline follows.
+			if q+1 >= len(body) || body[q+1] == '\n' {
+				return 0, 0, false
+			}
+			q++
+		}
+	}
+	return 0, 0, false
+}
+
+// skipSpace skips RE2's \s: tab, newline, form feed, carriage return, space.
+func skipSpace(s string, i int) int {
+	for i < len(s) {
+		switch s[i] {
+		case '\t', '\n', '\f', '\r', ' ':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
 }
 
 // hasJSONKey reports whether body may hold one of keys as a JSON member name;
@@ -185,10 +261,10 @@ func maskBody(body, contentType string, keyVault bool) string {
 		body = maskPairs(body, secretForm, func(string) string { return "***" })
 	}
 	if hasJSONKey(body, jsonSecretKeys) {
-		body = maskJSON(body, jsonSecrets)
+		body = maskJSON(body, jsonSecretKeys)
 	}
 	if keyVault && strings.Contains(body, `"value"`) {
-		body = maskJSON(body, jsonKVValue)
+		body = maskJSON(body, jsonKVKeys)
 	}
 	lower := strings.ToLower(body)
 	for _, k := range connStringKeys {

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -199,6 +201,33 @@ func FuzzMask(f *testing.F) {
 		Mask(&ex)
 		if dump(t, ex) != once {
 			t.Errorf("not idempotent")
+		}
+	})
+}
+
+// FuzzMaskJSON checks the scanning maskJSON against the regular expression
+// it replaced: the same matches, so the same output, on any input.
+func FuzzMaskJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"access_token":"eyJ0eXAi.abc","token_type":"Bearer"}`,
+		`{"password" : "a\"b\\c", "value":"v"}`,
+		`{"password":"unterminated`,
+		`{"password":"a\` + "\n" + `b","password":"ok"}`,
+		`"password""password":"x"`,
+		`{"secretText":` + "\t\r\n " + `"x\u00e9y"}`,
+		"{\"value\":\"\xff\\\xe9\"}",
+	} {
+		f.Add(s)
+	}
+	re := regexp.MustCompile(`"(` + strings.Join(jsonSecretKeys, "|") + `|value)"(\s*:\s*)"((?:[^"\\]|\\.)*)"`)
+	keys := append(slices.Clone(jsonSecretKeys), "value")
+	f.Fuzz(func(t *testing.T, body string) {
+		want := re.ReplaceAllStringFunc(body, func(m string) string {
+			sub := re.FindStringSubmatch(m)
+			return `"` + sub[1] + `"` + sub[2] + `"` + hint(sub[3], 3) + `"`
+		})
+		if got := maskJSON(body, keys); got != want {
+			t.Errorf("maskJSON(%q)\n got %q\nwant %q", body, got, want)
 		}
 	})
 }
