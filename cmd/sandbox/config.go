@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/azure-auth-sandbox/sandbox/azure"
 )
 
 // Config is the server's configuration: flags, each with a SANDBOX_*
@@ -22,6 +24,8 @@ type Config struct {
 	TraceLimit int
 	// Pprof is a loopback address serving net/http/pprof ("" = off).
 	Pprof string
+	// Azure configures real Azure mode (off without a subscription).
+	Azure azure.Config
 }
 
 // Environment variables, in the order of the flags.
@@ -42,6 +46,7 @@ Usage:
   sandbox [flags]                 start the server
   sandbox lessons check [DIR]     validate lessons (the embedded ones, or DIR)
   sandbox keys rotate [--data D]  new token-signing key; older ones stay valid
+  sandbox azure check             what the server's identity may do in the subscription
 
 Flags (each can also be set with the environment variable shown):
 `
@@ -74,6 +79,7 @@ func (m *Main) ParseFlags(args []string) error {
 	limit := env(envTraceLimit, "500")
 	fs.Func("trace-limit", "how many exchanges each sandbox's trace keeps, oldest dropped (`n`, default 500) ["+envTraceLimit+"]",
 		func(v string) error { limit = v; return nil })
+	azureFlags(fs, &c.Azure, getenv)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageHeader)
 		fs.PrintDefaults()
@@ -108,6 +114,9 @@ func (c *Config) validate() error {
 		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
 			return fmt.Errorf("--pprof must be a loopback address such as 127.0.0.1:6060, got %q", c.Pprof)
 		}
+	}
+	if err := c.Azure.Validate(); err != nil {
+		return err
 	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)

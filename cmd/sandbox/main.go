@@ -25,6 +25,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if len(args) > 0 && args[0] == "lessons" {
 		return lessonsCommand(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "azure" {
+		return azureCommand(ctx, args[1:], stdout, stderr, getenv)
+	}
 	if len(args) > 0 && args[0] == "keys" {
 		return keysCommand(ctx, args[1:], stdout, stderr, getenv)
 	}

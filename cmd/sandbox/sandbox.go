@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/azure-auth-sandbox/sandbox/azure"
 	"github.com/azure-auth-sandbox/sandbox/lessons"
 	"github.com/azure-auth-sandbox/sandbox/sim"
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
@@ -52,6 +53,8 @@ type Main struct {
 	url    string
 	caPath string
 	done   chan error
+	// azureReport is real mode's preflight (nil when real mode is off).
+	azureReport *azure.Report
 }
 
 // NewMain returns a Main writing to stdout and stderr, reading the
@@ -89,6 +92,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.Config.TraceLimit = trace.DefaultLimit
 	}
 	m.log = slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+	if m.Config.Azure.Enabled() {
+		m.azureReport = m.preflight(ctx)
+	}
 
 	dataDir, err := filepath.Abs(m.Config.DataDir)
 	if err != nil {
@@ -183,6 +189,27 @@ func (m *Main) servePprof() error {
 	go m.pprof.Serve(ln)
 	fmt.Fprintf(m.Stderr, "pprof on http://%s/debug/pprof/\n", ln.Addr())
 	return nil
+}
+
+// AzureReport is real mode's preflight, nil when real mode is off.
+func (m *Main) AzureReport() *azure.Report { return m.azureReport }
+
+// preflight checks, line by line, what the server's identity may do in the
+// configured subscription and prints it. A failure never stops the server:
+// real mode offers only what passed.
+func (m *Main) preflight(ctx context.Context) *azure.Report {
+	ctx, cancel := context.WithTimeout(ctx, preflightTimeout)
+	defer cancel()
+	rep := &azure.Report{Cloud: m.Config.Azure.Cloud, Subscription: m.Config.Azure.Subscription}
+	client, err := newAzureClient(m.Config.Azure)
+	if err != nil {
+		rep.Checks = []azure.Check{{Capability: azure.CapToken, Title: "the server's credential", Detail: err.Error()}}
+	} else {
+		rep = azure.Preflight(ctx, m.Config.Azure, client)
+	}
+	rep.Print(m.Stdout)
+	m.log.Info("real Azure preflight", "subscription", rep.Subscription, "ready", rep.Ready())
+	return rep
 }
 
 // Close stops accepting requests, lets those in flight finish (up to ten

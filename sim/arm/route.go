@@ -15,6 +15,7 @@ const (
 	kRoleAssignment
 	kRoleDefinitions
 	kRoleDefinition
+	kPermissions
 	kSubscriptions
 	kSubscription
 	kResourceGroups
@@ -75,6 +76,8 @@ func parseRoute(segs []string) (route, *armError) {
 			list, item = kRoleAssignments, kRoleAssignment
 		case eq(segs[i+2], "roleDefinitions"):
 			list, item = kRoleDefinitions, kRoleDefinition
+		case eq(segs[i+2], "permissions") && i+3 == len(segs):
+			list = kPermissions
 		default:
 			continue
 		}
@@ -159,7 +162,7 @@ func apiVersions(k kind) []string {
 	case kRoleAssignments, kRoleAssignment:
 		return []string{"2015-07-01", "2017-10-01-preview", "2018-01-01-preview", "2018-09-01-preview", "2020-03-01-preview",
 			"2020-04-01-preview", "2020-08-01-preview", "2020-10-01-preview", "2021-04-01-preview", "2022-01-01-preview", "2022-04-01"}
-	case kRoleDefinitions, kRoleDefinition:
+	case kRoleDefinitions, kRoleDefinition, kPermissions:
 		return []string{"2015-07-01", "2018-01-01-preview", "2022-04-01", "2022-05-01-preview"}
 	case kSubscriptions, kSubscription, kTenants:
 		return []string{"2016-06-01", "2019-06-01", "2019-11-01", "2020-01-01", "2021-01-01", "2022-09-01", "2022-12-01"}

@@ -103,6 +103,8 @@ func (s *Service) dispatch(req *request) *armError {
 		h = pick(m, s.getRoleDefinition, nil, nil, nil)
 	case kRoleDefinitions:
 		h = pick(m, s.listRoleDefinitions, nil, nil, nil)
+	case kPermissions:
+		h = pick(m, s.listPermissions, nil, nil, nil)
 	case kSubscriptions:
 		h = pick(m, s.listSubscriptions, nil, nil, nil)
 	case kSubscription:
