@@ -7,16 +7,20 @@ import (
 	"flag"
 	"strings"
 	"testing"
+
+	"github.com/azure-auth-sandbox/sandbox/azure"
 )
 
+type flagCase struct {
+	name    string
+	args    []string
+	env     map[string]string
+	want    Config
+	wantErr string
+}
+
 func TestParseFlags(t *testing.T) {
-	cases := []struct {
-		name    string
-		args    []string
-		env     map[string]string
-		want    Config
-		wantErr string
-	}{
+	cases := []flagCase{
 		{name: "defaults", want: Config{Addr: "127.0.0.1:8080", DataDir: "./sandbox-data", LogLevel: "info", TraceLimit: 500}},
 		{name: "environment", env: map[string]string{
 			"SANDBOX_ADDR": ":9000", "SANDBOX_DATA": "/var/sbx", "SANDBOX_PUBLIC_URL": "http://10.0.0.5:9000",
@@ -37,6 +41,21 @@ func TestParseFlags(t *testing.T) {
 		{name: "stray argument", args: []string{"serve"}, wantErr: "unexpected argument"},
 		{name: "unknown flag", args: []string{"--port", "1"}, wantErr: "flag provided but not defined"},
 	}
+	azureDefaults := azure.Config{Location: "eastus", ResourceGroupPrefix: "auth-sandbox-", Cloud: "public"}
+	for i := range cases {
+		if cases[i].want.Azure == (azure.Config{}) {
+			cases[i].want.Azure = azureDefaults
+		}
+	}
+	cases = append(cases,
+		flagCase{name: "real Azure from the environment", env: map[string]string{
+			"SANDBOX_AZURE_SUBSCRIPTION": "6C1F0B8E-3A2D-4E5F-9A8B-7C6D5E4F3A2B", "SANDBOX_AZURE_LOCATION": "westeurope",
+			"SANDBOX_AZURE_RESOURCE_GROUP_PREFIX": "class-", "SANDBOX_AZURE_CLOUD": "AzureUSGovernment",
+		}, want: Config{Addr: "127.0.0.1:8080", DataDir: "./sandbox-data", LogLevel: "info", TraceLimit: 500,
+			Azure: azure.Config{Subscription: "6c1f0b8e-3a2d-4e5f-9a8b-7c6d5e4f3a2b", Location: "westeurope", ResourceGroupPrefix: "class-", Cloud: "azureusgovernment"}}},
+		flagCase{name: "unknown cloud", args: []string{"--azure-subscription", "6c1f0b8e-3a2d-4e5f-9a8b-7c6d5e4f3a2b", "--azure-cloud", "mars"}, wantErr: "--azure-cloud"},
+		flagCase{name: "malformed subscription", args: []string{"--azure-subscription", "sub-1"}, wantErr: "--azure-subscription must be a subscription ID"},
+	)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			m := NewMain(nil, nil, func(k string) string { return tc.env[k] })
