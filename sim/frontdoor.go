@@ -22,9 +22,10 @@ import (
 const maxCapture = trace.MaxBody + 16<<10
 
 // ServeHTTP routes r by host to the owning service and records the exchange
-// on the sandbox's trace: the origin's sandbox when the caller is known (the
-// runner, an authenticated proxy client), else the sandbox the service says
-// owns the addressed resource; an exchange neither names is not recorded.
+// on the trace of the sandbox it comes from: the runner's, or that of the
+// proxy credentials presented. Anonymous traffic is answered as Azure would
+// but recorded nowhere: whoever addresses another learner's resource must
+// not write into (and so evict from) that learner's trace.
 func (c *Cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	notes := &trace.Notes{}
@@ -79,9 +80,6 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 func (c *Cloud) record(r *http.Request, notes *trace.Notes, reqHeader http.Header, body []byte, rec *recorder, start time.Time) {
 	origin := world.OriginFrom(r.Context())
 	id := origin.SandboxID
-	if id == "" {
-		id = notes.SandboxID
-	}
 	if id == "" {
 		return
 	}

@@ -176,3 +176,25 @@ func (c *Cloud) isVM(o world.Origin) bool {
 	})
 	return vm
 }
+
+// PlainHTTP reports whether Azure answers plain HTTP at host:port: only the
+// managed-identity endpoints do (IMDS on port 80, App Service's
+// IDENTITY_ENDPOINT on its port). Everything else is HTTPS only.
+func (c *Cloud) PlainHTTP(host, port string) bool {
+	switch f, _ := classify(host); f {
+	case familyIMDS:
+		return port == "" || port == "80"
+	case familyAppService:
+		return port == appServicePort
+	}
+	return false
+}
+
+// appServicePort is the port of the App Service identity endpoint.
+var appServicePort = func() string {
+	u, err := url.Parse(entra.AppServiceIdentityEndpoint)
+	if err != nil {
+		panic("sim: bad entra.AppServiceIdentityEndpoint: " + err.Error())
+	}
+	return u.Port()
+}()

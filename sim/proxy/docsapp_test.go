@@ -166,8 +166,20 @@ func TestDocsAppThroughProxy(t *testing.T) {
 		}
 	}
 
-	t.Run("without a role: ForbiddenByRbac", func(t *testing.T) {
+	t.Run("anonymous: answered as Azure would, in no trace", func(t *testing.T) {
 		run := runDocsApp(t, e, bin, "sbx-docs", anonymous, caFile)
+		if run.code != 3 || !strings.Contains(run.output, "ForbiddenByRbac") {
+			t.Fatalf("exit %d:\n%s", run.code, run.output)
+		}
+		for _, id := range []string{"sbx-docs", "sbx-other"} {
+			if exs := book.List(id, 0); len(exs) != 0 {
+				t.Errorf("anonymous traffic recorded in %s's trace:%s", id, describe(exs))
+			}
+		}
+	})
+
+	t.Run("without a role: ForbiddenByRbac", func(t *testing.T) {
+		run := runDocsApp(t, e, bin, "sbx-docs", withCreds, caFile)
 		if run.code != 3 || !strings.Contains(run.output, "ForbiddenByRbac") || !strings.Contains(run.output, "CREDENTIAL-CREATED") {
 			t.Fatalf("exit %d:\n%s", run.code, run.output)
 		}

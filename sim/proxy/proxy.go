@@ -10,10 +10,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/azure-auth-sandbox/sandbox/sim/throttle"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
@@ -55,19 +57,32 @@ const (
 // an open proxy.
 //
 // Proxy-Authorization (Basic) is optional: valid credentials attribute the
-// exchanges to a sandbox (auth returns its ID), wrong ones get 407, none leave
-// the attribution to the services (the tenant, vault or account addressed).
+// exchanges to a sandbox (auth returns its ID), wrong ones get 407; without
+// them the exchanges are answered but belong to no sandbox's trace.
+//
+// CONNECT to a vault, account or site name nobody created is tunnelled like
+// a known one; the DNS-like failure comes inside the tunnel, so a CONNECT
+// does not tell which names exist. Every CONNECT and every request counts
+// against a rate per sandbox (anonymous traffic: per client address).
 type Proxy struct {
 	ca    *CA
 	cloud Cloud
 	auth  func(user, pass string) (sandboxID string, ok bool)
 	runs  *Runs
 	log   *slog.Logger
+	rate  *throttle.Keyed
 
 	inner *http.Server
 	ln    *tunnelListener
 	tls   *tls.Config
 	wg    sync.WaitGroup
+}
+
+// WithRate limits requests (CONNECTs and the requests in tunnels) per sandbox
+// to perSecond with bursts of burst; anonymous traffic is limited per client
+// address. Beyond it the proxy answers 429 with Retry-After.
+func WithRate(perSecond float64, burst int) Option {
+	return func(p *Proxy) { p.rate = throttle.New(perSecond, burst, nil) }
 }
 
 // New returns a proxy serving cloud with leaves from ca. auth checks proxy
@@ -130,6 +145,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		w.Header().Set("Proxy-Authenticate", `Basic realm="`+Realm+`"`)
 		refuse(w, http.StatusProxyAuthRequired, "the proxy credentials are not valid for any sandbox; use the values shown on the sandbox page (or none)")
+		return
+	}
+	if !p.allow(w, origin().SandboxID, r.RemoteAddr) {
 		return
 	}
 	switch {
@@ -211,7 +229,7 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request, originOf func() 
 		refuse(w, http.StatusForbidden, fmt.Sprintf("the simulated Azure hosts listen on port 443 only, not %s", port))
 		return
 	}
-	if err := p.reach(host, originOf()); err != nil {
+	if err := p.reach(host, originOf()); err != nil && !isNameNotFound(err) {
 		// What a real proxy says when it cannot reach the upstream.
 		refuse(w, http.StatusBadGateway, err.Error())
 		return
@@ -228,7 +246,7 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request, originOf func() 
 		return
 	}
 	_ = conn.SetWriteDeadline(time.Time{})
-	tc := &tunnelConn{Conn: conn, host: host, origin: originOf}
+	tc := &tunnelConn{Conn: conn, host: host, origin: originOf, client: r.RemoteAddr}
 	if brw.Reader.Buffered() > 0 { // a client that did not wait for our 200
 		tc.r = brw.Reader
 	}
@@ -275,11 +293,52 @@ func (p *Proxy) serveTunneled(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusMisdirectedRequest, fmt.Sprintf("this tunnel was opened to %s, not %s", tc.host, host))
 		return
 	}
+	origin := tc.origin()
+	if !p.allow(w, origin.SandboxID, tc.client) {
+		return
+	}
+	// A name nobody created fails here, inside the tunnel, like a known
+	// one's CONNECT succeeded: the tunnel does not reveal which names exist.
+	if err := p.reach(tc.host, origin); err != nil {
+		refuse(w, http.StatusBadGateway, err.Error())
+		return
+	}
 	r.URL.Scheme = "https"
 	r.URL.Host = tc.host
 	r.Host = tc.host
 	r.Header.Del("Proxy-Authorization")
-	p.cloud.ServeHTTP(w, r.WithContext(world.WithOrigin(r.Context(), tc.origin())))
+	p.cloud.ServeHTTP(w, r.WithContext(world.WithOrigin(r.Context(), origin)))
+}
+
+// isNameNotFound reports whether err is a name that does not resolve.
+func isNameNotFound(err error) bool {
+	var dnsErr *net.DNSError
+	return errors.As(err, &dnsErr) && dnsErr.IsNotFound
+}
+
+// allow counts a request against the sandbox's rate (or the client
+// address's, for anonymous traffic) and answers 429 when it is spent.
+func (p *Proxy) allow(w http.ResponseWriter, sandboxID, remoteAddr string) bool {
+	key := "sandbox:" + sandboxID
+	if sandboxID == "" {
+		host, _, err := net.SplitHostPort(remoteAddr)
+		if err != nil {
+			host = remoteAddr
+		}
+		key = "addr:" + host
+	}
+	ok, wait := p.rate.Allow(key)
+	if ok {
+		return true
+	}
+	// Shaped like ARM's throttling answer; every Azure SDK honours
+	// Retry-After on a 429.
+	w.Header().Set("Retry-After", strconv.Itoa(throttle.RetryAfterSeconds(wait)))
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusTooManyRequests)
+	fmt.Fprintf(w, `{"error":{"code":"TooManyRequests","message":"The sandbox's proxy request rate is exceeded; retry after %d seconds."}}`+"\n",
+		throttle.RetryAfterSeconds(wait))
+	return false
 }
 
 // forward serves an absolute-form plain-HTTP proxy request.
@@ -291,6 +350,12 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, originOf func() 
 	}
 	if r.URL.Scheme != "http" {
 		refuse(w, http.StatusBadRequest, "use CONNECT for "+r.URL.Scheme+" URLs")
+		return
+	}
+	if !p.plainHTTP(host, r.URL.Port()) {
+		// Azure serves everything but the managed-identity endpoints over
+		// HTTPS only; serving it in clear would carry secrets across the LAN.
+		refuse(w, http.StatusForbidden, fmt.Sprintf("use HTTPS: %s is served over HTTPS only (https://%s through the proxy, with the sandbox CA trusted); plain HTTP is only for the managed-identity endpoints", host, host))
 		return
 	}
 	origin := originOf()
@@ -318,13 +383,23 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, originOf func() 
 	p.cloud.ServeHTTP(w, out)
 }
 
+// plainHTTP reports whether Azure speaks plain HTTP at host:port.
+func (p *Proxy) plainHTTP(host, port string) bool {
+	if ph, ok := p.cloud.(interface{ PlainHTTP(host, port string) bool }); ok {
+		return ph.PlainHTTP(host, port)
+	}
+	return false
+}
+
 // tunnelConn is a hijacked CONNECT connection: the host it was opened to,
-// who opened it, and any bytes the outer server had already buffered.
+// who opened it (origin and client address), and any bytes the outer server
+// had already buffered.
 type tunnelConn struct {
 	net.Conn
 	r      *bufio.Reader
 	host   string
 	origin func() world.Origin // read per request: a run's step changes
+	client string
 }
 
 func (c *tunnelConn) Read(b []byte) (int, error) {
