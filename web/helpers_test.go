@@ -77,6 +77,7 @@ func (e *env) open() {
 		CACertPEM:        []byte("-----BEGIN CERTIFICATE-----\nTEST\n-----END CERTIFICATE-----\n"),
 		BaseURL:          base,
 		IdentityEndpoint: "http://169.254.129.2:8081/msi/token",
+		Key:              []byte("a fixed key: kept across restart"),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -213,11 +213,11 @@ func (p *player) forget(sandboxID string) {
 
 // lessonValues are the server's own lesson placeholders for the sandbox:
 // where its proxy and CA certificate are (the public URL, like the home
-// page's), and the proxy URL carrying the sandbox's ID and access key.
+// page's), and the proxy URL carrying the sandbox's ID and proxy password.
 func (s *Server) lessonValues(sb *store.Sandbox) map[string]string {
 	return map[string]string{
 		lessons.PlaceholderProxyURL:         s.proxyURL(nil),
-		lessons.PlaceholderProxyURLWithAuth: s.proxyURL(url.UserPassword(sb.ID, sb.AccessKey)),
+		lessons.PlaceholderProxyURLWithAuth: s.proxyURL(url.UserPassword(sb.ID, s.proxyPassword(sb))),
 		lessons.PlaceholderCACertURL:        s.url("/ca.pem"),
 	}
 }

@@ -6,6 +6,7 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -55,6 +56,10 @@ type Config struct {
 	// LessonsDir is an optional directory of lessons that add to or
 	// override the embedded ones (--lessons), for the lesson player.
 	LessonsDir string
+	// Key is the server's secret for deriving proxy passwords and CSRF
+	// tokens (32 random bytes, kept across restarts so neither changes);
+	// nil generates one for this process (tests).
+	Key []byte
 	// Cloud is how the lesson runner reaches the simulated cloud
 	// (lessons.FromSim(cloud)); nil builds a private one over Registry and
 	// Book (tests).
@@ -75,6 +80,7 @@ type Server struct {
 	lessons  string
 	cloud    lessons.Cloud
 	player   *player // the lesson player (lesson_player.go)
+	key      []byte  // derives proxy passwords and CSRF tokens (keys.go)
 
 	// lifecycle serializes reset and delete: both swap a sandbox's world in
 	// the registry and must not interleave.
@@ -100,9 +106,14 @@ func New(cfg Config) (*Server, error) {
 		secure:   strings.EqualFold(cfg.BaseURL.Scheme, "https"),
 		lessons:  cfg.LessonsDir,
 		cloud:    cfg.Cloud,
+		key:      cfg.Key,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if len(s.key) == 0 {
+		s.key = make([]byte, 32)
+		rand.Read(s.key)
 	}
 	if s.creator == "" {
 		s.creator = "azure-auth-sandbox"

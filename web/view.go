@@ -16,6 +16,7 @@ import (
 type sandboxJSON struct {
 	ID               string            `json:"id"`
 	AccessKey        string            `json:"accessKey"`
+	ProxyPassword    string            `json:"proxyPassword"`
 	TenantID         string            `json:"tenantId"`
 	SubscriptionID   string            `json:"subscriptionId"`
 	ProxyURL         string            `json:"proxyUrl"`
@@ -69,6 +70,7 @@ func (s *Server) details(sb *store.Sandbox, w *world.World) details {
 	d := details{scenario: sb.Scenario, createdAt: sb.CreatedAt, now: w.Now()}
 	j := &d.sandboxJSON
 	j.ID, j.AccessKey = sb.ID, sb.AccessKey
+	j.ProxyPassword = s.proxyPassword(sb)
 	j.ProxyURL = s.proxyURL(nil)
 	j.CACertURL = s.url("/ca.pem")
 	w.View(func(st *world.State) {
@@ -127,6 +129,7 @@ func (d details) uiView() ui.SandboxView {
 		CreatedAt:        d.createdAt.UTC().Format(time.RFC1123),
 		SandboxTime:      d.now.UTC().Format(time.RFC1123),
 		AccessKey:        j.AccessKey,
+		ProxyPassword:    j.ProxyPassword,
 		TenantID:         j.TenantID,
 		SubscriptionID:   j.SubscriptionID,
 		ProxyURL:         j.ProxyURL,
@@ -139,7 +142,7 @@ func (d details) uiView() ui.SandboxView {
 		AppServiceSite:   j.AppServiceSite,
 	}
 	if u, err := url.Parse(j.ProxyURL); err == nil {
-		u.User = url.UserPassword(j.ID, j.AccessKey)
+		u.User = url.UserPassword(j.ID, j.ProxyPassword)
 		v.ProxyURLWithAuth = u.String()
 	}
 	if p := j.Principals.Owner; p != nil {

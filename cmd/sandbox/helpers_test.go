@@ -29,6 +29,7 @@ const roleKeyVaultSecretsUser = "4633458b-17de-408a-b874-0445c86b69e6"
 type sandboxInfo struct {
 	ID             string `json:"id"`
 	AccessKey      string `json:"accessKey"`
+	ProxyPassword  string `json:"proxyPassword"`
 	TenantID       string `json:"tenantId"`
 	SubscriptionID string `json:"subscriptionId"`
 	ProxyURL       string `json:"proxyUrl"`

@@ -346,7 +346,7 @@ func (l *learner) do(ctx context.Context, kind, method, path string, body io.Rea
 // GetSecret (challenge, token, call). want is the call's status.
 func (l *learner) ownProgram(ctx context.Context, want int) error {
 	pu, _ := url.Parse(l.sb.ProxyURL)
-	pu.User = url.UserPassword(l.sb.ID, l.sb.AccessKey)
+	pu.User = url.UserPassword(l.sb.ID, l.sb.ProxyPassword)
 	if !strings.HasPrefix(pu.Host, "127.0.0.1:") {
 		return fmt.Errorf("proxy %s is not on 127.0.0.1", pu.Host)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -34,6 +35,7 @@ const (
 	secretSigningKeys = "signing-keys"
 	secretCACert      = "ca-cert"
 	secretCAKey       = "ca-key"
+	secretServerKey   = "server-key" // proxy passwords and CSRF tokens
 )
 
 // Main is the program: ParseFlags, Run (returns once listening), Close.
@@ -129,7 +131,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("simulated cloud: %w", err)
 	}
-	m.proxy = proxy.New(ca, cloud, m.proxyAuth)
+	serverKey, err := m.serverKey(ctx)
+	if err != nil {
+		return err
+	}
+	var app *web.Server // the proxy checks credentials with the app, built below
+	m.proxy = proxy.New(ca, cloud, func(user, pass string) (string, bool) { return app.ProxyAuth(user, pass) })
 
 	m.ln, err = net.Listen("tcp", m.Config.Addr)
 	if err != nil {
@@ -140,7 +147,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.url = strings.TrimSuffix(base.String(), "/")
-	app, err := web.New(web.Config{
+	app, err = web.New(web.Config{
 		Store:            m.db,
 		Registry:         reg,
 		Book:             book,
@@ -150,6 +157,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Logger:           m.log,
 		LessonsDir:       m.Config.LessonsDir,
 		Cloud:            lessons.FromSim(cloud),
+		Key:              serverKey,
 	})
 	if err != nil {
 		return err
@@ -333,16 +341,24 @@ func (m *Main) restore(ctx context.Context, reg *world.Registry, book *trace.Boo
 	return nil
 }
 
-// proxyAuth checks proxy credentials: user = sandbox ID, password = its
-// access key.
-func (m *Main) proxyAuth(user, pass string) (string, bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	sb, err := m.db.SandboxByAccessKey(ctx, pass)
-	if err != nil || sb.ID != user {
-		return "", false
+// serverKey loads the key proxy passwords and CSRF tokens derive from,
+// creating it on first start.
+func (m *Main) serverKey(ctx context.Context) ([]byte, error) {
+	key, err := m.db.Secret(ctx, secretServerKey)
+	if err == nil && len(key) == 32 {
+		return key, nil
 	}
-	return sb.ID, true
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("server key: %w", err)
+	}
+	key = make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("server key: %w", err)
+	}
+	if err := m.db.PutSecret(ctx, secretServerKey, key); err != nil {
+		return nil, fmt.Errorf("server key: %w", err)
+	}
+	return key, nil
 }
 
 // publicURL is the configured public URL, or the listen address (an
@@ -412,7 +428,7 @@ func isSelf(r *http.Request, selfHosts []string) bool {
 // learner's own program connects.
 func (m *Main) printBanner() {
 	u, _ := url.Parse(m.url)
-	proxyURL := u.Scheme + "://<sandbox-id>:<access-key>@" + u.Host
+	proxyURL := u.Scheme + "://<sandbox-id>:<proxy-password>@" + u.Host
 	fmt.Fprintf(m.Stdout, `Azure auth sandbox listening on %s
 
 Open it in a browser and create a sandbox. A learner's own program reaches the

@@ -32,7 +32,8 @@ type SandboxView struct {
 	TenantID         string
 	SubscriptionID   string
 	ProxyURL         string // without credentials
-	ProxyURLWithAuth string // http://<id>:<accessKey>@host:port
+	ProxyPassword    string // tags proxy traffic only; not the access key
+	ProxyURLWithAuth string // http://<id>:<proxyPassword>@host:port
 	CACertURL        string
 	ResourceGroup    string
 	KeyVaultURL      string
