@@ -11,14 +11,10 @@ import (
 	"github.com/azure-auth-sandbox/sandbox/web/ui"
 )
 
-// homeShow renders the learner's sandboxes, creating the anonymous learner
-// on a first visit.
+// homeShow renders the learner's sandboxes (none before their first
+// action: a page view creates no learner).
 func (s *Server) homeShow(c echo.Context) error {
-	l, err := s.ensureLearner(c)
-	if err != nil {
-		return err
-	}
-	m, err := s.homePage(c, l, "")
+	m, err := s.homePage(c, viewer(c), "")
 	if err != nil {
 		return err
 	}
@@ -33,6 +29,9 @@ func (s *Server) homePage(c echo.Context, l *store.Learner, formError string) (u
 		Scenarios:   scenario.Names,
 		CACertURL:   s.url("/ca.pem"),
 		Error:       formError,
+	}
+	if l.ID == "" { // not a learner yet
+		return m, nil
 	}
 	views, err := s.sandboxViews(c.Request().Context(), l.ID)
 	if err != nil {

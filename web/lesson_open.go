@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
+	"github.com/azure-auth-sandbox/sandbox/store"
 	"github.com/azure-auth-sandbox/sandbox/web/ui"
 )
 
@@ -17,14 +18,13 @@ func (p *player) lessonOpen(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	l, err := p.s.ensureLearner(c)
-	if err != nil {
-		return err
-	}
+	l := viewer(c)
 	ctx := c.Request().Context()
-	sbs, err := p.s.store.SandboxesByLearner(ctx, l.ID)
-	if err != nil {
-		return err
+	var sbs []store.Sandbox
+	if l.ID != "" {
+		if sbs, err = p.s.store.SandboxesByLearner(ctx, l.ID); err != nil {
+			return err
+		}
 	}
 	want := les.Scenario
 	if want == "" {
@@ -38,7 +38,7 @@ func (p *player) lessonOpen(c echo.Context) error {
 			chosen = sb.ID
 		}
 	}
-	if ps, ok := p.s.store.(progressStore); ok {
+	if ps, ok := p.s.store.(progressStore); ok && l.ID != "" {
 		rows, err := ps.ProgressByLearner(ctx, l.ID)
 		if err != nil {
 			return err

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/azure-auth-sandbox/sandbox/store"
 )
 
 func mustURL(s string) *url.URL {
@@ -95,23 +98,48 @@ func TestStaticAssets(t *testing.T) {
 	}
 }
 
-func TestStaleSessionGetsNewLearner(t *testing.T) {
+// Finding: every cookieless GET / created a learner row. A page view now
+// only starts a session; the learner row comes with the first action.
+func TestLearnerCreatedOnFirstActionNotOnPageView(t *testing.T) {
 	e := newEnv(t)
-	b := e.browser()
 	u := mustURL(e.srv.URL)
+	session := func(b *browser) string {
+		for _, c := range b.c.Jar.Cookies(u) {
+			if c.Name == sessionCookie {
+				return c.Value
+			}
+		}
+		return ""
+	}
+	b := e.browser()
+	// A stale or planted cookie of the wrong shape is replaced.
 	b.c.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: "stale-token-from-a-wiped-server", Path: "/"}})
-	b.visit()
-	var v string
-	for _, c := range b.c.Jar.Cookies(u) {
-		if c.Name == sessionCookie {
-			v = c.Value
+	for _, path := range []string{"/", "/lessons", "/lessons/auth-at-the-call"} {
+		if res := b.do("GET", path, nil, nil); res.StatusCode != 200 {
+			t.Fatalf("GET %s = %d", path, res.StatusCode)
 		}
 	}
-	if v == "stale-token-from-a-wiped-server" {
-		t.Fatal("stale session cookie not replaced")
+	b.visit()
+	v := session(b)
+	if v == "" || v == "stale-token-from-a-wiped-server" {
+		t.Fatalf("session cookie %q", v)
 	}
-	if _, err := e.db.LearnerBySession(context.Background(), v); err != nil {
-		t.Fatalf("new session has no learner: %v", err)
+	if _, err := e.db.LearnerBySession(context.Background(), v); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("page views created a learner (err %v)", err)
+	}
+	for i := 0; i < 20; i++ { // cookieless visits: none leaves a row
+		nb := e.browser()
+		nb.visit()
+		if _, err := e.db.LearnerBySession(context.Background(), session(nb)); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("visit %d created a learner (err %v)", i, err)
+		}
+	}
+	if res := b.form("/learner/name", url.Values{"displayName": {"Ada"}}, false); res.StatusCode >= 400 {
+		t.Fatalf("rename = %d %s", res.StatusCode, res.body)
+	}
+	l, err := e.db.LearnerBySession(context.Background(), v)
+	if err != nil || l.DisplayName != "Ada" {
+		t.Fatalf("first action: learner %+v, %v", l, err)
 	}
 }
 

@@ -12,10 +12,6 @@ import (
 
 // routes lists every route of the application.
 func (s *Server) routes(e *echo.Echo) error {
-	csrf, err := s.csrf()
-	if err != nil {
-		return fmt.Errorf("web: csrf: %w", err)
-	}
 	// Outermost first: the request log sees the final status of everything.
 	e.Use(s.requestLog, securityHeaders, recoverPanics)
 
@@ -26,11 +22,11 @@ func (s *Server) routes(e *echo.Echo) error {
 	if err != nil {
 		return fmt.Errorf("web: static: %w", err)
 	}
-	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServerFS(assets))))
+	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServerFS(filesOnly{assets}))))
 
 	// Middleware per route, not on a group: a group with middleware answers
 	// 404 for every unknown method, hiding 405s.
-	app := []echo.MiddlewareFunc{limitBody, s.loadSession, csrf}
+	app := []echo.MiddlewareFunc{limitBody, noStore, s.loadSession, s.csrf}
 
 	// Pages (HTML; every form carries the CSRF token). The lesson player's
 	// pages go here too.

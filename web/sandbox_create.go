@@ -22,8 +22,14 @@ func (s *Server) sandboxCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// A browser session's sandbox belongs to its learner (created now, on
+	// the session's first action); a cookieless one belongs to nobody.
 	var learnerID string
-	if l := learnerFrom(c); l != nil {
+	if !hasAuthorization(c.Request()) && sessionToken(c) != "" {
+		l, err := s.ensureLearner(c)
+		if err != nil {
+			return err
+		}
 		learnerID = l.ID
 	}
 	sb, w, err := s.createSandbox(c.Request().Context(), learnerID, name)

@@ -24,7 +24,7 @@ func TestSandboxCreateReturnsConnectionDetails(t *testing.T) {
 	}
 	// Exactly the documented fields, no more.
 	fields := decode[map[string]any](t, res.body)
-	want := []string{"id", "accessKey", "tenantId", "subscriptionId", "proxyUrl", "caCertUrl", "resourceGroup",
+	want := []string{"id", "accessKey", "proxyPassword", "tenantId", "subscriptionId", "proxyUrl", "caCertUrl", "resourceGroup",
 		"keyVaultUrl", "secretName", "queueUrl", "thirdPartyApiUrl", "appServiceSite", "principals",
 		"developer", "identityEndpoint"}
 	if len(fields) != len(want) {

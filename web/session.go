@@ -16,28 +16,32 @@ import (
 const (
 	sessionCookie = "sandbox_session"
 	ctxLearner    = "web.learner"
+	ctxSession    = "web.session" // the session cookie's value
 	// sessionMaxAge keeps an anonymous learner's sandboxes across browser
 	// restarts for a workshop's lifetime and then some.
 	sessionMaxAge = 180 * 24 * 60 * 60
 )
 
 // loadSession finds the learner of the request's session cookie, if any. It
-// never creates one: pages and the create action do (ensureLearner).
-// Requests authenticated with a bearer access key ignore the cookie.
+// never creates one: a learner row is created by the first state-changing
+// action (ensureLearner), so page views cost no storage. Requests
+// authenticated with a bearer access key ignore the cookie.
 func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if hasAuthorization(c.Request()) {
 			return next(c)
 		}
 		ck, err := c.Cookie(sessionCookie)
-		if err != nil || ck.Value == "" {
+		if err != nil || !validSessionToken(ck.Value) {
 			return next(c)
 		}
+		c.Set(ctxSession, ck.Value)
 		l, err := s.store.LearnerBySession(c.Request().Context(), ck.Value)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			// A stale cookie (the data directory was wiped): a page visit
-			// replaces it with a fresh learner.
+			// A session without a learner yet (only pages were seen), or a
+			// stale cookie (the data directory was wiped): the first action
+			// creates the learner.
 		case err != nil:
 			return fmt.Errorf("web: session: %w", err)
 		default:
@@ -47,23 +51,25 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// learnerFrom returns the session's learner, or nil.
-func learnerFrom(c echo.Context) *store.Learner {
-	l, _ := c.Get(ctxLearner).(*store.Learner)
-	return l
+// sessionToken is the request's session cookie value ("" without one).
+func sessionToken(c echo.Context) string {
+	t, _ := c.Get(ctxSession).(string)
+	return t
 }
 
-// ensureLearner returns the session's learner, creating an anonymous one
-// (and its cookie) on a first visit.
-func (s *Server) ensureLearner(c echo.Context) (*store.Learner, error) {
-	if l := learnerFrom(c); l != nil {
-		return l, nil
+// validSessionToken accepts values shaped like newSecret's: a client cannot
+// pick a short or odd session token.
+func validSessionToken(v string) bool {
+	if len(v) != 43 {
+		return false
 	}
+	_, err := base64.RawURLEncoding.DecodeString(v)
+	return err == nil
+}
+
+// startSession gives the client a session cookie (no learner row yet).
+func (s *Server) startSession(c echo.Context) string {
 	token := newSecret()
-	l, err := s.store.CreateLearner(c.Request().Context(), token)
-	if err != nil {
-		return nil, fmt.Errorf("web: create learner: %w", err)
-	}
 	c.SetCookie(&http.Cookie{
 		Name:     sessionCookie,
 		Value:    token,
@@ -73,6 +79,46 @@ func (s *Server) ensureLearner(c echo.Context) (*store.Learner, error) {
 		SameSite: http.SameSiteLaxMode,
 		Secure:   s.secureRequest(c.Request()),
 	})
+	c.Set(ctxSession, token)
+	return token
+}
+
+// learnerFrom returns the session's learner, or nil.
+func learnerFrom(c echo.Context) *store.Learner {
+	l, _ := c.Get(ctxLearner).(*store.Learner)
+	return l
+}
+
+// viewer is the session's learner for a page view: the stored one, or an
+// anonymous learner with no ID (who has no sandboxes and no progress).
+func viewer(c echo.Context) *store.Learner {
+	if l := learnerFrom(c); l != nil {
+		return l
+	}
+	return &store.Learner{}
+}
+
+// ensureLearner returns the session's learner, creating it (and, without a
+// session, the session) on the first state-changing action.
+func (s *Server) ensureLearner(c echo.Context) (*store.Learner, error) {
+	if l := learnerFrom(c); l != nil {
+		return l, nil
+	}
+	token := sessionToken(c)
+	if token == "" {
+		token = s.startSession(c)
+		c.Set(ctxCSRF, s.csrfFor(token))
+	}
+	l, err := s.store.CreateLearner(c.Request().Context(), token)
+	if err != nil {
+		// Two first actions of one session at once: the other created it.
+		if found, ferr := s.store.LearnerBySession(c.Request().Context(), token); ferr == nil {
+			l, err = found, nil
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("web: create learner: %w", err)
+	}
 	c.Set(ctxLearner, l)
 	return l, nil
 }
