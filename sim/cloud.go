@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
+	"github.com/azure-auth-sandbox/sandbox/sim/queue"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
@@ -32,6 +33,9 @@ type Config struct {
 	Services Services
 	// MaxRequestBody limits request bodies; 0 means DefaultMaxRequestBody.
 	MaxRequestBody int64
+	// QueueLimits bound the messages a sandbox keeps in its queues; zero
+	// fields get queue's defaults.
+	QueueLimits queue.Limits
 	// RunnerMITokenLifetime caps managed-identity tokens for the in-process
 	// runner (see entra.ManagedIdentity.RunnerLifetime); 0 keeps 24 h.
 	RunnerMITokenLifetime time.Duration

@@ -32,7 +32,7 @@ func (c *Cloud) defaultServices(cfg Config) {
 		s.KeyVault = keyvault.New(c.reg, c.validator)
 	}
 	if s.Queue == nil {
-		s.Queue = queue.New(c.reg, c.validator)
+		s.Queue = queue.New(c.reg, c.validator, cfg.QueueLimits)
 	}
 	if s.Graph == nil {
 		s.Graph = graph.New(c.reg, c.validator)

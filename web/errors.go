@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/azure-auth-sandbox/sandbox/sim/throttle"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 	"github.com/azure-auth-sandbox/sandbox/store"
 	"github.com/azure-auth-sandbox/sandbox/web/ui"
@@ -28,6 +31,7 @@ const (
 	CodeForbidden        = "Forbidden"
 	CodeUnavailable      = "ServiceUnavailable"
 	CodeConflict         = "Conflict"
+	CodeTooManyRequests  = "TooManyRequests"
 	CodeInternal         = "InternalError"
 )
 
@@ -37,6 +41,8 @@ type Error struct {
 	Code    string
 	Message string
 	Err     error // the cause, for logs only
+	// RetryAfter, when set, is sent as the Retry-After header (429, 503).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -78,6 +84,8 @@ func statusOf(code string) int {
 		return http.StatusServiceUnavailable
 	case CodeConflict:
 		return http.StatusConflict
+	case CodeTooManyRequests:
+		return http.StatusTooManyRequests
 	default:
 		return http.StatusInternalServerError
 	}
@@ -147,6 +155,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	} else {
 		log.LogAttrs(c.Request().Context(), slog.LevelDebug, "request refused",
 			slog.String("code", ae.Code), slog.String("message", ae.Message))
+	}
+	if ae.RetryAfter > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(throttle.RetryAfterSeconds(ae.RetryAfter)))
 	}
 	var werr error
 	switch {

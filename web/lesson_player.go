@@ -41,6 +41,7 @@ type player struct {
 	mu   sync.Mutex
 	runs map[string]*lessonRun // sandbox ID + "/" + lesson ID
 
+	hub       *streamHub    // the diagrams' event streams (stream_hub.go)
 	closing   chan struct{} // closed when the server shuts down: streams end
 	closeOnce sync.Once
 }
@@ -104,6 +105,7 @@ func newPlayer(s *Server, cloud lessons.Cloud) (*player, error) {
 	}
 	p := &player{s: s, cloud: cloud, catalog: cat, actions: map[string]*lessons.Action{}, runs: map[string]*lessonRun{},
 		closing: make(chan struct{})}
+	p.hub = newStreamHub(p, s.limits.StreamsPerSandbox, s.limits.StreamsPerLearner, s.log)
 	for _, a := range lessons.Actions() {
 		p.actions[a.Name] = a
 	}

@@ -60,10 +60,31 @@ type Config struct {
 	// tokens (32 random bytes, kept across restarts so neither changes);
 	// nil generates one for this process (tests).
 	Key []byte
+	// Limits bound what one learner or sandbox may hold open; zero fields
+	// get the defaults.
+	Limits Limits
 	// Cloud is how the lesson runner reaches the simulated cloud
 	// (lessons.FromSim(cloud)); nil builds a private one over Registry and
 	// Book (tests).
 	Cloud lessons.Cloud
+}
+
+// Limits are the web application's caps for a shared classroom server.
+type Limits struct {
+	// StreamsPerSandbox and StreamsPerLearner cap open live-diagram
+	// streams (429 beyond).
+	StreamsPerSandbox int
+	StreamsPerLearner int
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.StreamsPerSandbox <= 0 {
+		l.StreamsPerSandbox = DefaultStreamsPerSandbox
+	}
+	if l.StreamsPerLearner <= 0 {
+		l.StreamsPerLearner = DefaultStreamsPerLearner
+	}
+	return l
 }
 
 // Server is the HTTP application. It is an http.Handler.
@@ -81,6 +102,7 @@ type Server struct {
 	cloud    lessons.Cloud
 	player   *player // the lesson player (lesson_player.go)
 	key      []byte  // derives proxy passwords and CSRF tokens (keys.go)
+	limits   Limits
 
 	// lifecycle serializes reset and delete: both swap a sandbox's world in
 	// the registry and must not interleave.
@@ -107,6 +129,7 @@ func New(cfg Config) (*Server, error) {
 		lessons:  cfg.LessonsDir,
 		cloud:    cfg.Cloud,
 		key:      cfg.Key,
+		limits:   cfg.Limits.withDefaults(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

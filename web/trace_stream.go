@@ -3,14 +3,13 @@ package web
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
-
-	"github.com/azure-auth-sandbox/sandbox/web/ui"
 )
 
 // Event stream timing: exchanges arriving together are sent as one update;
@@ -23,15 +22,19 @@ const (
 // traceStream pushes the lesson's diagram (and goal) as server-sent events
 // whenever the sandbox records an exchange, whoever made it: the lesson
 // runner, or the learner's own program through the proxy. Each update is
-// the whole fragment, so a reconnecting client is never behind.
+// the whole fragment, so a reconnecting client is never behind. The
+// fragment is rendered once per change for all streams showing it
+// (stream_hub.go); a slow stream skips to the newest.
 func (p *player) traceStream(c echo.Context) error {
 	t, err := p.resolve(c)
 	if err != nil {
 		return err
 	}
-	step := c.QueryParam("step")
-	ch, cancel := p.s.book.Subscribe(t.sb.ID)
-	defer cancel()
+	f, release, err := p.hub.join(t, c.QueryParam("step"))
+	if err != nil {
+		return err
+	}
+	defer release()
 	res := c.Response()
 	h := res.Header()
 	h.Set(echo.HeaderContentType, "text/event-stream")
@@ -39,56 +42,52 @@ func (p *player) traceStream(c echo.Context) error {
 	h.Set("X-Accel-Buffering", "no")
 	res.WriteHeader(http.StatusOK)
 	ctx := c.Request().Context()
-	send := func() error {
-		d := p.diagramFor(t, step)
-		if err := writeEvent(ctx, res, "diagram", ui.Diagram(d)); err != nil {
-			return err
-		}
-		if step == "" {
-			if err := writeEvent(ctx, res, "goal", ui.GoalPanel(p.goalView(t, p.exchanges(t.sb.ID)))); err != nil {
-				return err
-			}
-		}
-		res.Flush()
-		return nil
-	}
-	if err := send(); err != nil {
-		return nil
-	}
 	keepAlive := time.NewTicker(streamKeepAlive)
 	defer keepAlive.Stop()
 	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-p.closing:
-			return nil
-		case <-keepAlive.C:
-			if _, err := res.Write([]byte(": keep-alive\n\n")); err != nil {
+		frame, changed := f.latest()
+		if len(frame) > 0 {
+			if _, err := res.Write(frame); err != nil {
 				return nil
 			}
 			res.Flush()
-		case _, ok := <-ch:
-			if !ok {
-				return nil // the sandbox was reset or deleted: the client reconnects
-			}
-			if !drain(ctx, ch) {
-				return nil
-			}
-			if err := send(); err != nil {
-				return nil
-			}
+		}
+		if !p.awaitChange(ctx, res, f, changed, keepAlive.C) {
+			return nil
 		}
 	}
 }
 
-// drain waits briefly for more exchanges so a burst is one update.
-func drain[T any](ctx context.Context, ch <-chan T) bool {
+// awaitChange waits for the feed's next frame, sending keep-alives
+// meanwhile; false means the stream is over.
+func (p *player) awaitChange(ctx context.Context, res *echo.Response, f *feed, changed <-chan struct{}, tick <-chan time.Time) bool {
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-p.closing:
+			return false
+		case <-f.done:
+			return false // the sandbox was reset or deleted: the client reconnects
+		case <-tick:
+			if _, err := res.Write([]byte(": keep-alive\n\n")); err != nil {
+				return false
+			}
+			res.Flush()
+		case <-changed:
+			return true
+		}
+	}
+}
+
+// drain waits briefly for more items so a burst is one update. It reports
+// false when done closed or ch ended.
+func drain[T any](done <-chan struct{}, ch <-chan T) bool {
 	timer := time.NewTimer(streamDebounce)
 	defer timer.Stop()
 	for {
 		select {
-		case <-ctx.Done():
+		case <-done:
 			return false
 		case _, ok := <-ch:
 			if !ok {
@@ -102,7 +101,7 @@ func drain[T any](ctx context.Context, ch <-chan T) bool {
 
 // writeEvent writes one server-sent event whose data is a rendered
 // component (one data: line per line of HTML).
-func writeEvent(ctx context.Context, w http.ResponseWriter, name string, comp templ.Component) error {
+func writeEvent(ctx context.Context, w io.Writer, name string, comp templ.Component) error {
 	var buf bytes.Buffer
 	if err := comp.Render(ctx, &buf); err != nil {
 		return err
@@ -113,6 +112,6 @@ func writeEvent(ctx context.Context, w http.ResponseWriter, name string, comp te
 		out.WriteString("data: " + strings.TrimSuffix(line, "\r") + "\n")
 	}
 	out.WriteString("\n")
-	_, err := w.Write([]byte(out.String()))
+	_, err := io.WriteString(w, out.String())
 	return err
 }

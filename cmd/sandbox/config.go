@@ -25,7 +25,21 @@ type Config struct {
 	// Pprof is a loopback address serving net/http/pprof ("" = off).
 	Pprof string
 	// Azure configures real Azure mode (off without a subscription).
-	Azure azure.Config
+	Azure  azure.Config
+	Limits Limits
+}
+
+// Limits are the caps that keep one hostile or careless learner from
+// flooding a shared server; the defaults suit a class of 100.
+type Limits struct {
+	ProxyRate         float64 // requests per second per sandbox (anonymous: per client address)
+	ProxyBurst        int
+	StreamsPerSandbox int
+	StreamsPerLearner int
+	QueueMessages     int // per queue
+	QueueBytes        int
+	SandboxQueueMsgs  int // all of a sandbox's queues
+	SandboxQueueBytes int
 }
 
 // Environment variables, in the order of the flags.
@@ -80,6 +94,27 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.Func("trace-limit", "how many exchanges each sandbox's trace keeps, oldest dropped (`n`, default 500) ["+envTraceLimit+"]",
 		func(v string) error { limit = v; return nil })
 	azureFlags(fs, &c.Azure, getenv)
+	nums := []*numFlag{
+		{name: "proxy-rate", env: "SANDBOX_PROXY_RATE", def: "50", min: 0.1, max: 1e6, float: &c.Limits.ProxyRate,
+			usage: "proxy requests per second per sandbox (anonymous traffic: per client address); beyond it 429 with Retry-After"},
+		{name: "proxy-burst", env: "SANDBOX_PROXY_BURST", def: "200", min: 1, max: 1e6, int: &c.Limits.ProxyBurst,
+			usage: "proxy requests a sandbox may send at once before --proxy-rate applies"},
+		{name: "streams-per-sandbox", env: "SANDBOX_STREAMS_PER_SANDBOX", def: "8", min: 1, max: 10000, int: &c.Limits.StreamsPerSandbox,
+			usage: "open live-diagram streams per sandbox; beyond it 429"},
+		{name: "streams-per-learner", env: "SANDBOX_STREAMS_PER_LEARNER", def: "16", min: 1, max: 10000, int: &c.Limits.StreamsPerLearner,
+			usage: "open live-diagram streams per learner, over all their sandboxes; beyond it 429"},
+		{name: "queue-messages", env: "SANDBOX_QUEUE_MESSAGES", def: "1000", min: 1, max: 1e7, int: &c.Limits.QueueMessages,
+			usage: "messages per storage queue; beyond it 409 QueueQuotaExceeded"},
+		{name: "queue-bytes", env: "SANDBOX_QUEUE_BYTES", def: "1048576", min: 65536, max: 1 << 30, int: &c.Limits.QueueBytes,
+			usage: "bytes of message text per storage queue; beyond it 409 QueueQuotaExceeded"},
+		{name: "sandbox-queue-messages", env: "SANDBOX_SANDBOX_QUEUE_MESSAGES", def: "2000", min: 1, max: 1e7, int: &c.Limits.SandboxQueueMsgs,
+			usage: "messages in all of a sandbox's queues; beyond it 409 QueueQuotaExceeded"},
+		{name: "sandbox-queue-bytes", env: "SANDBOX_SANDBOX_QUEUE_BYTES", def: "2097152", min: 65536, max: 1 << 30, int: &c.Limits.SandboxQueueBytes,
+			usage: "bytes of message text in all of a sandbox's queues; beyond it 409 QueueQuotaExceeded"},
+	}
+	for _, n := range nums {
+		n.register(fs, env(n.env, n.def))
+	}
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageHeader)
 		fs.PrintDefaults()
@@ -95,6 +130,11 @@ func (m *Main) ParseFlags(args []string) error {
 		return fmt.Errorf("--trace-limit must be an integer from 1 to 100000, got %q", limit)
 	}
 	c.TraceLimit = n
+	for _, nf := range nums {
+		if err := nf.parse(); err != nil {
+			return err
+		}
+	}
 	return c.validate()
 }
 
@@ -139,4 +179,35 @@ func parseLevel(s string) (slog.Level, error) {
 		return slog.LevelError, nil
 	}
 	return 0, fmt.Errorf("--log-level must be debug, info, warn or error, got %q", s)
+}
+
+// numFlag is a numeric flag with an environment default and a range,
+// checked after parsing so the environment's value is checked too.
+type numFlag struct {
+	name, env, def, usage string
+	min, max              float64
+	int                   *int
+	float                 *float64
+	raw                   string
+}
+
+func (n *numFlag) register(fs *flag.FlagSet, initial string) {
+	n.raw = initial
+	fs.Func(n.name, n.usage+" (`n`, default "+n.def+") ["+n.env+"]", func(v string) error { n.raw = v; return nil })
+}
+
+func (n *numFlag) parse() error {
+	v, err := strconv.ParseFloat(strings.TrimSpace(n.raw), 64)
+	if err == nil && n.int != nil && v != float64(int(v)) {
+		err = errors.New("not an integer")
+	}
+	if err != nil || v < n.min || v > n.max {
+		return fmt.Errorf("--%s must be a number from %g to %g, got %q", n.name, n.min, n.max, n.raw)
+	}
+	if n.int != nil {
+		*n.int = int(v)
+	} else {
+		*n.float = v
+	}
+	return nil
 }

@@ -11,6 +11,10 @@ import (
 	"github.com/azure-auth-sandbox/sandbox/azure"
 )
 
+// defaultLimits are the limits' defaults, for a class of 100.
+var defaultLimits = Limits{ProxyRate: 50, ProxyBurst: 200, StreamsPerSandbox: 8, StreamsPerLearner: 16,
+	QueueMessages: 1000, QueueBytes: 1 << 20, SandboxQueueMsgs: 2000, SandboxQueueBytes: 2 << 20}
+
 type flagCase struct {
 	name    string
 	args    []string
@@ -21,18 +25,25 @@ type flagCase struct {
 
 func TestParseFlags(t *testing.T) {
 	cases := []flagCase{
-		{name: "defaults", want: Config{Addr: "127.0.0.1:8080", DataDir: "./sandbox-data", LogLevel: "info", TraceLimit: 500}},
+		{name: "defaults", want: Config{Addr: "127.0.0.1:8080", DataDir: "./sandbox-data", LogLevel: "info", TraceLimit: 500, Limits: defaultLimits}},
 		{name: "environment", env: map[string]string{
 			"SANDBOX_ADDR": ":9000", "SANDBOX_DATA": "/var/sbx", "SANDBOX_PUBLIC_URL": "http://10.0.0.5:9000",
 			"SANDBOX_LOG_LEVEL": "debug", "SANDBOX_LESSONS": "/les", "SANDBOX_TRACE_LIMIT": "50",
-		}, want: Config{Addr: ":9000", DataDir: "/var/sbx", PublicURL: "http://10.0.0.5:9000", LogLevel: "debug", LessonsDir: "/les", TraceLimit: 50}},
+		}, want: Config{Addr: ":9000", DataDir: "/var/sbx", PublicURL: "http://10.0.0.5:9000", LogLevel: "debug", LessonsDir: "/les", TraceLimit: 50, Limits: defaultLimits}},
 		{name: "flags beat environment", args: []string{"--addr", "127.0.0.1:0", "--data", "d", "--trace-limit", "7", "--log-level", "warn"},
 			env:  map[string]string{"SANDBOX_ADDR": ":9000", "SANDBOX_TRACE_LIMIT": "50"},
-			want: Config{Addr: "127.0.0.1:0", DataDir: "d", LogLevel: "warn", TraceLimit: 7}},
+			want: Config{Addr: "127.0.0.1:0", DataDir: "d", LogLevel: "warn", TraceLimit: 7, Limits: defaultLimits}},
 		{name: "pprof on loopback", args: []string{"--pprof", "127.0.0.1:6060"},
-			want: Config{Addr: "127.0.0.1:8080", DataDir: "./sandbox-data", LogLevel: "info", TraceLimit: 500, Pprof: "127.0.0.1:6060"}},
+			want: Config{Addr: "127.0.0.1:8080", DataDir: "./sandbox-data", LogLevel: "info", TraceLimit: 500, Pprof: "127.0.0.1:6060", Limits: defaultLimits}},
 		{name: "pprof off the machine", args: []string{"--pprof", "0.0.0.0:6060"}, wantErr: "--pprof"},
 		{name: "pprof without port", env: map[string]string{"SANDBOX_PPROF": "localhost"}, wantErr: "--pprof"},
+		{name: "limits from flags and environment", args: []string{"--proxy-rate", "2.5", "--queue-messages", "10", "--streams-per-learner", "3"},
+			env: map[string]string{"SANDBOX_PROXY_BURST": "9", "SANDBOX_QUEUE_MESSAGES": "20", "SANDBOX_SANDBOX_QUEUE_BYTES": "100000"},
+			want: Config{Addr: "127.0.0.1:8080", DataDir: "./sandbox-data", LogLevel: "info", TraceLimit: 500, Limits: Limits{
+				ProxyRate: 2.5, ProxyBurst: 9, StreamsPerSandbox: 8, StreamsPerLearner: 3,
+				QueueMessages: 10, QueueBytes: 1 << 20, SandboxQueueMsgs: 2000, SandboxQueueBytes: 100000}}},
+		{name: "bad limit", args: []string{"--queue-messages", "1.5"}, wantErr: "--queue-messages"},
+		{name: "bad limit env", env: map[string]string{"SANDBOX_STREAMS_PER_SANDBOX": "0"}, wantErr: "--streams-per-sandbox"},
 		{name: "bad level", args: []string{"--log-level", "loud"}, wantErr: "--log-level"},
 		{name: "bad public URL", args: []string{"--public-url", "10.0.0.5:8080"}, wantErr: "--public-url"},
 		{name: "public URL with credentials", args: []string{"--public-url", "http://u:p@host"}, wantErr: "--public-url"},
@@ -52,7 +63,7 @@ func TestParseFlags(t *testing.T) {
 			"SANDBOX_AZURE_SUBSCRIPTION": "6C1F0B8E-3A2D-4E5F-9A8B-7C6D5E4F3A2B", "SANDBOX_AZURE_LOCATION": "westeurope",
 			"SANDBOX_AZURE_RESOURCE_GROUP_PREFIX": "class-", "SANDBOX_AZURE_CLOUD": "AzureUSGovernment",
 		}, want: Config{Addr: "127.0.0.1:8080", DataDir: "./sandbox-data", LogLevel: "info", TraceLimit: 500,
-			Azure: azure.Config{Subscription: "6c1f0b8e-3a2d-4e5f-9a8b-7c6d5e4f3a2b", Location: "westeurope", ResourceGroupPrefix: "class-", Cloud: "azureusgovernment"}}},
+			Azure: azure.Config{Subscription: "6c1f0b8e-3a2d-4e5f-9a8b-7c6d5e4f3a2b", Location: "westeurope", ResourceGroupPrefix: "class-", Cloud: "azureusgovernment"}, Limits: defaultLimits}},
 		flagCase{name: "unknown cloud", args: []string{"--azure-subscription", "6c1f0b8e-3a2d-4e5f-9a8b-7c6d5e4f3a2b", "--azure-cloud", "mars"}, wantErr: "--azure-cloud"},
 		flagCase{name: "malformed subscription", args: []string{"--azure-subscription", "sub-1"}, wantErr: "--azure-subscription must be a subscription ID"},
 	)

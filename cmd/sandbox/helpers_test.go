@@ -126,7 +126,7 @@ func caPool(t *testing.T, caURL string) *x509.CertPool {
 // HTTPS proxy (with the sandbox's credentials) and its CA as the trust root.
 func proxyClient(sb sandboxInfo, pool *x509.CertPool) *http.Client {
 	pu, _ := url.Parse(sb.ProxyURL)
-	pu.User = url.UserPassword(sb.ID, sb.AccessKey)
+	pu.User = url.UserPassword(sb.ID, sb.ProxyPassword)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = http.ProxyURL(pu)
 	tr.TLSClientConfig.RootCAs = pool

@@ -31,7 +31,7 @@ func TestMainServesAppAndWritesCA(t *testing.T) {
 		t.Fatalf("ca.pem: %v %q", err, ca)
 	}
 	banner := stdout.String()
-	for _, want := range []string{"listening on " + m.URL(), "HTTPS_PROXY=http://<sandbox-id>:<access-key>@" + strings.TrimPrefix(m.URL(), "http://"),
+	for _, want := range []string{"listening on " + m.URL(), "HTTPS_PROXY=http://<sandbox-id>:<proxy-password>@" + strings.TrimPrefix(m.URL(), "http://"),
 		"SSL_CERT_FILE=" + filepath.Join(data, "ca.pem"), "REQUESTS_CA_BUNDLE=", "NODE_EXTRA_CA_CERTS=", "AZURE_CLIENT_SECRET"} {
 		if !strings.Contains(banner, want) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)

@@ -21,6 +21,7 @@ import (
 	"github.com/azure-auth-sandbox/sandbox/sim"
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
 	"github.com/azure-auth-sandbox/sandbox/sim/proxy"
+	"github.com/azure-auth-sandbox/sandbox/sim/queue"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 	"github.com/azure-auth-sandbox/sandbox/store"
@@ -127,7 +128,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.restore(ctx, reg, book); err != nil {
 		return err
 	}
-	cloud, err := sim.New(sim.Config{Registry: reg, Keys: keys, Book: book})
+	lim := m.Config.Limits
+	cloud, err := sim.New(sim.Config{Registry: reg, Keys: keys, Book: book, QueueLimits: queue.Limits{
+		MessagesPerQueue: lim.QueueMessages, BytesPerQueue: lim.QueueBytes,
+		MessagesPerSandbox: lim.SandboxQueueMsgs, BytesPerSandbox: lim.SandboxQueueBytes,
+	}})
 	if err != nil {
 		return fmt.Errorf("simulated cloud: %w", err)
 	}
@@ -136,7 +141,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	var app *web.Server // the proxy checks credentials with the app, built below
-	m.proxy = proxy.New(ca, cloud, func(user, pass string) (string, bool) { return app.ProxyAuth(user, pass) })
+	m.proxy = proxy.New(ca, cloud, func(user, pass string) (string, bool) { return app.ProxyAuth(user, pass) },
+		proxy.WithRate(lim.ProxyRate, lim.ProxyBurst))
 
 	m.ln, err = net.Listen("tcp", m.Config.Addr)
 	if err != nil {
@@ -158,6 +164,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		LessonsDir:       m.Config.LessonsDir,
 		Cloud:            lessons.FromSim(cloud),
 		Key:              serverKey,
+		Limits:           web.Limits{StreamsPerSandbox: lim.StreamsPerSandbox, StreamsPerLearner: lim.StreamsPerLearner},
 	})
 	if err != nil {
 		return err

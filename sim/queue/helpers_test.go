@@ -61,7 +61,7 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, reg: reg, w: w, iss: entra.NewIssuer(ks)}
-	f.svc = New(reg, entra.NewValidator(ks))
+	f.svc = New(reg, entra.NewValidator(ks), Limits{})
 	w.View(func(st *world.State) { f.account = scenario.ResourcesFor(st.Labels["suffix"]).StorageAccount })
 	login := entra.NewService(reg, f.iss)
 	router := http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {

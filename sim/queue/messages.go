@@ -55,7 +55,11 @@ func (c *call) putMessage() *storageError {
 		if e != nil {
 			return errAbort{e}
 		}
-		qu.Messages = append(purge(tx, qu.Messages, c.now), m)
+		qu.Messages = purge(tx, qu.Messages, c.now)
+		if e := c.s.limits.check(tx.State, qu, len(m.Text), 1); e != nil {
+			return errAbort{e}
+		}
+		qu.Messages = append(qu.Messages, m)
 		tx.Put(m)
 		return nil
 	})
@@ -202,6 +206,9 @@ func (c *call) updateMessage() *storageError {
 				int64(m.ExpirationTime.Sub(now)/time.Second))}
 		}
 		if text != nil {
+			if e := c.s.limits.check(tx.State, qu, len(*text)-len(m.Text), 0); e != nil {
+				return errAbort{e}
+			}
 			m.Text = *text
 		}
 		m.PopReceipt = c.s.newReceipt()

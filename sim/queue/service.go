@@ -33,12 +33,50 @@ type Service struct {
 	// Tests replace them for golden files.
 	newID      func() string
 	newReceipt func() string
+	limits     Limits
+}
+
+// Limits bound what a sandbox may keep in its queues: every message is part
+// of the sandbox's stored state, so an unbounded queue would make every
+// write slower and the server's memory and database grow without end.
+// Azure's own limit is the account's capacity (500 TiB); these are the
+// sandbox's, refused with 409 QueueQuotaExceeded. Zero means the default.
+type Limits struct {
+	MessagesPerQueue   int
+	BytesPerQueue      int
+	MessagesPerSandbox int
+	BytesPerSandbox    int
+}
+
+// Default limits: ample for every lesson, small enough that 100 learners'
+// queues fit in memory and a save stays fast.
+const (
+	DefaultMessagesPerQueue   = 1000
+	DefaultBytesPerQueue      = 1 << 20
+	DefaultMessagesPerSandbox = 2000
+	DefaultBytesPerSandbox    = 2 << 20
+)
+
+func (l Limits) withDefaults() Limits {
+	if l.MessagesPerQueue <= 0 {
+		l.MessagesPerQueue = DefaultMessagesPerQueue
+	}
+	if l.BytesPerQueue <= 0 {
+		l.BytesPerQueue = DefaultBytesPerQueue
+	}
+	if l.MessagesPerSandbox <= 0 {
+		l.MessagesPerSandbox = DefaultMessagesPerSandbox
+	}
+	if l.BytesPerSandbox <= 0 {
+		l.BytesPerSandbox = DefaultBytesPerSandbox
+	}
+	return l
 }
 
 // New returns the Queue service for the storage accounts in reg, validating
 // bearer tokens with v.
-func New(reg *world.Registry, v *entra.Validator) *Service {
-	return &Service{reg: reg, tokens: v, newID: world.NewGUID, newReceipt: newPopReceipt}
+func New(reg *world.Registry, v *entra.Validator, limits Limits) *Service {
+	return &Service{reg: reg, tokens: v, newID: world.NewGUID, newReceipt: newPopReceipt, limits: limits.withDefaults()}
 }
 
 // newPopReceipt returns an opaque receipt shaped like Azure's (base64 of 20
