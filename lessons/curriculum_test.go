@@ -51,7 +51,8 @@ func firstLine(s string) string {
 // ownProgram is the learner's own program, the docs' code unmodified,
 // reaching the sandbox through the proxy: the real azidentity
 // EnvironmentCredential reads localDev's values, the exchanges are recorded
-// with via "proxy" and no step marker.
+// with via "proxy" and no step marker (the program presents the sandbox's
+// proxy credentials).
 func ownProgram(t *testing.T, f *fixture, w *world.World, what string) {
 	t.Helper()
 	if what != "get-secret" {
@@ -63,7 +64,7 @@ func ownProgram(t *testing.T, f *fixture, w *world.World, what string) {
 		env = PrincipalEnv(st, scenario.LabelLocalDev)
 		vaultURL = Expand("{vaultUrl}", st)
 	})
-	opts := azcore.ClientOptions{Transport: &http.Client{Transport: f.cloud.Transport(world.Origin{Via: ViaProxy})}}
+	opts := azcore.ClientOptions{Transport: &http.Client{Transport: f.cloud.Transport(world.Origin{Via: ViaProxy, SandboxID: w.ID()})}}
 	cred, err := azidentity.NewClientSecretCredential(env[EnvTenantID], env[EnvClientID], env[EnvClientSecret],
 		&azidentity.ClientSecretCredentialOptions{ClientOptions: opts})
 	if err != nil {

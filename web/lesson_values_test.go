@@ -24,7 +24,6 @@ func TestLessonPageServerValues(t *testing.T) {
 	}
 	text := pageText(page.body)
 	for _, want := range []string{
-		`HTTPS_PROXY="http://127.0.0.1:8080"`,
 		`HTTPS_PROXY="http://` + sb.ID + `:` + pe.app.proxyPassword(sb) + `@127.0.0.1:8080"`,
 		`curl -fsS -o sandbox-ca.pem "http://127.0.0.1:8080/ca.pem"`,
 		`Invoke-WebRequest -Uri "http://127.0.0.1:8080/ca.pem"`,
