@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -225,6 +226,9 @@ type learner struct {
 	base string
 	pool *x509.CertPool
 	st   *loadStats
+	// dial, when set, connects from the learner's own address (the hostile
+	// load gives each learner a loopback address of its own).
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	c    *http.Client
 	csrf string
 	sb   sandboxInfo
@@ -239,6 +243,9 @@ func (l *learner) lesson1(ctx context.Context) error {
 	jar, _ := cookiejar.New(nil)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = nil // the browser talks to the app directly
+	if l.dial != nil {
+		tr.DialContext = l.dial
+	}
 	l.c = &http.Client{Jar: jar, Transport: tr, Timeout: time.Minute}
 	defer tr.CloseIdleConnections()
 
@@ -353,6 +360,9 @@ func (l *learner) ownProgram(ctx context.Context, want int) error {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = http.ProxyURL(pu)
 	tr.TLSClientConfig.RootCAs = l.pool
+	if l.dial != nil {
+		tr.DialContext = l.dial
+	}
 	defer tr.CloseIdleConnections()
 	c := &countingClient{c: &http.Client{Transport: tr, Timeout: time.Minute}}
 	opts := azcore.ClientOptions{Transport: c, Retry: policy.RetryOptions{MaxRetries: -1}}
