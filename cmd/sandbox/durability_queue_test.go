@@ -32,7 +32,9 @@ func TestKill9KeepsQueueMessagesUnderLoad(t *testing.T) {
 	data := t.TempDir()
 	ctx := context.Background()
 
-	first := startProcess(t, bin, data)
+	// 16 clients of one sandbox go well beyond a learner's proxy rate.
+	unlimited := []string{"--proxy-rate", "100000", "--proxy-burst", "100000"}
+	first := startProcess(t, bin, data, unlimited...)
 	sb := createSandbox(t, first.url)
 	pool := caPool(t, sb.CACertURL)
 	client := proxyClient(sb, pool)
@@ -110,7 +112,7 @@ func TestKill9KeepsQueueMessagesUnderLoad(t *testing.T) {
 		t.Fatalf("load before the crash too small: %d enqueued, %d deleted", len(enqueued), len(deleted))
 	}
 
-	second := startProcess(t, bin, data)
+	second := startProcess(t, bin, data, unlimited...)
 	// Messages dequeued but not deleted are invisible for 30 s: move the
 	// sandbox clock past that, well within their 7-day time to live.
 	api(t, second.url, sb.AccessKey, "POST", "/api/sandboxes/"+sb.ID+"/clock", `{"advanceSeconds":3600}`, nil)

@@ -56,11 +56,12 @@ func buildBinary(t *testing.T) string {
 
 var listening = regexp.MustCompile(`listening on (http://\S+)`)
 
-// startProcess starts the binary on 127.0.0.1:0 and waits for the URL it
-// prints.
-func startProcess(t *testing.T, bin, data string) *process {
+// startProcess starts the binary on 127.0.0.1:0 (with any extra flags) and
+// waits for the URL it prints.
+func startProcess(t *testing.T, bin, data string, flags ...string) *process {
 	t.Helper()
-	p := &process{cmd: exec.Command(bin, "--addr", "127.0.0.1:0", "--data", data, "--log-level", "warn"),
+	args := append([]string{"--addr", "127.0.0.1:0", "--data", data, "--log-level", "warn"}, flags...)
+	p := &process{cmd: exec.Command(bin, args...),
 		stderr: &lockedBuffer{}, exited: make(chan error, 1)}
 	p.cmd.Env = append(os.Environ(), "SANDBOX_PUBLIC_URL=") // the printed URL must be the listener's
 	p.cmd.Stderr = p.stderr
