@@ -42,7 +42,7 @@ func (s *standIn) env(t *testing.T, label string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pu.User = url.UserPassword(s.sb.ID, s.sb.AccessKey)
+	pu.User = url.UserPassword(s.sb.ID, s.sb.ProxyPassword)
 	env := cleanEnv(t)
 	env = append(env, "HTTPS_PROXY="+pu.String(), "SSL_CERT_FILE="+s.m.CAPath())
 	if label != "" {
