@@ -13,7 +13,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/azure-auth-sandbox/sandbox/azure"
@@ -315,7 +317,7 @@ func (m *Main) certificateAuthority(ctx context.Context) (*proxy.CA, error) {
 }
 
 // restore loads every sandbox's world (with the change records stored after
-// it) and trace. A world that cannot be
+// it); traces are read on first use. A world that cannot be
 // loaded is logged and skipped, so one bad row does not keep every learner
 // out.
 func (m *Main) restore(ctx context.Context, reg *world.Registry, book *trace.Book) error {
@@ -327,23 +329,34 @@ func (m *Main) restore(ctx context.Context, reg *world.Registry, book *trace.Boo
 	if err != nil {
 		return err
 	}
-	for id, data := range worlds {
-		w, err := reg.Restore(data, logs[id].Changes, logs[id].Seq)
-		if err == nil && w.ID() != id {
-			reg.Remove(w.ID())
-			err = fmt.Errorf("world of sandbox %q says it is %q", id, w.ID())
-		}
-		if err != nil {
-			m.log.Error("sandbox not restored", "sandbox", id, "error", err)
-			continue
-		}
-		exs, err := m.db.Exchanges(ctx, id, m.Config.TraceLimit)
-		if err != nil {
-			m.log.Error("trace not restored", "sandbox", id, "error", err)
-			continue
-		}
-		book.Load(id, exs)
+	// A trace is read when first used, not here: a start with many
+	// sandboxes would otherwise decode every exchange of every one.
+	book.LoadLazily(func(id string) ([]trace.Exchange, error) {
+		return m.db.Exchanges(context.Background(), id, m.Config.TraceLimit)
+	})
+	// Decoding the worlds is most of a start with many sandboxes: one
+	// worker per core.
+	ids := make(chan string)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for id := range ids {
+				w, err := reg.Restore(worlds[id], logs[id].Changes, logs[id].Seq)
+				if err == nil && w.ID() != id {
+					reg.Remove(w.ID())
+					err = fmt.Errorf("world of sandbox %q says it is %q", id, w.ID())
+				}
+				if err != nil {
+					m.log.Error("sandbox not restored", "sandbox", id, "error", err)
+				}
+			}
+		})
 	}
+	for id := range worlds {
+		ids <- id
+	}
+	close(ids)
+	wg.Wait()
 	m.log.Info("sandboxes restored", "count", len(reg.All()))
 	return nil
 }

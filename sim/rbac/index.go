@@ -2,8 +2,10 @@ package rbac
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -35,10 +37,8 @@ func NewIndex(assignments []Assignment, custom []RoleDefinition) *Index {
 		sk := scopeKey(a.Scope)
 		ix.byScope[sk] = append(ix.byScope[sk], int32(i))
 	}
-	builtins := BuiltinRoles()
-	for i := range builtins {
-		ix.roles[strings.ToLower(builtins[i].ID)] = &builtins[i]
-	}
+	cat := builtinCatalog()
+	ix.roles = maps.Clone(cat.byID)
 	for i := range custom {
 		k := strings.ToLower(custom[i].ID)
 		if _, taken := ix.roles[k]; taken {
@@ -50,9 +50,28 @@ func NewIndex(assignments []Assignment, custom []RoleDefinition) *Index {
 		}
 		ix.roles[k] = &rd
 	}
-	ix.suggest = smallestFirst(builtins)
+	ix.suggest = cat.suggest
 	return ix
 }
+
+// catalog is the built-in roles by lower-case ID and in "smallest first"
+// order. Indexes only read it.
+type catalog struct {
+	byID    map[string]*RoleDefinition
+	suggest []*RoleDefinition
+}
+
+// builtinCatalog is computed once per process: every world's index (500
+// sandboxes restored at start-up, a rebuild per role assignment change)
+// would otherwise rank the same built-in roles again.
+var builtinCatalog = sync.OnceValue(func() *catalog {
+	builtins := BuiltinRoles()
+	c := &catalog{byID: make(map[string]*RoleDefinition, len(builtins)), suggest: smallestFirst(builtins)}
+	for i := range builtins {
+		c.byID[strings.ToLower(builtins[i].ID)] = &builtins[i]
+	}
+	return c
+})
 
 // smallestFirst orders roles by how many of the known actions they grant,
 // so "the smallest role that grants X" is the first one in order that does.

@@ -28,13 +28,19 @@ const subscriberBuffer = 64
 type Book struct {
 	limit int
 	sink  Sink
+	load  Loader // nil: nothing stored to read
 
 	mu   sync.Mutex
 	logs map[string]*sandboxLog
 }
 
+// Loader reads a sandbox's stored exchanges, oldest first.
+type Loader func(sandboxID string) ([]Exchange, error)
+
 // sandboxLog is one sandbox's ring and subscribers.
 type sandboxLog struct {
+	loaded sync.Once // the stored exchanges are read once, on first use
+
 	mu      sync.Mutex
 	ring    []Exchange // ring[(start+i)%len] for i < n, once full
 	start   int
@@ -53,13 +59,30 @@ func NewBook(limit int, sink Sink) *Book {
 	return &Book{limit: limit, sink: sink, logs: map[string]*sandboxLog{}}
 }
 
+// LoadLazily makes the book read a sandbox's stored exchanges with load the
+// first time the sandbox's trace is used, instead of every trace at
+// start-up: a restart with many sandboxes reads only the traces someone
+// looks at. A load that fails leaves the trace empty. Call it before use.
+func (b *Book) LoadLazily(load Loader) { b.load = load }
+
 func (b *Book) log(id string, create bool) *sandboxLog {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	l := b.logs[id]
-	if l == nil && create {
+	if l == nil && (create || b.load != nil) {
 		l = &sandboxLog{ring: make([]Exchange, 0, min(b.limit, 64)), subs: map[int]chan Exchange{}}
 		b.logs[id] = l
+	}
+	b.mu.Unlock()
+	if l != nil && b.load != nil {
+		l.loaded.Do(func() {
+			exs, err := b.load(id)
+			if err != nil {
+				return
+			}
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			l.fill(exs, b.limit)
+		})
 	}
 	return l
 }
@@ -168,20 +191,26 @@ func (b *Book) Subscribe(sandboxID string) (<-chan Exchange, func()) {
 	}
 }
 
-// Load restores a sandbox's exchanges (from the store, at start). exs must be
-// oldest first; later Records continue after the highest Seq. The exchanges
-// are kept as given (they were masked when first recorded).
+// Load restores a sandbox's exchanges (from the store, at start, or none
+// after a reset). exs must be oldest first; later Records continue after the
+// highest Seq. The exchanges are kept as given (they were masked when first
+// recorded).
 func (b *Book) Load(sandboxID string, exs []Exchange) {
 	l := b.log(sandboxID, true)
+	l.loaded.Do(func() {}) // what is given replaces what is stored
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.fill(exs, b.limit)
+}
+
+func (l *sandboxLog) fill(exs []Exchange, limit int) {
 	l.ring = l.ring[:0]
 	l.start, l.n = 0, 0
-	if len(exs) > b.limit {
-		exs = exs[len(exs)-b.limit:]
+	if len(exs) > limit {
+		exs = exs[len(exs)-limit:]
 	}
 	for _, ex := range exs {
-		l.push(ex, b.limit)
+		l.push(ex, limit)
 		l.seq = max(l.seq, ex.Seq)
 	}
 }
