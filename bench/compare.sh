@@ -124,10 +124,18 @@ curl -fsS --proxy "$PROXY" --cacert "$CA" -X PUT -H "Authorization: Bearer $ARM"
 QTOKEN=$(token localDev https://storage.azure.com/.default)
 TFORM=$(form localDev https://storage.azure.com/.default)
 
-record() { # record TAG CMD...
-  local tag=$1 out; shift
+# The server's CPU time (user+system, from /proc) around a run: on a shared
+# machine its cost per operation is steadier than a rate.
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print ($14+$15)*1000/hz}' "/proc/$SPID/stat"; }
+record() { # record TAG CMD...: the driver's lines, plus "server cpu_ms= ops= us_per_op="
+  local tag=$1 out c0 c1 ops; shift
   log "$tag"
+  c0=$(cpu_ms)
   out=$("$@") || { log "$tag: command failed"; return 1; }
+  c1=$(cpu_ms)
+  ops=$(printf '%s\n' "$out" | tr ' ' '\n' | awk -F= '$1=="ok" {s+=$2} END {print s+0}')
+  out=$(printf '%s\nserver cpu_ms=%s ops=%s us_per_op=%s\n' "$out" "$(awk -v a="$c0" -v b="$c1" 'BEGIN{print b-a}')" "$ops" \
+    "$(awk -v a="$c0" -v b="$c1" -v n="$ops" 'BEGIN{if (n>0) printf "%.0f", (b-a)*1000/n; else print "n/a"}')")
   printf '%s\n' "$out" >&2
   printf '%s\n' "$out" | sed "s|^|$tag |" >>"$RAW"
 }
@@ -204,6 +212,11 @@ echo "|---|---|---|---|"
 echo "| tokens c=32 | $(med tok32 tokens "$RAW" p50_ms) | $(med tok32 tokens "$RAW" p99_ms) | $(errs tok32 tokens "$RAW") |"
 echo "| enqueue c=16 | $(med q16 enqueue "$RAW" p50_ms) | $(med q16 enqueue "$RAW" p99_ms) | $(errs q16 enqueue "$RAW") |"
 echo "| dequeue+delete c=16 | $(med q16 dequeue+delete "$RAW" p50_ms) | $(med q16 dequeue+delete "$RAW" p99_ms) | $(errs q16 dequeue+delete "$RAW") |"
+echo
+echo "| server CPU per operation (user+system, /proc; a queue run counts enqueues and dequeue+delete pairs) | µs/op median (runs) |"
+echo "|---|---|"
+echo "| tokens c=32 | $(med tok32 server "$RAW" us_per_op) ($(runs tok32 server "$RAW" us_per_op)) |"
+echo "| queue c=16 | $(med q16 server "$RAW" us_per_op) ($(runs q16 server "$RAW" us_per_op)) |"
 echo
 echo "| sandbox process | cold start ms (spawn -> /healthz 200) | RSS KiB |"
 echo "|---|---|---|"
