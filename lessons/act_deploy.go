@@ -52,7 +52,7 @@ type deployer struct {
 
 // do sends one request and decodes a 200/201 answer into out (when not nil).
 func (d *deployer) do(method, path, apiVersion string, body, out any) error {
-	req, err := azruntime.NewRequest(d.x.ctx, method, "https://management.azure.com"+d.group+path+"?api-version="+apiVersion)
+	req, err := azruntime.NewRequest(d.x.ctx, method, armEndpoint+d.group+path+"?api-version="+apiVersion)
 	if err != nil {
 		return fmt.Errorf("lessons: deploy: %w", err)
 	}

@@ -6,11 +6,12 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	azruntime "github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 )
 
 // armEndpoint is Azure Resource Manager, where the portal and az change
 // resources.
-const armEndpoint = "https://management.azure.com"
+const armEndpoint = "https://" + service.HostARM
 
 // armCall sends one ARM request as the sandbox owner through the runner's
 // transport, so it is recorded like any other call. id is the resource's

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 )
 
@@ -107,7 +108,7 @@ func validateMore(m *TraceMatch, where string) []string {
 		if !slices.Contains(knownGrants, m.Grant) {
 			out = append(out, fmt.Sprintf("%s: unknown grant %q (%s)", where, m.Grant, strings.Join(knownGrants, ", ")))
 		}
-		if m.Service != "" && m.Service != "entra" {
+		if m.Service != "" && m.Service != service.Entra {
 			out = append(out, where+": grant matches token requests to Entra ID: use service entra (or none)")
 		}
 	}

@@ -74,7 +74,7 @@ func run(t testing.TB, r *Runner, step string) *StepResult {
 func services(res *StepResult) []string {
 	var out []string
 	for _, ex := range res.Exchanges {
-		out = append(out, ex.Service+" "+ex.Method+" "+itoa(ex.Status))
+		out = append(out, string(ex.Service)+" "+ex.Method+" "+itoa(ex.Status))
 	}
 	return out
 }

@@ -1,6 +1,10 @@
 package lessons
 
-import "html/template"
+import (
+	"html/template"
+
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
+)
 
 // Where the learner's code runs.
 const (
@@ -119,13 +123,13 @@ type Check struct {
 // TraceMatch matches one exchange of the lesson's run. Empty fields match
 // anything. After, when set, requires an earlier exchange matching it.
 type TraceMatch struct {
-	Service   string `json:"service,omitempty" yaml:"service"`
-	Status    int    `json:"status,omitempty" yaml:"status"`
-	Method    string `json:"method,omitempty" yaml:"method"`
-	Step      string `json:"step,omitempty" yaml:"step"` // step ID of this lesson
-	AuthnCode string `json:"authnCode,omitempty" yaml:"authnCode"`
-	Site      string `json:"site,omitempty" yaml:"site"`   // "workstation" or "site"
-	Claim     string `json:"claim,omitempty" yaml:"claim"` // presented token has this claim ("xms_mirid")
+	Service   service.Name `json:"service,omitempty" yaml:"service"`
+	Status    int          `json:"status,omitempty" yaml:"status"`
+	Method    string       `json:"method,omitempty" yaml:"method"`
+	Step      string       `json:"step,omitempty" yaml:"step"` // step ID of this lesson
+	AuthnCode string       `json:"authnCode,omitempty" yaml:"authnCode"`
+	Site      string       `json:"site,omitempty" yaml:"site"`   // "workstation" or "site"
+	Claim     string       `json:"claim,omitempty" yaml:"claim"` // presented token has this claim ("xms_mirid")
 	// Via is who sent the request: "runner" (a lesson step) or "proxy" (the
 	// learner's own program; see goal_trace.go).
 	Via string `json:"via,omitempty" yaml:"via"`

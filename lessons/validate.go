@@ -12,6 +12,7 @@ import (
 
 	"github.com/azure-auth-sandbox/sandbox/sim/rbac"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 )
 
 // Report is the result of checking a directory of lessons.
@@ -292,8 +293,6 @@ func checkParams(a *Action, params map[string]string, editable []string, labels 
 	return out
 }
 
-var knownServices = []string{"entra", "managed-identity", "keyvault", "queue", "arm", "webapp"}
-
 func validateCheck(c *Check, l *Lesson, steps map[string]int, labels []string) []string {
 	var out []string
 	n := 0
@@ -327,8 +326,12 @@ func validateCheck(c *Check, l *Lesson, steps map[string]int, labels []string) [
 
 func validateMatch(m *TraceMatch, steps map[string]int, where string) []string {
 	var out []string
-	if m.Service != "" && !slices.Contains(knownServices, m.Service) {
-		out = append(out, fmt.Sprintf("%s: unknown service %q (%s)", where, m.Service, strings.Join(knownServices, ", ")))
+	if known := service.Names(); m.Service != "" && !slices.Contains(known, m.Service) {
+		names := make([]string, len(known))
+		for i, n := range known {
+			names[i] = string(n)
+		}
+		out = append(out, fmt.Sprintf("%s: unknown service %q (%s)", where, m.Service, strings.Join(names, ", ")))
 	}
 	if m.Step != "" {
 		if _, ok := steps[m.Step]; !ok {

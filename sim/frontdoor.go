@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
@@ -32,6 +33,8 @@ func (c *Cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(trace.WithNotes(r.Context(), notes))
 	reqHeader := r.Header.Clone()
 	rec := &recorder{ResponseWriter: w}
+	ep, _, routed := service.Lookup(r.Host)
+	notes.Service = ep.Service
 
 	body, err := readBody(r, c.maxBody)
 	switch {
@@ -43,12 +46,11 @@ func (c *Cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
-		family, _ := classify(r.Host)
-		if h := c.handler(family); h != nil {
-			h.ServeHTTP(rec, r)
+		if routed {
+			c.handler(ep).ServeHTTP(rec, r)
 		} else {
 			writeError(rec, http.StatusBadGateway, "HostNotSimulated",
-				"host not simulated: "+hostOnly(r.Host)+" is not part of the sandbox's simulated Azure")
+				"host not simulated: "+service.Canonical(r.Host)+" is not part of the sandbox's simulated Azure")
 		}
 	}
 	if rec.status == 0 {
@@ -127,8 +129,8 @@ func requestURL(r *http.Request) string {
 	if scheme == "" {
 		scheme = "https"
 		if r.TLS == nil {
-			if f, _ := classify(r.Host); f == familyIMDS || f == familyAppService {
-				scheme = "http"
+			if ep, _, ok := service.Lookup(r.Host); ok {
+				scheme = ep.Scheme()
 			}
 		}
 	}

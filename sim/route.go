@@ -3,109 +3,54 @@ package sim
 import (
 	"net"
 	"net/http"
-	"net/url"
 	"os"
-	"strings"
 	"syscall"
 
-	"github.com/azure-auth-sandbox/sandbox/sim/entra"
-	"github.com/azure-auth-sandbox/sandbox/sim/graph"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
-
-// Host families of the simulated cloud.
-const (
-	HostARM          = "management.azure.com"
-	SuffixVault      = ".vault.azure.net"
-	SuffixQueue      = ".queue.core.windows.net"
-	SuffixWebApps    = ".azurewebsites.net"
-	serviceUnrouted  = ""
-	familyEntra      = "entra"
-	familyIMDS       = "imds"
-	familyAppService = "appservice"
-	familyARM        = "arm"
-	familyVault      = "keyvault"
-	familyQueue      = "queue"
-	familyWebApps    = "webapps"
-	familyGraph      = "graph"
-)
-
-// appServiceHost is the host of the App Service identity endpoint.
-var appServiceHost = func() string {
-	u, err := url.Parse(entra.AppServiceIdentityEndpoint)
-	if err != nil {
-		panic("sim: bad entra.AppServiceIdentityEndpoint: " + err.Error())
-	}
-	return u.Hostname()
-}()
-
-// hostOnly lower-cases host and strips a port and a trailing dot.
-func hostOnly(host string) string {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
-	return strings.ToLower(host)
-}
-
-// classify returns the host family and, for the globally named families, the
-// resource name (the first label). family is "" when the host is not
-// simulated.
-func classify(host string) (family, name string) {
-	host = hostOnly(host)
-	for _, h := range entra.Hosts {
-		if host == h {
-			return familyEntra, ""
-		}
-	}
-	switch host {
-	case entra.IMDSHost:
-		return familyIMDS, ""
-	case appServiceHost:
-		return familyAppService, ""
-	case HostARM:
-		return familyARM, ""
-	case graph.Host:
-		return familyGraph, ""
-	}
-	for _, s := range []struct{ suffix, family string }{
-		{SuffixVault, familyVault}, {SuffixQueue, familyQueue}, {SuffixWebApps, familyWebApps},
-	} {
-		if name, ok := strings.CutSuffix(host, s.suffix); ok && name != "" && !strings.Contains(name, ".") {
-			return s.family, name
-		}
-	}
-	return serviceUnrouted, ""
-}
 
 // Owns reports whether host (with or without port; any case) is a simulated
 // Azure host. Names under a resource suffix ({vault}.vault.azure.net, ...)
 // are owned whether or not such a resource exists: see Reach.
 func (c *Cloud) Owns(host string) bool {
-	f, _ := classify(host)
-	return f != serviceUnrouted
+	_, _, ok := service.Lookup(host)
+	return ok
 }
 
-func (c *Cloud) handler(family string) http.Handler {
-	switch family {
-	case familyEntra:
+// handler is the service answering at ep.
+func (c *Cloud) handler(ep service.Endpoint) http.Handler {
+	switch ep.Service {
+	case service.Entra:
 		return c.svc.Entra
-	case familyIMDS:
-		return c.svc.IMDS
-	case familyAppService:
+	case service.ManagedIdentity:
+		if ep.Host == service.HostIMDS {
+			return c.svc.IMDS
+		}
 		return c.svc.AppService
-	case familyARM:
+	case service.ARM:
 		return c.svc.ARM
-	case familyVault:
+	case service.KeyVault:
 		return c.svc.KeyVault
-	case familyQueue:
+	case service.Queue:
 		return c.svc.Queue
-	case familyWebApps:
+	case service.WebApps:
 		return c.svc.WebApps
-	case familyGraph:
+	case service.Graph:
 		return c.svc.Graph
 	}
 	return nil
+}
+
+// nameKind is the world's name kind of a service's resource hosts.
+func nameKind(s service.Name) world.NameKind {
+	switch s {
+	case service.KeyVault:
+		return world.NameVault
+	case service.Queue:
+		return world.NameStorage
+	}
+	return world.NameSite
 }
 
 // Reach returns the error a client at origin o would get connecting to host,
@@ -124,14 +69,14 @@ func (c *Cloud) handler(family string) http.Handler {
 //   - Hosts the sim does not simulate fail to resolve too, with a message
 //     saying so: the sandbox reaches nothing else.
 func (c *Cloud) Reach(host string, o world.Origin) error {
-	family, name := classify(host)
-	h := hostOnly(host)
-	switch family {
-	case serviceUnrouted:
+	ep, name, ok := service.Lookup(host)
+	h := service.Canonical(host)
+	switch {
+	case !ok:
 		return &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{
 			Err: "not a simulated Azure host (the sandbox reaches only its simulated cloud)", Name: h, IsNotFound: true,
 		}}
-	case familyIMDS, familyAppService:
+	case ep.Service == service.ManagedIdentity:
 		// App Service has no IMDS (a VM feature): code on a site reaches only
 		// IDENTITY_ENDPOINT, and only sites of kind "vm" answer IMDS.
 		//
@@ -141,21 +86,17 @@ func (c *Cloud) Reach(host string, o world.Origin) error {
 		// by the header (a wrong or missing one is refused, 401/400). IMDS
 		// stays unreachable from the proxy, so DefaultAzureCredential's
 		// probe on a workstation still finds no managed identity.
-		viaProxyAsSite := family == familyAppService && o.Via == "proxy"
-		if (o.Site == "" && !viaProxyAsSite) || (family == familyIMDS && !c.isVM(o)) {
-			port := 80
-			if family == familyAppService {
-				port = 8081
-			}
+		imds := ep.Host == service.HostIMDS
+		viaProxyAsSite := !imds && o.Via == "proxy"
+		if (o.Site == "" && !viaProxyAsSite) || (imds && !c.isVM(o)) {
 			return &net.OpError{
 				Op: "dial", Net: "tcp",
-				Addr: &net.TCPAddr{IP: net.ParseIP(h), Port: port},
+				Addr: &net.TCPAddr{IP: net.ParseIP(h), Port: ep.Port},
 				Err:  os.NewSyscallError("connect", syscall.EHOSTUNREACH),
 			}
 		}
-	case familyVault, familyQueue, familyWebApps:
-		kind := map[string]world.NameKind{familyVault: world.NameVault, familyQueue: world.NameStorage, familyWebApps: world.NameSite}[family]
-		if c.reg.ByName(kind, name) == nil {
+	case name != "":
+		if c.reg.ByName(nameKind(ep.Service), name) == nil {
 			return &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: h, IsNotFound: true}}
 		}
 	}

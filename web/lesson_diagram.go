@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/azure-auth-sandbox/sandbox/lessons"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/web/ui"
 )
@@ -118,36 +119,27 @@ func exchangeItem(ex *trace.Exchange, sandboxID, lessonID string) *ui.ExchangeIt
 	return it
 }
 
-// laneOf maps the answering service (or, failing that, the host) to its
-// lifeline.
-func laneOf(service, host string) int {
-	switch service {
-	case "entra", "graph":
-		// Microsoft Graph is Entra ID's directory API: same lifeline.
-		return ui.LaneEntra
-	case "managed-identity":
-		return ui.LaneMI
-	case "arm":
-		return ui.LaneARM
-	case "keyvault":
-		return ui.LaneKeyVault
-	case "queue":
-		return ui.LaneStorage
-	case "webapp":
-		return ui.LaneThirdParty
+// lanes are the lifelines of the services.
+var lanes = map[service.Name]int{
+	service.Entra: ui.LaneEntra,
+	// Microsoft Graph is Entra ID's directory API: same lifeline.
+	service.Graph:           ui.LaneEntra,
+	service.ManagedIdentity: ui.LaneMI,
+	service.ARM:             ui.LaneARM,
+	service.KeyVault:        ui.LaneKeyVault,
+	service.Queue:           ui.LaneStorage,
+	service.WebApps:         ui.LaneThirdParty,
+}
+
+// laneOf maps the answering service to its lifeline. An exchange the front
+// door refused before any service saw it has no service: the table names
+// its host's.
+func laneOf(name service.Name, host string) int {
+	if name == "" {
+		name = service.Of(host)
 	}
-	h := strings.ToLower(host)
-	switch {
-	case strings.HasPrefix(h, "login."), strings.HasPrefix(h, "sts."), strings.HasPrefix(h, "graph."):
-		return ui.LaneEntra
-	case strings.HasPrefix(h, "169.254."):
-		return ui.LaneMI
-	case strings.HasPrefix(h, "management."):
-		return ui.LaneARM
-	case strings.Contains(h, ".vault."):
-		return ui.LaneKeyVault
-	case strings.Contains(h, ".queue."):
-		return ui.LaneStorage
+	if lane, ok := lanes[name]; ok {
+		return lane
 	}
 	return ui.LaneThirdParty
 }

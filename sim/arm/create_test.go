@@ -12,6 +12,7 @@ import (
 
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
@@ -129,7 +130,7 @@ func TestStorageAccountCreate(t *testing.T) {
 			t.Fatal(err)
 		}
 		ctx := context.Background()
-		req, err := azruntime.NewRequest(ctx, http.MethodPut, "https://"+Host+f.group+"/providers/Microsoft.Storage/storageAccounts/stpolled"+api)
+		req, err := azruntime.NewRequest(ctx, http.MethodPut, "https://"+service.HostARM+f.group+"/providers/Microsoft.Storage/storageAccounts/stpolled"+api)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 )
 
 // FuzzARMPath sends arbitrary paths, queries and bodies with a valid owner
@@ -46,8 +47,8 @@ func FuzzARMPath(f *testing.F) {
 	f.Fuzz(func(t *testing.T, m uint8, path, query, body string) {
 		method := []string{"GET", "PUT", "PATCH", "DELETE", "POST"}[int(m)%5]
 		r := &http.Request{
-			Method: method, Host: Host, Header: http.Header{"Authorization": {"Bearer " + tok}},
-			URL:  &url.URL{Scheme: "https", Host: Host, Path: path, RawQuery: query},
+			Method: method, Host: service.HostARM, Header: http.Header{"Authorization": {"Bearer " + tok}},
+			URL:  &url.URL{Scheme: "https", Host: service.HostARM, Path: path, RawQuery: query},
 			Body: http.NoBody,
 		}
 		if body != "" {

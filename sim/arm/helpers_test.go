@@ -21,6 +21,7 @@ import (
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
 	"github.com/azure-auth-sandbox/sandbox/sim/inproc"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
@@ -59,7 +60,7 @@ func (c *cloud) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		host = h
 	}
 	switch {
-	case host == Host:
+	case host == service.HostARM:
 		c.arm.ServeHTTP(rw, r)
 	case entra.IsAuthorityHost(host):
 		c.sts.ServeHTTP(rw, r)
@@ -140,7 +141,7 @@ func (c *cloud) call(t testing.TB, method, path, token, body string) result {
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	r := httptest.NewRequest(method, "https://"+Host+path, rd)
+	r := httptest.NewRequest(method, "https://"+service.HostARM+path, rd)
 	if token != "" {
 		r.Header.Set("Authorization", "Bearer "+token)
 	}

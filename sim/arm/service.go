@@ -16,12 +16,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
-	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
-
-// Host is the host name ARM answers.
-const Host = "management.azure.com"
 
 // maxBody bounds request bodies; ARM's own limit is 4 MB.
 const maxBody = 4 << 20
@@ -48,8 +44,6 @@ type request struct {
 
 // ServeHTTP authenticates the caller, then routes.
 func (s *Service) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	notes := trace.NotesFrom(r.Context())
-	notes.Service = "arm"
 	headers(rw, r)
 	segs := segments(r.URL.Path)
 	var sub string

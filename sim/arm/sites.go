@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
@@ -53,7 +54,7 @@ func displayLocation(l string) string {
 }
 
 func siteView(st *world.State, s *world.Site) siteJSON {
-	host := s.Name + ".azurewebsites.net"
+	host := s.Name + service.SuffixWebApps
 	kind := s.Kind
 	if kind == "functionapp" {
 		kind = "functionapp,linux"
@@ -65,7 +66,7 @@ func siteView(st *world.State, s *world.Site) siteJSON {
 		Location: displayLocation(s.Location), Tags: map[string]string{},
 		Properties: map[string]any{
 			"name": s.Name, "state": "Running", "hostNames": []string{host},
-			"enabledHostNames": []string{host, s.Name + ".scm.azurewebsites.net"},
+			"enabledHostNames": []string{host, s.Name + ".scm" + service.SuffixWebApps},
 			"defaultHostName":  host, "enabled": true, "resourceGroup": s.ResourceGroup, "httpsOnly": true,
 		},
 	}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
@@ -15,10 +16,7 @@ import (
 // running on a site. It is a link-local address like App Service's own (its
 // sandboxes use 169.254.x.x:8081), so it never collides with a real host;
 // the front door routes its host to AppService().
-const AppServiceIdentityEndpoint = "http://169.254.129.2:8081/msi/token"
-
-// IMDSHost is the Azure Instance Metadata Service address.
-const IMDSHost = "169.254.169.254"
+const AppServiceIdentityEndpoint = "http://" + service.HostAppServiceIdentity + ":8081/msi/token"
 
 // imdsPath is the IMDS token path.
 const imdsPath = "/metadata/identity/oauth2/token"
@@ -166,7 +164,6 @@ func (m *ManagedIdentity) issue(w *world.World, siteName string, sel miSelector,
 
 func (m *ManagedIdentity) note(r *http.Request, w *world.World, res *miResult, f *miFailure, code string) {
 	n := trace.NotesFrom(r.Context())
-	n.Service = "managed-identity"
 	if w != nil {
 		n.SandboxID = w.ID()
 	}
@@ -197,7 +194,6 @@ func imdsError(rw http.ResponseWriter, status int, code, desc string) {
 
 func (m *ManagedIdentity) serveIMDS(rw http.ResponseWriter, r *http.Request) {
 	n := trace.NotesFrom(r.Context())
-	n.Service = "managed-identity"
 	rw.Header().Set("Server", "IMDS/150.870.65.1854")
 	if r.URL.Path != imdsPath {
 		imdsError(rw, http.StatusNotFound, "not_found", "The requested path is not found")
@@ -327,8 +323,6 @@ func (m *ManagedIdentity) siteByHeader(h string) (*world.World, string) {
 }
 
 func (m *ManagedIdentity) serveAppService(rw http.ResponseWriter, r *http.Request) {
-	n := trace.NotesFrom(r.Context())
-	n.Service = "managed-identity"
 	if !strings.EqualFold(strings.TrimSuffix(r.URL.Path, "/"), "/msi/token") {
 		appServiceError(rw, http.StatusNotFound, "Not found.")
 		return

@@ -3,12 +3,12 @@ package entra
 import (
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/inproc"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
@@ -38,11 +38,10 @@ func (s *sim) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.seen = append(s.seen, r.Method+" "+host+r.URL.Path)
 	s.mu.Unlock()
-	appSvcHost := strings.Split(strings.TrimPrefix(AppServiceIdentityEndpoint, "http://"), ":")[0]
 	switch {
-	case host == IMDSHost:
+	case host == service.HostIMDS:
 		s.mi.IMDS().ServeHTTP(rw, r)
-	case host == appSvcHost:
+	case host == service.HostAppServiceIdentity:
 		s.mi.AppService().ServeHTTP(rw, r)
 	default:
 		if IsAuthorityHost(host) {

@@ -7,22 +7,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
-// Hosts are the public-cloud authority host names the token service answers
-// (MSAL's trusted list and instance-discovery aliases). Read-only.
-var Hosts = []string{"login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net"}
-
-// IsAuthorityHost reports whether host (without port) is one of Hosts.
+// IsAuthorityHost reports whether host (without port) is one of the
+// public-cloud authority hosts the token service answers at (MSAL's trusted
+// list and instance-discovery aliases: service.EntraHosts).
 func IsAuthorityHost(host string) bool {
-	for _, h := range Hosts {
-		if strings.EqualFold(h, host) {
-			return true
-		}
-	}
-	return false
+	return service.Of(host) == service.Entra
 }
 
 // DefaultHost is the authority host azidentity uses by default.
@@ -51,8 +45,6 @@ func isCommon(seg string) bool {
 
 // ServeHTTP routes /{tenant}/... requests.
 func (s *Service) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	notes := trace.NotesFrom(r.Context())
-	notes.Service = "entra"
 	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	if len(segs) < 2 {
 		s.notFound(rw, r)
@@ -293,7 +285,7 @@ func (s *Service) instanceDiscovery(rw http.ResponseWriter, r *http.Request) {
 		Metadata: []meta{{
 			PreferredNetwork: DefaultHost,
 			PreferredCache:   "login.windows.net",
-			Aliases:          append([]string(nil), Hosts...),
+			Aliases:          service.EntraHosts(),
 		}},
 	}
 	discoveryHeaders(rw)

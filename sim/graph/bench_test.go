@@ -8,6 +8,7 @@ import (
 
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
@@ -21,7 +22,7 @@ func BenchmarkGetServicePrincipal(b *testing.B) {
 	e.w.View(func(st *world.State) { id = st.Labels[scenario.LabelLocalDev] })
 	b.ReportAllocs()
 	for b.Loop() {
-		req := httptest.NewRequest(http.MethodGet, "https://"+Host+"/v1.0/servicePrincipals/"+id, strings.NewReader(""))
+		req := httptest.NewRequest(http.MethodGet, "https://"+service.HostGraph+"/v1.0/servicePrincipals/"+id, strings.NewReader(""))
 		req.Header.Set("Authorization", "Bearer "+tok)
 		rw := httptest.NewRecorder()
 		g.ServeHTTP(rw, req)

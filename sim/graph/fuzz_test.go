@@ -8,6 +8,7 @@ import (
 
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 )
 
 // FuzzGraphRequest sends arbitrary methods, paths and bodies with a valid
@@ -36,7 +37,7 @@ func FuzzGraphRequest(f *testing.F) {
 		if !strings.HasPrefix(target, "/") || strings.ContainsAny(target, " \r\n\t#") {
 			target = "/v1.0/" + strings.TrimLeft(target, "/")
 		}
-		req, err := http.NewRequest(http.MethodGet, "https://"+Host, strings.NewReader(body))
+		req, err := http.NewRequest(http.MethodGet, "https://"+service.HostGraph, strings.NewReader(body))
 		if err != nil {
 			return
 		}

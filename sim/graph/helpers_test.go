@@ -17,6 +17,7 @@ import (
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
 	"github.com/azure-auth-sandbox/sandbox/sim/inproc"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
@@ -64,7 +65,7 @@ func newEnv(tb testing.TB) *env {
 		switch strings.ToLower(r.Host) {
 		case "login.microsoftonline.com":
 			login.ServeHTTP(rw, r)
-		case Host:
+		case service.HostGraph:
 			n := &trace.Notes{}
 			g.ServeHTTP(rw, r.WithContext(trace.WithNotes(r.Context(), n)))
 			e.mu.Lock()
@@ -144,7 +145,7 @@ func (e *env) call(token, method, path, body string) answer {
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, "https://"+Host+path, rd)
+	req, err := http.NewRequest(method, "https://"+service.HostGraph+path, rd)
 	if err != nil {
 		e.tb.Fatal(err)
 	}

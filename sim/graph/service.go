@@ -13,12 +13,6 @@ import (
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
-// Host is the host Microsoft Graph answers at.
-const Host = "graph.microsoft.com"
-
-// ServiceName is the name the service records in trace notes.
-const ServiceName = "graph"
-
 // maxBody bounds a request body; Graph's objects are small.
 const maxBody = 1 << 20
 
@@ -47,7 +41,6 @@ type call struct {
 func (s *Service) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	i := headers(rw, r)
 	notes := trace.NotesFrom(r.Context())
-	notes.Service = ServiceName
 	now := s.reg.Clock().Now()
 	w, claims, aerr := s.authenticate(r, notes)
 	if w != nil {

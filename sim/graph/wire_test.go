@@ -53,7 +53,7 @@ func TestAppLifecycle(t *testing.T) {
 		t.Errorf("@odata.context = %q", got)
 	}
 	n := e.lastNotes()
-	if n.SandboxID != e.w.ID() || n.Service != "graph" || n.Authn == nil || !n.Authn.OK || n.Authz == nil ||
+	if n.SandboxID != e.w.ID() || n.Authn == nil || !n.Authn.OK || n.Authz == nil ||
 		n.Authz.Model != "directoryRole" || !n.Authz.Allowed {
 		t.Errorf("notes = %+v authz %+v", n, n.Authz)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
@@ -85,12 +86,12 @@ func TestUnknownVault(t *testing.T) {
 		t.Fatalf("known vault: %d", r.status)
 	}
 	rec := e.client
-	resp, err := rec.Get("https://nosuchvault" + HostSuffix + "/secrets/x?api-version=7.4")
+	resp, err := rec.Get("https://nosuchvault" + service.SuffixKeyVault + "/secrets/x?api-version=7.4")
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 404 || e.lastNotes().SandboxID != "" || e.lastNotes().Service != "keyvault" {
+	if resp.StatusCode != 404 || e.lastNotes().SandboxID != "" {
 		t.Errorf("unknown vault: %d, notes %+v", resp.StatusCode, e.lastNotes())
 	}
 }

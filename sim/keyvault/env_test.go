@@ -20,6 +20,7 @@ import (
 	"github.com/azure-auth-sandbox/sandbox/sim/inproc"
 	"github.com/azure-auth-sandbox/sandbox/sim/rbac"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
@@ -76,7 +77,7 @@ func newEnv(tb testing.TB) *env {
 		switch {
 		case host == "login.microsoftonline.com":
 			login.ServeHTTP(rw, r)
-		case strings.HasSuffix(host, HostSuffix):
+		case strings.HasSuffix(host, service.SuffixKeyVault):
 			n := &trace.Notes{}
 			e.mu.Lock()
 			e.notes = append(e.notes, n)
@@ -91,7 +92,7 @@ func newEnv(tb testing.TB) *env {
 	return e
 }
 
-func (e *env) vaultURL() string { return "https://" + e.names.Vault + HostSuffix }
+func (e *env) vaultURL() string { return "https://" + e.names.Vault + service.SuffixKeyVault }
 
 func (e *env) label(l string) string {
 	var id string
@@ -287,7 +288,7 @@ func (r *recorder) reset() {
 func vaultExchanges(xs []exchange) []exchange {
 	var out []exchange
 	for _, x := range xs {
-		if strings.HasSuffix(strings.Split(x.host, ":")[0], HostSuffix) {
+		if strings.HasSuffix(strings.Split(x.host, ":")[0], service.SuffixKeyVault) {
 			out = append(out, x)
 		}
 	}

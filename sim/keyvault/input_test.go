@@ -10,6 +10,7 @@ import (
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
 	"github.com/azure-auth-sandbox/sandbox/sim/rbac"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 )
 
 func TestBadInput(t *testing.T) {
@@ -103,8 +104,8 @@ func FuzzKeyVaultRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, method, path, query, body string) {
 		req := &http.Request{
 			Method: method,
-			URL:    &url.URL{Scheme: "https", Host: e.names.Vault + HostSuffix, Path: path, RawQuery: query},
-			Host:   e.names.Vault + HostSuffix,
+			URL:    &url.URL{Scheme: "https", Host: e.names.Vault + service.SuffixKeyVault, Path: path, RawQuery: query},
+			Host:   e.names.Vault + service.SuffixKeyVault,
 			Header: http.Header{"Authorization": {"Bearer " + tok}},
 			Body:   http.NoBody,
 		}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
@@ -69,7 +70,7 @@ func page[T any](h *handler, items []T, p paging, path string) listResult[T] {
 		end := min(p.offset+p.max, len(items))
 		res.Value = items[p.offset:end]
 		if end < len(items) {
-			link := "https://" + h.v.Name + HostSuffix + ":443" + path + "?api-version=" + h.r.URL.Query().Get("api-version") +
+			link := "https://" + h.v.Name + service.SuffixKeyVault + ":443" + path + "?api-version=" + h.r.URL.Query().Get("api-version") +
 				"&$skiptoken=" + encodeSkip(end)
 			if p.asked {
 				link += "&maxresults=" + strconv.Itoa(p.max)

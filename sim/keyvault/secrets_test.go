@@ -16,6 +16,7 @@ import (
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
 	"github.com/azure-auth-sandbox/sandbox/sim/rbac"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
@@ -256,7 +257,7 @@ func TestMutationsPersist(t *testing.T) {
 	}
 	kv := New(reg, entra.NewValidator(keys))
 	serve := func(method, path, body string) int {
-		req := httptest.NewRequest(method, "https://"+vault+HostSuffix+path, strings.NewReader(body))
+		req := httptest.NewRequest(method, "https://"+vault+service.SuffixKeyVault+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+tok)
 		rw := httptest.NewRecorder()
 		kv.ServeHTTP(rw, req)

@@ -10,12 +10,10 @@ import (
 	"strings"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
-
-// HostSuffix is the DNS suffix of every vault.
-const HostSuffix = ".vault.azure.net"
 
 // LatestAPIVersion is the api-version azsecrets v1.5.1 sends.
 const LatestAPIVersion = "2026-04-01"
@@ -44,13 +42,12 @@ func New(reg *world.Registry, v *entra.Validator) *Service {
 // VaultName returns the vault a host names ("myvault" for
 // "myvault.vault.azure.net:443"), or "" when host is not a vault host.
 func VaultName(host string) string {
-	return world.HostName(host, HostSuffix)
+	return service.HostName(host, service.SuffixKeyVault)
 }
 
 // ServeHTTP answers one Key Vault request.
 func (s *Service) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	notes := trace.NotesFrom(r.Context())
-	notes.Service = "keyvault"
 	name := VaultName(r.Host)
 	if name == "" {
 		setHeaders(rw, r, "")
@@ -64,7 +61,7 @@ func (s *Service) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		// may turn this into a transport error before it gets here.
 		setHeaders(rw, r, "")
 		writeError(rw, &apiError{status: http.StatusNotFound, code: "VaultNotFound",
-			message: "No vault named '" + sanitize(name) + "' exists. (In Azure, " + sanitize(name) + HostSuffix + " would not resolve in DNS.)"})
+			message: "No vault named '" + sanitize(name) + "' exists. (In Azure, " + sanitize(name) + service.SuffixKeyVault + " would not resolve in DNS.)"})
 		return
 	}
 	notes.SandboxID = w.ID()

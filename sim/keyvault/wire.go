@@ -3,6 +3,7 @@ package keyvault
 import (
 	"time"
 
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
@@ -80,7 +81,7 @@ type vaultInfo struct {
 	TenantID      string
 }
 
-func (v vaultInfo) baseURL() string { return "https://" + v.Name + ".vault.azure.net" }
+func (v vaultInfo) baseURL() string { return service.VaultURL(v.Name) }
 
 func (v vaultInfo) secretID(name, version string) string {
 	id := v.baseURL() + "/secrets/" + name

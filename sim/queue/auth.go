@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
@@ -54,7 +55,7 @@ func (c *call) challenge() {
 
 func (c *call) bearer(raw string) (authResult, *storageError) {
 	c.notes.Token = trace.DecodeJWT(raw)
-	claims, verr := c.s.tokens.Validate(raw, c.w, entra.ResourceStorage, "https://"+strings.ToLower(c.account)+HostSuffix)
+	claims, verr := c.s.tokens.Validate(raw, c.w, entra.ResourceStorage, "https://"+strings.ToLower(c.account)+service.SuffixQueue)
 	if verr != nil {
 		a := &trace.Authn{Code: "InvalidAuthenticationInfo", Reason: verr.Detail}
 		if claims != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
 	"github.com/azure-auth-sandbox/sandbox/sim/rbac"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
@@ -70,7 +71,7 @@ func TestErrors(t *testing.T) {
 		{"unknown path", "GET", base + "messages/other", "", "tok", version, 400, "InvalidUri", "", false},
 		{"unknown comp", "GET", base + "messages?comp=acl", "", "tok", version, 400, "InvalidQueryParameterValue", "", false},
 		{"bad verb", "PATCH", base + "messages/messages", "", "tok", version, 405, "UnsupportedHttpVerb", "", false},
-		{"unknown account", "GET", "https://nosuchaccount" + HostSuffix + "/?comp=list", "", "tok", version, 404, "ResourceNotFound", "", false},
+		{"unknown account", "GET", "https://nosuchaccount" + service.SuffixQueue + "/?comp=list", "", "tok", version, 404, "ResourceNotFound", "", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -181,7 +182,7 @@ func TestAudiences(t *testing.T) {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
-	want := []string{entra.ResourceStorage, "https://" + f.account + HostSuffix}
+	want := []string{entra.ResourceStorage, "https://" + f.account + service.SuffixQueue}
 	if strings.Join(spy.offered, " ") != strings.Join(want, " ") {
 		t.Fatalf("audiences %v, want %v", spy.offered, want)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
@@ -48,7 +49,7 @@ func FuzzQueueRequest(f *testing.F) {
 		if method == "" || strings.ContainsAny(method, " \t\r\n") {
 			method = http.MethodGet
 		}
-		host := fx.account + HostSuffix
+		host := fx.account + service.SuffixQueue
 		r := &http.Request{
 			Method:     method,
 			URL:        &url.URL{Scheme: "https", Host: host, Path: path, RawQuery: query},

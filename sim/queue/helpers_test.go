@@ -17,6 +17,7 @@ import (
 	"github.com/azure-auth-sandbox/sandbox/sim/inproc"
 	"github.com/azure-auth-sandbox/sandbox/sim/rbac"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
@@ -69,7 +70,7 @@ func newFixture(t testing.TB) *fixture {
 		switch {
 		case host == "login.microsoftonline.com":
 			login.ServeHTTP(rw, r)
-		case strings.HasSuffix(host, HostSuffix):
+		case strings.HasSuffix(host, service.SuffixQueue):
 			n := &trace.Notes{}
 			f.svc.ServeHTTP(rw, r.WithContext(trace.WithNotes(r.Context(), n)))
 			f.mu.Lock()
@@ -117,7 +118,7 @@ func (f *fixture) localDev() string {
 	return id
 }
 
-func (f *fixture) serviceURL() string { return "https://" + f.account + HostSuffix + "/" }
+func (f *fixture) serviceURL() string { return "https://" + f.account + service.SuffixQueue + "/" }
 
 func (f *fixture) queueClient(name string) *azqueue.QueueClient {
 	f.t.Helper()

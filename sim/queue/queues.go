@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
@@ -58,7 +59,7 @@ func (c *call) listQueues() *storageError {
 	}
 
 	var b strings.Builder
-	b.WriteString(`<?xml version="1.0" encoding="utf-8"?><EnumerationResults ServiceEndpoint="https://` + c.account + HostSuffix + `/">`)
+	b.WriteString(`<?xml version="1.0" encoding="utf-8"?><EnumerationResults ServiceEndpoint="https://` + c.account + service.SuffixQueue + `/">`)
 	if _, ok := q["prefix"]; ok {
 		b.WriteString("<Prefix>" + escape(prefix) + "</Prefix>")
 	}

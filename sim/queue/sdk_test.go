@@ -96,7 +96,7 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil || *props.ApproximateMessagesCount != 0 {
 		t.Fatalf("count after clear: %v", err)
 	}
-	if n := f.notes(); n == nil || n.SandboxID != "sbx1" || n.Service != "queue" || n.Authn == nil || !n.Authn.OK || n.Authz == nil || !n.Authz.Allowed {
+	if n := f.notes(); n == nil || n.SandboxID != "sbx1" || n.Authn == nil || !n.Authn.OK || n.Authz == nil || !n.Authz.Allowed {
 		t.Fatalf("notes: %+v", n)
 	}
 }

@@ -13,12 +13,10 @@ import (
 	"time"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
-
-// HostSuffix is the DNS suffix of storage accounts' queue endpoints.
-const HostSuffix = ".queue.core.windows.net"
 
 // tokenValidator checks bearer tokens (entra.Validator in production).
 type tokenValidator interface {
@@ -90,7 +88,7 @@ func newPopReceipt() string {
 // AccountName returns the storage account addressed by host ("" when host is
 // not a queue endpoint).
 func AccountName(host string) string {
-	return world.HostName(host, HostSuffix)
+	return service.HostName(host, service.SuffixQueue)
 }
 
 // call is one request in flight.
@@ -124,7 +122,6 @@ const (
 func (s *Service) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	r = canonicalRequest(r)
 	c := &call{s: s, rw: rw, r: r, notes: trace.NotesFrom(r.Context()), reqID: s.newID()}
-	c.notes.Service = "queue"
 	if v := r.Header.Get("x-ms-version"); validVersion(v) {
 		c.version = v // echoed on every response, errors included
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/azure-auth-sandbox/sandbox/sim/proxy"
 	"github.com/azure-auth-sandbox/sandbox/sim/rbac"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
@@ -218,16 +219,16 @@ func (e *env) lastSeq(id string) int64 {
 func describe(exs []trace.Exchange) string {
 	var b strings.Builder
 	for _, ex := range exs {
-		b.WriteString("\n  " + ex.Via + " [" + ex.Service + "] " + ex.Method + " " + ex.URL + " → " + http.StatusText(ex.Status))
+		b.WriteString("\n  " + ex.Via + " [" + string(ex.Service) + "] " + ex.Method + " " + ex.URL + " → " + http.StatusText(ex.Status))
 	}
 	return b.String()
 }
 
 // find returns the exchanges of service with the given status.
-func find(exs []trace.Exchange, service string, status int) []trace.Exchange {
+func find(exs []trace.Exchange, svc service.Name, status int) []trace.Exchange {
 	var out []trace.Exchange
 	for _, ex := range exs {
-		if ex.Service == service && ex.Status == status {
+		if ex.Service == svc && ex.Status == status {
 			out = append(out, ex)
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
 	"github.com/azure-auth-sandbox/sandbox/sim/rbac"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
@@ -351,7 +352,7 @@ func TestIsolationSiteIdentityBoundToItsSite(t *testing.T) {
 			t.Fatal(err)
 		}
 		o := world.Origin{SandboxID: a.id, Via: "runner", Site: b.names.MainSite}
-		req, _ := http.NewRequest(http.MethodGet, "http://"+entra.IMDSHost+"/metadata/identity/oauth2/token?api-version=2018-02-01&resource="+url.QueryEscape(entra.ResourceKeyVault), nil)
+		req, _ := http.NewRequest(http.MethodGet, "http://"+service.HostIMDS+"/metadata/identity/oauth2/token?api-version=2018-02-01&resource="+url.QueryEscape(entra.ResourceKeyVault), nil)
 		req.Header.Set("Metadata", "true")
 		resp, err := e.runner(o).Do(req)
 		if err == nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/azure-auth-sandbox/sandbox/sim/rbac"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 )
 
 // TestCoreFlowsThroughProxy: the developer-workstation flows with the real
@@ -80,7 +81,7 @@ func TestCoreFlowsThroughProxy(t *testing.T) {
 
 	exs := e.since(b.id, 0)
 	t.Logf("trace:%s", describe(exs))
-	services := map[string]int{}
+	services := map[service.Name]int{}
 	for _, ex := range exs {
 		services[ex.Service]++
 		if ex.Via != "proxy" || ex.SandboxID != b.id || !strings.HasPrefix(ex.URL, "https://") {

@@ -149,7 +149,7 @@ func harEntryOf(ex Exchange) harEntry {
 		Auth:    harAuth{Authn: ex.Authn, Authz: ex.Authz},
 		Seq:     ex.Seq,
 		Via:     ex.Via,
-		Service: ex.Service,
+		Service: string(ex.Service),
 		Step:    ex.Step,
 		Site:    ex.Site,
 		Token:   ex.Token,

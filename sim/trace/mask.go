@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 )
 
 // MaxBody is how much of a request or response body the trace keeps.
@@ -296,7 +298,7 @@ func truncate(s string) string {
 // Bodies are cut at MaxBody after masking. The decoded token claims (Token,
 // Issued) are kept: they are what the lessons show.
 func Mask(ex *Exchange) {
-	kv := ex.Service == "keyvault"
+	kv := ex.Service == service.KeyVault
 	ex.URL = MaskURL(ex.URL)
 	ex.RequestBody = truncate(maskBody(ex.RequestBody, ex.RequestHeaders.Get("Content-Type"), kv))
 	ex.ResponseBody = truncate(maskBody(ex.ResponseBody, ex.ResponseHeaders.Get("Content-Type"), kv))

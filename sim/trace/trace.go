@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/rbac"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 )
 
 // Exchange is one recorded HTTP request/response with the sim.
@@ -22,9 +23,8 @@ type Exchange struct {
 	Via        string    `json:"via"`            // "runner" or "proxy"
 	Step       string    `json:"step,omitempty"` // lesson step marker
 	Site       string    `json:"site,omitempty"` // where the code ran ("" = workstation)
-	// Service is which part of the sim answered: "entra", "managed-identity",
-	// "keyvault", "queue", "arm", "webapp", or "" when none did.
-	Service string `json:"service"`
+	// Service is which part of the sim answered, "" when none did.
+	Service service.Name `json:"service"`
 
 	Method          string      `json:"method"`
 	URL             string      `json:"url"`
@@ -69,11 +69,12 @@ type Notes struct {
 	// SandboxID is the sandbox that owns the addressed resource, set by the
 	// service when it resolved one.
 	SandboxID string
-	Service   string
-	Token     *Token
-	Issued    *Token
-	Authn     *Authn
-	Authz     *rbac.Decision
+	// Service is set by the front door from the host.
+	Service service.Name
+	Token   *Token
+	Issued  *Token
+	Authn   *Authn
+	Authz   *rbac.Decision
 }
 
 type notesKey struct{}

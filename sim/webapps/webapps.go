@@ -12,12 +12,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
-
-// HostSuffix is the DNS suffix of App Service sites.
-const HostSuffix = ".azurewebsites.net"
 
 // Service answers requests for every site of every world in the registry.
 type Service struct {
@@ -46,13 +44,12 @@ func lookupFunction(name string) function {
 
 // SiteName returns the site addressed by host ("" when host is not a site).
 func SiteName(host string) string {
-	return world.HostName(host, HostSuffix)
+	return service.HostName(host, service.SuffixWebApps)
 }
 
 // ServeHTTP routes by host to the site, then by path.
 func (s *Service) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	notes := trace.NotesFrom(r.Context())
-	notes.Service = "webapp"
 	name := SiteName(r.Host)
 	w := s.reg.ByName(world.NameSite, name)
 	if w == nil {

@@ -71,9 +71,6 @@ func TestFunctionKeys(t *testing.T) {
 			if strings.Contains(body, key) {
 				t.Fatalf("response echoes the key")
 			}
-			if notes.Service != "webapp" {
-				t.Errorf("notes.Service = %q", notes.Service)
-			}
 			if !strings.Contains(tc.url, "nosuchsite") && notes.SandboxID != "sbx1" {
 				t.Errorf("notes.SandboxID = %q", notes.SandboxID)
 			}

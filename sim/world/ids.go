@@ -3,7 +3,6 @@ package world
 import (
 	"context"
 	"encoding/base64"
-	"net"
 	"strings"
 )
 
@@ -95,19 +94,3 @@ func OriginFrom(ctx context.Context) Origin {
 }
 
 func encodeStd(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
-
-// HostName returns the resource a host names under suffix ("myvault" for
-// "MyVault.vault.azure.net:443" and ".vault.azure.net"), or "" when host is
-// not one label followed by suffix. Azure's host names are case-insensitive
-// and may carry a port or a trailing dot.
-func HostName(host, suffix string) string {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	name, ok := strings.CutSuffix(host, suffix)
-	if !ok || name == "" || strings.Contains(name, ".") {
-		return ""
-	}
-	return name
-}

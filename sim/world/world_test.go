@@ -197,25 +197,6 @@ func TestRemovedWorldRefusesUpdates(t *testing.T) {
 	}
 }
 
-func TestHostName(t *testing.T) {
-	tests := []struct{ host, want string }{
-		{"myvault.vault.azure.net", "myvault"},
-		{"MyVault.VAULT.azure.net:443", "myvault"},
-		{"myvault.vault.azure.net.", "myvault"},
-		{"a.b.vault.azure.net", ""},
-		{".vault.azure.net", ""},
-		{"vault.azure.net", ""},
-		{"myvault.vault.azure.net.evil.com", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.host, func(t *testing.T) {
-			if got := world.HostName(tt.host, ".vault.azure.net"); got != tt.want {
-				t.Fatalf("HostName(%q) = %q, want %q", tt.host, got, tt.want)
-			}
-		})
-	}
-}
-
 func TestRemoveClientSecret(t *testing.T) {
 	ctx := context.Background()
 	reg := world.NewRegistry(nil, nil)
