@@ -87,7 +87,7 @@ func runDeployWalkthrough(x *execution) (string, error) {
 	var hasRG bool
 	x.r.w.View(func(st *world.State) {
 		sub, tenant, ownerID = st.SubscriptionID, st.TenantID, st.Labels[scenario.LabelOwner]
-		names = scenario.ResourcesFor(st.Labels["suffix"])
+		names = scenario.ResourcesOf(st)
 		_, hasRG = st.ResourceGroups[strings.ToLower(scenario.ResourceGroup)]
 	})
 	if !hasRG {
@@ -146,19 +146,13 @@ func runDeployWalkthrough(x *execution) (string, error) {
 	if apiKey == "" {
 		return "", fmt.Errorf("lessons: deploy: function app %s has no default function key", names.ThirdPartySite)
 	}
-	vaultURL := "https://" + names.Vault + ".vault.azure.net"
-	if err := setSecret(x, vaultURL, apiKey, cred); err != nil {
+	if err := setSecret(x, names.VaultURL, apiKey, cred); err != nil {
 		return "", err
 	}
 
-	settings := []map[string]string{
-		{"name": "KEY_VAULT_URL", "value": vaultURL},
-		{"name": "THIRD_PARTY_API_ENDPOINT", "value": "https://" + names.ThirdPartySite + ".azurewebsites.net/api/" + scenario.FunctionName},
-		{"name": "STORAGE_QUEUE_URL", "value": "https://" + names.StorageAccount + ".queue.core.windows.net/" + scenario.QueueName},
-	}
 	if err := d.do(http.MethodPut, "/providers/Microsoft.Web/sites/"+names.MainSite, apiWeb, map[string]any{
 		"location": scenario.Location, "kind": "app,linux",
-		"properties": map[string]any{"siteConfig": map[string]any{"appSettings": settings}},
+		"properties": map[string]any{"siteConfig": map[string]any{"appSettings": names.AppSettings()}},
 	}, nil); err != nil {
 		return "", err
 	}

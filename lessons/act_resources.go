@@ -16,7 +16,7 @@ import (
 
 // vaultOf returns the scenario vault.
 func vaultOf(st *world.State) (*world.Vault, error) {
-	v := st.Vault(scenario.ResourcesFor(st.Labels["suffix"]).Vault)
+	v := st.Vault(scenario.ResourcesOf(st).Vault)
 	if v == nil {
 		return nil, fmt.Errorf("the vault: %w", errNoSandboxObject)
 	}
@@ -153,7 +153,7 @@ func runRemoveAccessPolicy(x *execution) (string, error) {
 
 // mainSite returns the scenario's main app site.
 func mainSite(st *world.State) (*world.Site, error) {
-	site := st.Site(scenario.ResourcesFor(st.Labels["suffix"]).MainSite)
+	site := st.Site(scenario.ResourcesOf(st).MainSite)
 	if site == nil {
 		return nil, fmt.Errorf("the main site: %w", errNoSandboxObject)
 	}

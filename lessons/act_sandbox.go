@@ -1,8 +1,10 @@
 package lessons
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,13 +21,10 @@ import (
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
-// Scope kinds a role assignment can target.
-var scopeKinds = []string{"vault", "resourceGroup", "subscription", "storage", "queue"}
-
 func sandboxActions() []*Action {
 	principal := Param{Name: "principal", Help: "principal label (owner, localDev, developer, mainApp, or one you created)", Required: true}
 	role := Param{Name: "role", Help: "built-in role name, e.g. Key Vault Secrets User", Required: true}
-	scope := Param{Name: "scope", Help: "where the role applies", Default: "vault", Enum: scopeKinds}
+	scope := Param{Name: "scope", Help: "where the role applies", Default: scenario.ScopeVault, Enum: scenario.ScopeKinds()}
 	sandbox := func(name, title, cli string, params []Param, run func(*execution) (string, error)) *Action {
 		return &Action{Name: name, Kind: BlockAction, Title: title, CLI: cli, Params: params, run: run}
 	}
@@ -63,30 +62,17 @@ func sandboxActions() []*Action {
 	}
 }
 
-// resolvedScope returns the ARM ID of a scope kind in st.
+// resolvedScope returns the ARM ID of a scope kind in st ("" is the vault).
 func resolvedScope(st *world.State, kind string) (string, error) {
-	names := scenario.ResourcesFor(st.Labels["suffix"])
-	switch kind {
-	case "subscription":
-		return st.SubscriptionScope(), nil
-	case "resourceGroup":
-		return st.ResourceGroupID(scenario.ResourceGroup), nil
-	case "vault", "":
-		if v := st.Vault(names.Vault); v != nil {
-			return st.VaultID(v), nil
-		}
-	case "storage":
-		if a := st.StorageAccount(names.StorageAccount); a != nil {
-			return st.StorageAccountID(a), nil
-		}
-	case "queue":
-		if a := st.StorageAccount(names.StorageAccount); a != nil {
-			return st.QueueScope(a, scenario.QueueName), nil
-		}
-	default:
-		return "", fmt.Errorf("unknown scope %q (use one of %s)", kind, strings.Join(scopeKinds, ", "))
+	kind = cmp.Or(kind, scenario.ScopeVault)
+	if !slices.Contains(scenario.ScopeKinds(), kind) {
+		return "", fmt.Errorf("unknown scope %q (use one of %s)", kind, strings.Join(scenario.ScopeKinds(), ", "))
 	}
-	return "", fmt.Errorf("scope %s: %w", kind, errNoSandboxObject)
+	id, ok := scenario.Scope(st, kind)
+	if !ok {
+		return "", fmt.Errorf("scope %s: %w", kind, errNoSandboxObject)
+	}
+	return id, nil
 }
 
 // principalByLabel finds a labelled principal.

@@ -223,7 +223,7 @@ func TestCurriculumActions(t *testing.T) {
 			t.Errorf("a second deploy must be idempotent: %s", res.Error)
 		}
 		w.View(func(st *world.State) {
-			names := scenario.ResourcesFor(st.Labels["suffix"])
+			names := scenario.ResourcesOf(st)
 			v, api := st.Vault(names.Vault), st.Site(names.ThirdPartySite)
 			if v == nil || !v.EnableRbacAuthorization || api == nil || v.Secrets[scenario.SecretName] == nil ||
 				v.Secrets[scenario.SecretName].Versions[0].Value != api.FunctionKeys["default"] {

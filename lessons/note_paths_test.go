@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 )
 
@@ -186,7 +187,7 @@ func exchanges(specs ...string) []trace.Exchange {
 	for i, s := range specs {
 		f := strings.Fields(s)
 		st, _ := strconv.Atoi(f[2])
-		ex := trace.Exchange{Seq: int64(i + 1), Service: f[0], Method: f[1], Status: st, URL: "https://example/" + f[0]}
+		ex := trace.Exchange{Seq: int64(i + 1), Service: service.Name(f[0]), Method: f[1], Status: st, URL: "https://example/" + f[0]}
 		if f[0] == "entra" && f[1] == "POST" {
 			ex.URL = "https://login.microsoftonline.com/t/oauth2/v2.0/token"
 		}

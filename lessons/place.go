@@ -62,7 +62,7 @@ func DefaultPlace(l *Lesson, st *world.State) Place {
 	p := Place{RunsOn: RunsOnWorkstation, Env: map[string]string{}}
 	if l != nil && l.RunsOn == RunsOnSite {
 		p.RunsOn = RunsOnSite
-		p.Site = scenario.ResourcesFor(st.Labels["suffix"]).MainSite
+		p.Site = scenario.ResourcesOf(st).MainSite
 	}
 	cred := CredLocalDev
 	if l != nil && l.Credential != "" {

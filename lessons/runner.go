@@ -112,7 +112,7 @@ func (r *Runner) SetPlace(p Place) {
 func (r *Runner) setPlaceLocked(p Place) {
 	r.place = p.Clone()
 	if r.place.RunsOn == RunsOnSite && r.place.Site == "" {
-		r.w.View(func(st *world.State) { r.place.Site = scenario.ResourcesFor(st.Labels["suffix"]).MainSite })
+		r.w.View(func(st *world.State) { r.place.Site = scenario.ResourcesOf(st).MainSite })
 	}
 	clear(r.objects)
 	r.stopPythonLocked()
@@ -375,13 +375,13 @@ func placeholderNames() []string {
 
 // placeholderValues maps each placeholder name to its value in st.
 func placeholderValues(st *world.State) map[string]string {
-	names := scenario.ResourcesFor(st.Labels["suffix"])
+	names := scenario.ResourcesOf(st)
 	return map[string]string{
-		"vaultUrl":       "https://" + names.Vault + ".vault.azure.net",
+		"vaultUrl":       names.VaultURL,
 		"vault":          names.Vault,
-		"queueUrl":       "https://" + names.StorageAccount + ".queue.core.windows.net/" + scenario.QueueName,
+		"queueUrl":       names.QueueURL,
 		"storageAccount": names.StorageAccount,
-		"apiUrl":         "https://" + names.ThirdPartySite + ".azurewebsites.net/api/" + scenario.FunctionName,
+		"apiUrl":         names.ThirdPartyAPIURL,
 		"mainSite":       names.MainSite,
 		"thirdPartySite": names.ThirdPartySite,
 		"secretName":     scenario.SecretName,

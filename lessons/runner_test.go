@@ -73,7 +73,7 @@ func TestLesson1Walkthrough(t *testing.T) {
 	}
 	var key string
 	w.View(func(st *world.State) {
-		key = st.Vault(scenario.ResourcesFor(st.Labels["suffix"]).Vault).Secrets[scenario.SecretName].Versions[0].Value
+		key = st.Vault(scenario.ResourcesOf(st).Vault).Secrets[scenario.SecretName].Versions[0].Value
 	})
 	if strings.Contains(res.Output, key) || !strings.HasPrefix(res.Output, scenario.SecretName+" = "+key[:3]) {
 		t.Errorf("output %q must show the secret masked", res.Output)
@@ -238,7 +238,7 @@ func TestSiteIdentitiesIsolated(t *testing.T) {
 		var tid, site string
 		b.w.View(func(st *world.State) {
 			tid = st.TenantID
-			site = st.SiteID(st.Site(scenario.ResourcesFor(st.Labels["suffix"]).MainSite))
+			site = st.SiteID(st.Site(scenario.ResourcesOf(st).MainSite))
 		})
 		for _, ex := range b.res.Exchanges {
 			if ex.Service != "keyvault" || ex.Token == nil {

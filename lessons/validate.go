@@ -365,7 +365,7 @@ func validateState(s *StateMatch, labels []string) []string {
 		if _, ok := rbac.RoleByName(r.Role, nil); !ok {
 			out = append(out, fmt.Sprintf("state.%s: unknown built-in role %q", name, r.Role))
 		}
-		if r.Scope != "" && !slices.Contains(scopeKinds, r.Scope) {
+		if r.Scope != "" && !slices.Contains(scenario.ScopeKinds(), r.Scope) {
 			out = append(out, fmt.Sprintf("state.%s: unknown scope %q", name, r.Scope))
 		}
 	}

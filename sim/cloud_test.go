@@ -75,7 +75,7 @@ func addSandbox(tb testing.TB, c *Cloud, id string) sandbox {
 		tb.Fatal(err)
 	}
 	s := sandbox{w: w}
-	w.View(func(st *world.State) { s.names = scenario.ResourcesFor(st.Labels["suffix"]) })
+	w.View(func(st *world.State) { s.names = scenario.ResourcesOf(st) })
 	return s
 }
 

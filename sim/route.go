@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"syscall"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/service"
@@ -122,20 +123,9 @@ func (c *Cloud) isVM(o world.Origin) bool {
 // managed-identity endpoints do (IMDS on port 80, App Service's
 // IDENTITY_ENDPOINT on its port). Everything else is HTTPS only.
 func (c *Cloud) PlainHTTP(host, port string) bool {
-	switch f, _ := classify(host); f {
-	case familyIMDS:
-		return port == "" || port == "80"
-	case familyAppService:
-		return port == appServicePort
+	ep, _, ok := service.Lookup(host)
+	if !ok || ep.Scheme() != "http" {
+		return false
 	}
-	return false
+	return port == strconv.Itoa(ep.Port) || (port == "" && ep.Port == 80)
 }
-
-// appServicePort is the port of the App Service identity endpoint.
-var appServicePort = func() string {
-	u, err := url.Parse(entra.AppServiceIdentityEndpoint)
-	if err != nil {
-		panic("sim: bad entra.AppServiceIdentityEndpoint: " + err.Error())
-	}
-	return u.Port()
-}()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/azure-auth-sandbox/sandbox/lessons"
 	"github.com/azure-auth-sandbox/sandbox/sim/rbac"
+	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 	"github.com/azure-auth-sandbox/sandbox/web/ui"
 )
@@ -62,7 +63,7 @@ func (p *player) applySuggestion(c echo.Context, t *target, s rbac.Suggestion) (
 	var label, kind string
 	t.w.View(func(st *world.State) {
 		label = labelsByID(st)[s.PrincipalID]
-		kind = scopeKindIDs(st)[strings.ToLower(s.Scope)]
+		kind = scenario.ScopeKind(st, s.Scope)
 	})
 	ctx := c.Request().Context()
 	if label != "" && kind != "" {

@@ -18,15 +18,12 @@ import (
 var panelRoles = []string{"Key Vault Secrets User", "Key Vault Secrets Officer", "Key Vault Reader",
 	"Storage Queue Data Message Sender", "Storage Queue Data Contributor", "Reader", "Contributor", "Owner"}
 
-// scopeKinds are the scope picker's choices (lessons' assignRole scopes).
-var scopeKinds = []string{"vault", "resourceGroup", "subscription", "storage", "queue"}
-
 // panelView is the sandbox panel's view of the world.
 func (p *player) panelView(c echo.Context, t *target) ui.PanelView {
 	base := lessonURL(t.sb.ID, t.lesson.ID)
 	msg, errText := t.run.takePanelResult()
 	v := ui.PanelView{ActionURL: base + "/panel/", ResetURL: base + "/reset", CSRFToken: csrfToken(c),
-		Roles: panelRoles, ScopeKinds: scopeKinds, Message: msg, Error: errText}
+		Roles: panelRoles, ScopeKinds: scenario.ScopeKinds(), Message: msg, Error: errText}
 	now := t.w.Now()
 	t.w.View(func(st *world.State) {
 		v.SandboxTime = now.UTC().Format(time.RFC1123)
@@ -53,15 +50,14 @@ func (p *player) panelView(c echo.Context, t *target) ui.PanelView {
 			}
 			return a.Label+a.Name < b.Label+b.Name
 		})
-		names := scenario.ResourcesFor(st.Labels["suffix"])
+		names := scenario.ResourcesOf(st)
 		if site := st.Site(names.MainSite); site != nil {
 			v.Site = ui.SiteRow{Name: site.Name, IdentityOn: site.SystemIdentity != "", ObjectID: site.SystemIdentity}
 		}
-		kinds := scopeKindIDs(st)
 		for _, a := range st.RoleAssignments {
 			role, _ := rbac.Role(rbac.RoleGUID(a.RoleDefinitionID), st.CustomRoles)
 			row := ui.AssignmentRow{ID: a.ID, PrincipalLabel: labelOf[a.PrincipalID], Role: role.RoleName, Scope: a.Scope,
-				ScopeKind: kinds[strings.ToLower(a.Scope)]}
+				ScopeKind: scenario.ScopeKind(st, a.Scope)}
 			if row.Role == "" {
 				row.Role = a.RoleDefinitionID
 			}
@@ -90,9 +86,6 @@ func (p *player) panelView(c echo.Context, t *target) ui.PanelView {
 func labelsByID(st *world.State) map[string]string {
 	out := make(map[string]string, len(st.Labels))
 	for k, v := range st.Labels {
-		if k == "suffix" {
-			continue
-		}
 		if old, ok := out[v]; !ok || k < old {
 			out[v] = k
 		}
@@ -111,21 +104,4 @@ func principalName(st *world.State, oid, label string) string {
 		return label + " (" + p.DisplayName + ")"
 	}
 	return p.DisplayName
-}
-
-// scopeKindIDs maps the lower-case ARM ID of each scope kind to the kind.
-func scopeKindIDs(st *world.State) map[string]string {
-	names := scenario.ResourcesFor(st.Labels["suffix"])
-	out := map[string]string{
-		strings.ToLower(st.SubscriptionScope()):                     "subscription",
-		strings.ToLower(st.ResourceGroupID(scenario.ResourceGroup)): "resourceGroup",
-	}
-	if v := st.Vault(names.Vault); v != nil {
-		out[strings.ToLower(st.VaultID(v))] = "vault"
-	}
-	if a := st.StorageAccount(names.StorageAccount); a != nil {
-		out[strings.ToLower(st.StorageAccountID(a))] = "storage"
-		out[strings.ToLower(st.QueueScope(a, scenario.QueueName))] = "queue"
-	}
-	return out
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/azure-auth-sandbox/sandbox/lessons"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 	"github.com/azure-auth-sandbox/sandbox/web/ui"
@@ -190,7 +191,7 @@ func actedWords(res *lessons.StepResult) string {
 	}
 	var apis []string
 	for _, ex := range res.Exchanges {
-		name := map[string]string{"arm": "Azure Resource Manager", "graph": "Microsoft Graph", "keyvault": "Key Vault"}[ex.Service]
+		name := map[service.Name]string{service.ARM: "Azure Resource Manager", service.Graph: "Microsoft Graph", service.KeyVault: "Key Vault"}[ex.Service]
 		if name != "" && !slices.Contains(apis, name) {
 			apis = append(apis, name)
 		}
@@ -225,7 +226,7 @@ func (p *player) placeView(t *target) ui.PlaceView {
 	var env map[string]string
 	t.w.View(func(st *world.State) {
 		v.SiteState = "none"
-		if site := st.Site(scenario.ResourcesFor(st.Labels["suffix"]).MainSite); site != nil {
+		if site := st.Site(scenario.ResourcesOf(st).MainSite); site != nil {
 			v.SiteState = "off"
 			if site.SystemIdentity != "" {
 				v.SiteState = "on"

@@ -48,7 +48,7 @@ func TestPanelActions(t *testing.T) {
 		{"advanceClock", url.Values{"seconds": {"90000"}}, "sandbox clock moved 25h0m0s ahead", nil},
 		{"setPropagationDelay", url.Values{"seconds": {"30"}}, "take 30s", nil},
 		{"setSiteIdentity", url.Values{"state": {"off"}}, "identity off", func(t *testing.T, st *world.State) {
-			if st.Site(scenario.ResourcesFor(st.Labels["suffix"]).MainSite).SystemIdentity != "" {
+			if st.Site(scenario.ResourcesOf(st).MainSite).SystemIdentity != "" {
 				t.Error("site identity still on")
 			}
 		}},

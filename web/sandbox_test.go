@@ -39,9 +39,8 @@ func TestSandboxCreateReturnsConnectionDetails(t *testing.T) {
 	if res.Header.Get("Location") != "/api/sandboxes/"+sb.ID {
 		t.Errorf("Location = %q", res.Header.Get("Location"))
 	}
-	sfx := ""
-	e.reg.Get(sb.ID).View(func(s *world.State) { sfx = s.Labels["suffix"] })
-	names := scenario.ResourcesFor(sfx)
+	var names scenario.Resources
+	e.reg.Get(sb.ID).View(func(s *world.State) { names = scenario.ResourcesOf(s) })
 	checks := map[string][2]string{
 		"tenantId":         {sb.TenantID, ""},
 		"subscriptionId":   {sb.SubscriptionID, ""},

@@ -84,23 +84,23 @@ func (s *Server) details(sb *store.Sandbox, w *world.World) details {
 				ObjectID:          p.ObjectID,
 			}
 		}
-		names := scenario.ResourcesFor(st.Labels["suffix"])
+		names := scenario.ResourcesOf(st)
 		if _, ok := st.ResourceGroups[scenario.ResourceGroup]; ok {
 			j.ResourceGroup = scenario.ResourceGroup
 		}
 		if v := st.Vault(names.Vault); v != nil {
-			j.KeyVaultURL = "https://" + v.Name + ".vault.azure.net"
+			j.KeyVaultURL = names.VaultURL
 			if _, ok := v.Secrets[scenario.SecretName]; ok {
 				j.SecretName = scenario.SecretName
 			}
 		}
 		if a := st.StorageAccount(names.StorageAccount); a != nil {
-			if q, ok := a.Queues[scenario.QueueName]; ok {
-				j.QueueURL = "https://" + a.Name + ".queue.core.windows.net/" + q.Name
+			if _, ok := a.Queues[scenario.QueueName]; ok {
+				j.QueueURL = names.QueueURL
 			}
 		}
 		if site := st.Site(names.ThirdPartySite); site != nil {
-			j.ThirdPartyAPIURL = "https://" + site.Name + ".azurewebsites.net/api/" + scenario.FunctionName
+			j.ThirdPartyAPIURL = names.ThirdPartyAPIURL
 		}
 		if site := st.Site(names.MainSite); site != nil {
 			j.AppServiceSite = site.Name

@@ -40,7 +40,7 @@ func newCreateFixture(t *testing.T, id string) *createFixture {
 
 func names(w *world.World) scenario.Resources {
 	var n scenario.Resources
-	w.View(func(s *world.State) { n = scenario.ResourcesFor(s.Labels["suffix"]) })
+	w.View(func(s *world.State) { n = scenario.ResourcesOf(s) })
 	return n
 }
 

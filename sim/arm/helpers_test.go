@@ -121,7 +121,7 @@ func label(w *world.World, l string) string {
 func vaultID(w *world.World) string {
 	var id string
 	w.View(func(s *world.State) {
-		id = s.VaultID(s.Vault(scenario.ResourcesFor(s.Labels["suffix"]).Vault))
+		id = s.VaultID(s.Vault(scenario.ResourcesOf(s).Vault))
 	})
 	return id
 }

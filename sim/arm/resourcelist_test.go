@@ -18,7 +18,7 @@ func TestResourceList(t *testing.T) {
 	owner := c.token(t, w, scenario.LabelOwner, entra.ResourceARM, w.Now())
 	localDev := c.token(t, w, scenario.LabelLocalDev, entra.ResourceARM, w.Now())
 	var names scenario.Resources
-	w.View(func(st *world.State) { names = scenario.ResourcesFor(st.Labels["suffix"]) })
+	w.View(func(st *world.State) { names = scenario.ResourcesOf(st) })
 	sub := "/subscriptions/" + w.SubscriptionID()
 	list := func(t *testing.T, path, filter, token string) ([]string, result) {
 		t.Helper()

@@ -244,7 +244,7 @@ func TestResources(t *testing.T) {
 			t.Fatalf("add policy: %d %s", res.status, res.body)
 		}
 		var got []world.AccessPolicy
-		w.View(func(s *world.State) { got = s.Vault(scenario.ResourcesFor(s.Labels["suffix"]).Vault).AccessPolicies })
+		w.View(func(s *world.State) { got = s.Vault(scenario.ResourcesOf(s).Vault).AccessPolicies })
 		if len(got) != 1 || got[0].ObjectID != dev || len(got[0].Permissions.Secrets) != 2 {
 			t.Fatalf("policies %+v", got)
 		}
@@ -252,7 +252,7 @@ func TestResources(t *testing.T) {
 		if res = c.call(t, "PUT", vaultID(w)+"/accessPolicies/remove?api-version=2023-07-01", tok, rm); res.status != 200 {
 			t.Fatalf("remove: %d", res.status)
 		}
-		w.View(func(s *world.State) { got = s.Vault(scenario.ResourcesFor(s.Labels["suffix"]).Vault).AccessPolicies })
+		w.View(func(s *world.State) { got = s.Vault(scenario.ResourcesOf(s).Vault).AccessPolicies })
 		if len(got) != 0 {
 			t.Errorf("policies after remove %+v", got)
 		}
@@ -270,7 +270,7 @@ func TestResources(t *testing.T) {
 	t.Run("site identity", func(t *testing.T) {
 		var site string
 		w.View(func(s *world.State) {
-			site = s.SiteID(s.Site(scenario.ResourcesFor(s.Labels["suffix"]).MainSite))
+			site = s.SiteID(s.Site(scenario.ResourcesOf(s).MainSite))
 		})
 		u := site + "?api-version=2023-12-01"
 		old := label(w, scenario.LabelMainApp)

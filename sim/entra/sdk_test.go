@@ -141,7 +141,7 @@ func TestManagedIdentityAppService(t *testing.T) {
 	mi := principal(t, w, scenario.LabelMainApp)
 	var header string
 	w.View(func(st *world.State) {
-		header = st.Site(scenario.ResourcesFor(st.Labels["suffix"]).MainSite).IdentityHeader
+		header = st.Site(scenario.ResourcesOf(st).MainSite).IdentityHeader
 	})
 	t.Setenv("IDENTITY_ENDPOINT", AppServiceIdentityEndpoint)
 	t.Setenv("IDENTITY_HEADER", header)
@@ -182,7 +182,7 @@ func TestManagedIdentityAppService(t *testing.T) {
 }
 
 func mainSite(w *world.World) (name string) {
-	w.View(func(st *world.State) { name = scenario.ResourcesFor(st.Labels["suffix"]).MainSite })
+	w.View(func(st *world.State) { name = scenario.ResourcesOf(st).MainSite })
 	return
 }
 

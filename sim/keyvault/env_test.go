@@ -66,7 +66,7 @@ func newEnv(tb testing.TB) *env {
 		tb.Fatal(err)
 	}
 	e.w = w
-	w.View(func(s *world.State) { e.names = scenario.ResourcesFor(s.Labels["suffix"]) })
+	w.View(func(s *world.State) { e.names = scenario.ResourcesOf(s) })
 	e.kv = New(e.reg, entra.NewValidator(keys))
 	login := entra.NewService(e.reg, e.iss)
 	e.router = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {

@@ -243,7 +243,7 @@ func TestMutationsPersist(t *testing.T) {
 		t.Fatal(err)
 	}
 	var vault string
-	w.View(func(s *world.State) { vault = scenario.ResourcesFor(s.Labels["suffix"]).Vault })
+	w.View(func(s *world.State) { vault = scenario.ResourcesOf(s).Vault })
 	_ = w.Update(context.Background(), func(tx *world.Tx) error {
 		tx.AddRoleAssignment(rbac.Assignment{Scope: tx.State.VaultID(tx.State.Vault(vault)),
 			RoleDefinitionID: rbac.RoleKeyVaultSecretsOfficer, PrincipalID: tx.State.Labels[scenario.LabelLocalDev]})

@@ -88,7 +88,7 @@ func (e *env) tenant(id string) string { return e.boxes[id].TenantID() }
 
 func (e *env) names(id string) scenario.Resources {
 	var r scenario.Resources
-	e.boxes[id].View(func(st *world.State) { r = scenario.ResourcesFor(st.Labels["suffix"]) })
+	e.boxes[id].View(func(st *world.State) { r = scenario.ResourcesOf(st) })
 	return r
 }
 

@@ -63,7 +63,7 @@ func newFixture(t testing.TB) *fixture {
 	}
 	f := &fixture{t: t, reg: reg, w: w, iss: entra.NewIssuer(ks)}
 	f.svc = New(reg, entra.NewValidator(ks), Limits{})
-	w.View(func(st *world.State) { f.account = scenario.ResourcesFor(st.Labels["suffix"]).StorageAccount })
+	w.View(func(st *world.State) { f.account = scenario.ResourcesOf(st).StorageAccount })
 	login := entra.NewService(reg, f.iss)
 	router := http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		host := strings.ToLower(r.Host)

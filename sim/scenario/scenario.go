@@ -42,24 +42,6 @@ const (
 	RoleOwner = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 )
 
-// Names of a sandbox's globally unique resources, derived from its suffix.
-type Resources struct {
-	Vault          string `json:"vault"`
-	StorageAccount string `json:"storageAccount"`
-	ThirdPartySite string `json:"thirdPartySite"`
-	MainSite       string `json:"mainSite"`
-}
-
-// ResourcesFor returns the resource names of a sandbox with suffix sfx.
-func ResourcesFor(sfx string) Resources {
-	return Resources{
-		Vault:          "kv-auth-" + sfx,
-		StorageAccount: "stauth" + sfx,
-		ThirdPartySite: "thirdparty-api-" + sfx,
-		MainSite:       "main-app-" + sfx,
-	}
-}
-
 // Known reports whether name is a scenario.
 func Known(name string) bool {
 	for _, n := range Names {
@@ -110,7 +92,7 @@ const SecretLifetime = 180 * 24 * time.Hour
 
 func populate(tx *world.Tx, name, sfx string) error {
 	st := tx.State
-	st.Labels["suffix"] = sfx
+	st.Suffix = sfx
 
 	owner := tx.NewApplication("sandbox-owner")
 	ownerSecret, _ := tx.AddClientSecret(owner, "sandbox", SecretLifetime)
@@ -142,7 +124,7 @@ func populate(tx *world.Tx, name, sfx string) error {
 		return nil
 	}
 
-	names := ResourcesFor(sfx)
+	names := resourcesFor(sfx)
 	tx.NewResourceGroup(ResourceGroup, Location)
 	vault, err := tx.NewVault(ResourceGroup, names.Vault, true)
 	if err != nil {
@@ -167,8 +149,8 @@ func populate(tx *world.Tx, name, sfx string) error {
 	}
 	mi := tx.EnableSystemIdentity(main)
 	st.Labels[LabelMainApp] = mi.ObjectID
-	main.AppSettings["KEY_VAULT_URL"] = "https://" + vault.Name + ".vault.azure.net"
-	main.AppSettings["THIRD_PARTY_API_ENDPOINT"] = "https://" + api.Name + ".azurewebsites.net/api/" + FunctionName
-	main.AppSettings["STORAGE_QUEUE_URL"] = "https://" + acct.Name + ".queue.core.windows.net/" + QueueName
+	for _, s := range names.AppSettings() {
+		main.AppSettings[s.Name] = s.Value
+	}
 	return nil
 }

@@ -47,7 +47,7 @@ func TestBuild(t *testing.T) {
 				if ownerRoles != 1 || devRoles != 0 {
 					t.Fatalf("owner has %d roles, localDev %d; want 1 and 0", ownerRoles, devRoles)
 				}
-				names := scenario.ResourcesFor(s.Labels["suffix"])
+				names := scenario.ResourcesOf(s)
 				v := s.Vault(names.Vault)
 				if (v != nil) != tt.wantVault {
 					t.Fatalf("vault present = %v, want %v", v != nil, tt.wantVault)

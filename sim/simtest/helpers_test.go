@@ -84,7 +84,7 @@ func newEnv(tb testing.TB, ids ...string) *env {
 			tb.Fatal(err)
 		}
 		b := &box{id: id, w: w}
-		w.View(func(st *world.State) { b.names = scenario.ResourcesFor(st.Labels["suffix"]) })
+		w.View(func(st *world.State) { b.names = scenario.ResourcesOf(st) })
 		e.boxes[id] = b
 	}
 	return e

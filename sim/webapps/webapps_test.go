@@ -23,7 +23,7 @@ func TestFunctionKeys(t *testing.T) {
 	var names scenario.Resources
 	var key string
 	w.View(func(s *world.State) {
-		names = scenario.ResourcesFor(s.Labels["suffix"])
+		names = scenario.ResourcesOf(s)
 		key = s.Site(names.ThirdPartySite).FunctionKeys["default"]
 	})
 	svc := New(reg)
@@ -114,7 +114,7 @@ func TestRandomNumberRange(t *testing.T) {
 	}
 	var site, key string
 	w.View(func(s *world.State) {
-		site = scenario.ResourcesFor(s.Labels["suffix"]).ThirdPartySite
+		site = scenario.ResourcesOf(s).ThirdPartySite
 		key = s.Site(site).FunctionKeys["default"]
 	})
 	for _, tc := range []struct {

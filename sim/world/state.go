@@ -32,6 +32,9 @@ type State struct {
 	Subscription   string `json:"subscriptionName"`
 	Location       string `json:"location"` // default region, e.g. "eastus"
 	Scenario       string `json:"scenario"`
+	// Suffix makes the scenario's globally unique resource names unique
+	// (see scenario.ResourcesOf).
+	Suffix string `json:"suffix,omitempty"`
 
 	// SecretKey keys the hash of client secrets and identity headers; it is
 	// never shown.

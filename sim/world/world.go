@@ -459,6 +459,14 @@ func normalize(st *State) {
 	if st.Labels == nil {
 		st.Labels = map[string]string{}
 	}
+	// Worlds saved before Suffix had a field of its own kept it among the
+	// principals' labels.
+	if sfx, ok := st.Labels["suffix"]; ok {
+		if st.Suffix == "" {
+			st.Suffix = sfx
+		}
+		delete(st.Labels, "suffix")
+	}
 	for _, v := range st.Vaults {
 		if v.Secrets == nil {
 			v.Secrets = map[string]*Secret{}

@@ -220,3 +220,19 @@ func TestRemoveClientSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Worlds saved before the suffix had a field of its own load with it there,
+// and it is no longer among the principals' labels.
+func TestLoadMovesSuffixLabel(t *testing.T) {
+	st, err := world.Load([]byte(`{"id":"old","labels":{"suffix":"1a2b3c","owner":"oid-1"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Suffix != "1a2b3c" || len(st.Labels) != 1 || st.Labels["owner"] != "oid-1" {
+		t.Fatalf("suffix %q, labels %v", st.Suffix, st.Labels)
+	}
+	st, err = world.Load([]byte(`{"id":"new","suffix":"4d5e6f","labels":{}}`))
+	if err != nil || st.Suffix != "4d5e6f" {
+		t.Fatalf("suffix %q, err %v", st.Suffix, err)
+	}
+}
