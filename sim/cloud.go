@@ -7,6 +7,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -36,6 +37,8 @@ type Config struct {
 	// QueueLimits bound the messages a sandbox keeps in its queues; zero
 	// fields get queue's defaults.
 	QueueLimits queue.Limits
+	// Logger receives the front door's warnings; nil logs nothing.
+	Logger *slog.Logger
 	// RunnerMITokenLifetime caps managed-identity tokens for the in-process
 	// runner (see entra.ManagedIdentity.RunnerLifetime); 0 keeps 24 h.
 	RunnerMITokenLifetime time.Duration
@@ -63,6 +66,7 @@ type Cloud struct {
 	validator *entra.Validator
 	svc       Services
 	maxBody   int64
+	log       *slog.Logger
 }
 
 // New builds the cloud.
@@ -89,6 +93,10 @@ func New(cfg Config) (*Cloud, error) {
 		validator: entra.NewValidator(keys),
 		svc:       cfg.Services,
 		maxBody:   cfg.MaxRequestBody,
+		log:       cfg.Logger,
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
 	}
 	if c.maxBody <= 0 {
 		c.maxBody = DefaultMaxRequestBody

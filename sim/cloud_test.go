@@ -1,9 +1,11 @@
 package sim
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -493,5 +495,28 @@ func TestGrantThroughARMThenRead(t *testing.T) {
 	}
 	if !armPut {
 		t.Errorf("the ARM PUT with its authorization decision is not on the trace")
+	}
+}
+
+type failingSink struct{}
+
+func (failingSink) QueueExchange(*trace.Exchange) error { return errors.New("disk full") }
+func (failingSink) Flush(context.Context) error         { return nil }
+
+// The front door warns on the logger it was given (the server's, at its
+// --log-level) when the trace's sink fails.
+func TestFrontDoorLogsToItsLogger(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	c, err := New(Config{Registry: world.NewRegistry(nil, nil), Keys: sharedKeys(t),
+		Book: trace.NewBook(0, failingSink{}), Logger: log, Services: Services{ARM: stub("s", nil)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := get(t, c.Transport(world.Origin{SandboxID: "s"}), "https://management.azure.com/subscriptions"); err != nil {
+		t.Fatal(err)
+	}
+	if out := buf.String(); !strings.Contains(out, "trace not stored") || !strings.Contains(out, "disk full") {
+		t.Fatalf("log = %q", out)
 	}
 }

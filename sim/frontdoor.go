@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -119,7 +118,7 @@ func (c *Cloud) record(r *http.Request, notes *trace.Notes, reqHeader http.Heade
 	}
 	// The request may be over (client gone); the record must still be kept.
 	if err := c.book.Record(context.WithoutCancel(r.Context()), ex); err != nil {
-		slog.Default().Warn("sim: trace not stored", "sandbox", id, "err", err)
+		c.log.Warn("sim: trace not stored", "sandbox", id, "err", err)
 	}
 }
 

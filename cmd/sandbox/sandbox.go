@@ -131,7 +131,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	lim := m.Config.Limits
-	cloud, err := sim.New(sim.Config{Registry: reg, Keys: keys, Book: book, QueueLimits: queue.Limits{
+	cloud, err := sim.New(sim.Config{Registry: reg, Keys: keys, Book: book, Logger: m.log, QueueLimits: queue.Limits{
 		MessagesPerQueue: lim.QueueMessages, BytesPerQueue: lim.QueueBytes,
 		MessagesPerSandbox: lim.SandboxQueueMsgs, BytesPerSandbox: lim.SandboxQueueBytes,
 	}})
@@ -144,7 +144,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	var app *web.Server // the proxy checks credentials with the app, built below
 	m.proxy = proxy.New(ca, cloud, func(user, pass string) (string, bool) { return app.ProxyAuth(user, pass) },
-		proxy.WithRate(lim.ProxyRate, lim.ProxyBurst))
+		proxy.WithRate(lim.ProxyRate, lim.ProxyBurst), proxy.WithLogger(m.log))
 
 	m.ln, err = net.Listen("tcp", m.Config.Addr)
 	if err != nil {

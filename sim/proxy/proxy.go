@@ -85,14 +85,20 @@ func WithRate(perSecond float64, burst int) Option {
 	return func(p *Proxy) { p.rate = throttle.New(perSecond, burst, nil) }
 }
 
+// WithLogger logs the proxy's events (refusals, handshake failures) to log.
+func WithLogger(log *slog.Logger) Option {
+	return func(p *Proxy) { p.log = log.With("component", "proxy") }
+}
+
 // New returns a proxy serving cloud with leaves from ca. auth checks proxy
-// credentials; it may be nil (credentials are then ignored).
+// credentials; it may be nil (credentials are then ignored). Without
+// WithLogger nothing is logged.
 func New(ca *CA, cloud Cloud, auth func(user, pass string) (sandboxID string, ok bool), opts ...Option) *Proxy {
 	p := &Proxy{
 		ca:    ca,
 		cloud: cloud,
 		auth:  auth,
-		log:   slog.Default().With("component", "proxy"),
+		log:   slog.New(slog.DiscardHandler),
 		ln:    newTunnelListener(),
 	}
 	for _, o := range opts {
