@@ -1,6 +1,7 @@
 package lessons
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
@@ -60,9 +61,9 @@ func runDefaultCredential(x *execution) (string, error) {
 
 // runClientSecretCredential builds the real azidentity credential.
 func runClientSecretCredential(x *execution) (string, error) {
-	tenantID := pick(x.params["tenantId"], x.env[EnvTenantID])
-	clientID := pick(x.params["clientId"], x.env[EnvClientID])
-	clientSecret := pick(x.params["clientSecret"], x.env[EnvClientSecret])
+	tenantID := cmp.Or(x.params["tenantId"], x.env[EnvTenantID])
+	clientID := cmp.Or(x.params["clientId"], x.env[EnvClientID])
+	clientSecret := cmp.Or(x.params["clientSecret"], x.env[EnvClientSecret])
 	credential, err := azidentity.NewClientSecretCredential(tenantID, clientID, clientSecret,
 		&azidentity.ClientSecretCredentialOptions{ClientOptions: x.r.clientOptions()})
 	if err != nil {
@@ -85,11 +86,4 @@ func runCLICredential(x *execution) (string, error) {
 	credential := newAzureCLICredential(x.deps(), false)
 	x.r.objects[ObjCredential] = credential
 	return "credential = AzureCLICredential (" + credential.describe() + "; no request sent)", nil
-}
-
-func pick(v, fallback string) string {
-	if v != "" {
-		return v
-	}
-	return fallback
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -161,7 +162,7 @@ func (r *Runner) Run(ctx context.Context, stepID string, edits map[string]string
 		params = map[string]string{}
 	}
 	for k, v := range edits {
-		if !containsString(s.Editable, k) {
+		if !slices.Contains(s.Editable, k) {
 			return nil, fmt.Errorf("lessons: run %s: parameter %q is not editable", stepID, k)
 		}
 		params[k] = v
@@ -329,15 +330,6 @@ func object[T any](x *execution, name, createdBy string) (T, error) {
 		return zero, fmt.Errorf("%s holds a %T, not what this step needs", name, v)
 	}
 	return t, nil
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // errNoSandboxObject is returned when a sandbox action names something the

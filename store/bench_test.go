@@ -79,7 +79,7 @@ func BenchmarkExchanges500(b *testing.B) {
 	ctx := context.Background()
 	mustSandbox(b, db, "sb", "")
 	ex := benchExchange()
-	for range DefaultTraceLimit + 20 {
+	for range trace.DefaultLimit + 20 {
 		if err := db.AppendExchange(ctx, ex); err != nil {
 			b.Fatal(err)
 		}
@@ -87,7 +87,7 @@ func BenchmarkExchanges500(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		got, err := db.Exchanges(ctx, "sb", 0)
-		if err != nil || len(got) != DefaultTraceLimit {
+		if err != nil || len(got) != trace.DefaultLimit {
 			b.Fatal(len(got), err)
 		}
 	}
@@ -99,7 +99,7 @@ func BenchmarkExchangesJSON500(b *testing.B) {
 	ctx := context.Background()
 	mustSandbox(b, db, "sb", "")
 	ex := benchExchange()
-	for range DefaultTraceLimit + 20 {
+	for range trace.DefaultLimit + 20 {
 		if err := db.AppendExchange(ctx, ex); err != nil {
 			b.Fatal(err)
 		}
@@ -107,7 +107,7 @@ func BenchmarkExchangesJSON500(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		got, err := db.ExchangesJSON(ctx, "sb", 0)
-		if err != nil || len(got) != DefaultTraceLimit {
+		if err != nil || len(got) != trace.DefaultLimit {
 			b.Fatal(len(got), err)
 		}
 	}

@@ -97,7 +97,7 @@ func TestDurabilityKill9(t *testing.T) {
 		t.Logf("no WAL file left behind (%v); the test still checks the data", err)
 	}
 
-	db, err := Open(context.Background(), path, WithTraceLimit(DefaultTraceLimit))
+	db, err := Open(context.Background(), path, WithTraceLimit(trace.DefaultLimit))
 	if err != nil {
 		t.Fatalf("reopen after kill -9: %v", err)
 	}
@@ -130,8 +130,8 @@ func TestDurabilityKill9(t *testing.T) {
 			t.Fatalf("trace damaged at %d: seq %d url %q", i, e.Seq, e.URL)
 		}
 	}
-	if int64(len(exs)) != min(last, DefaultTraceLimit) {
-		t.Errorf("trace holds %d, want %d", len(exs), min(last, DefaultTraceLimit))
+	if int64(len(exs)) != min(last, trace.DefaultLimit) {
+		t.Errorf("trace holds %d, want %d", len(exs), min(last, trace.DefaultLimit))
 	}
 	var ok string
 	if err := db.r.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&ok); err != nil || ok != "ok" {

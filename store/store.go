@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -32,9 +33,6 @@ var ErrConflict = errors.New("store: conflict")
 
 // ErrInvalid is returned for arguments the store refuses (empty keys).
 var ErrInvalid = errors.New("store: invalid argument")
-
-// DefaultTraceLimit is how many exchanges a sandbox keeps by default.
-const DefaultTraceLimit = 500
 
 // DB is the store. It is safe for concurrent use.
 type DB struct {
@@ -99,7 +97,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	} else if !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
-	db := &DB{now: time.Now, traceLimit: DefaultTraceLimit, log: slog.Default()}
+	db := &DB{now: time.Now, traceLimit: trace.DefaultLimit, log: slog.Default()}
 	for _, o := range opts {
 		o(db)
 	}

@@ -255,7 +255,18 @@ func (p *player) goalView(t *target, exs []trace.Exchange) ui.GoalView {
 		g.Items[i].HintHTML = t.run.expandHTML(g.Items[i].HintHTML)
 		g.Items[i].SolutionHTML = t.run.expandHTML(g.Items[i].SolutionHTML)
 	}
-	return goalView(g, t.sb.ID, t.lesson.ID)
+	v := ui.GoalView{Met: g.Met}
+	for _, it := range g.Items {
+		gi := ui.GoalItem{ID: it.ID, Title: it.Title, Met: it.Met, Detail: it.Detail, HintHTML: it.HintHTML, SolutionHTML: it.SolutionHTML}
+		if it.Seq > 0 {
+			gi.InspectURL = exchangeURL(t.sb.ID, t.lesson.ID, it.Seq)
+		}
+		if it.Met {
+			v.Done++
+		}
+		v.Items = append(v.Items, gi)
+	}
+	return v
 }
 
 // expandHTML fills the placeholders of lesson HTML (narrative, explanations,
@@ -271,21 +282,6 @@ func (r *lessonRun) expandHTML(h template.HTML) template.HTML {
 	var out string
 	r.w.View(func(st *world.State) { out = lessons.ExpandWith(string(h), st, vals) })
 	return template.HTML(out) //nolint:gosec // lesson HTML is sanitized by the loader; names are generated, values escaped
-}
-
-func goalView(g lessons.GoalStatus, sandboxID, lessonID string) ui.GoalView {
-	v := ui.GoalView{Met: g.Met}
-	for _, it := range g.Items {
-		gi := ui.GoalItem{ID: it.ID, Title: it.Title, Met: it.Met, Detail: it.Detail, HintHTML: it.HintHTML, SolutionHTML: it.SolutionHTML}
-		if it.Seq > 0 {
-			gi.InspectURL = exchangeURL(sandboxID, lessonID, it.Seq)
-		}
-		if it.Met {
-			v.Done++
-		}
-		v.Items = append(v.Items, gi)
-	}
-	return v
 }
 
 func exchangeURL(sandboxID, lessonID string, seq int64) string {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/azure-auth-sandbox/sandbox/azure"
+	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 )
 
 // Config is the server's configuration: flags, each with a SANDBOX_*
@@ -90,8 +91,8 @@ func (m *Main) ParseFlags(args []string) error {
 		"optional `directory` of lessons that add to or override the embedded ones ["+envLessons+"]")
 	fs.StringVar(&c.Pprof, "pprof", env(envPprof, ""),
 		"loopback `host:port` serving Go's profiler (/debug/pprof/) for performance work; off by default ["+envPprof+"]")
-	limit := env(envTraceLimit, "500")
-	fs.Func("trace-limit", "how many exchanges each sandbox's trace keeps, oldest dropped (`n`, default 500) ["+envTraceLimit+"]",
+	limit := env(envTraceLimit, strconv.Itoa(trace.DefaultLimit))
+	fs.Func("trace-limit", "how many exchanges each sandbox's trace keeps, oldest dropped (`n`, default "+strconv.Itoa(trace.DefaultLimit)+") ["+envTraceLimit+"]",
 		func(v string) error { limit = v; return nil })
 	azureFlags(fs, &c.Azure, getenv)
 	nums := []*numFlag{
