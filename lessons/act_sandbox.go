@@ -451,7 +451,7 @@ func runCreateResourceGroup(x *execution) (string, error) {
 		return "", err
 	}
 	name := x.params["name"]
-	endpoint := "https://management.azure.com/subscriptions/" + sub + "/resourcegroups/" + name + "?api-version=2021-04-01"
+	endpoint := armEndpoint + "/subscriptions/" + sub + "/resourcegroups/" + name + "?api-version=2021-04-01"
 	req, err := azruntime.NewRequest(x.ctx, "PUT", endpoint)
 	if err != nil {
 		return "", err

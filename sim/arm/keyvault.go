@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
@@ -66,7 +67,7 @@ func vaultView(st *world.State, v *world.Vault) vaultJSON {
 			Sku: vaultSku{Family: "A", Name: "standard"}, TenantID: st.TenantID,
 			AccessPolicies: policiesView(v.AccessPolicies), EnableSoftDelete: true,
 			SoftDeleteRetentionInDays: v.SoftDeleteRetentionDays, EnableRbacAuthorization: v.EnableRbacAuthorization,
-			VaultURI: "https://" + v.Name + ".vault.azure.net/", ProvisioningState: "Succeeded", PublicNetworkAccess: "Enabled",
+			VaultURI: service.VaultURL(v.Name) + "/", ProvisioningState: "Succeeded", PublicNetworkAccess: "Enabled",
 		},
 	}
 }
