@@ -1,4 +1,4 @@
-package web
+package sandboxes
 
 import (
 	"errors"
@@ -13,25 +13,25 @@ type WorldSaver interface {
 	QueueChange(id string, seq int64, change []byte) (wait func() error)
 }
 
-// WorldPersister is the registry's persister: it saves a world into its
-// sandbox's row (or a change record on top of it). A world whose row does
-// not exist has nothing to be saved into, and that is not an error: while a
-// sandbox is being created its world is built (and saved) before the row is
-// inserted with the built state (createSandbox), and after a delete the row
-// is gone for good.
-type WorldPersister struct {
+// Persister is the world registry's persister: it saves a world into its
+// sandbox's row (or a change record on top of it) before the change is
+// acknowledged. A world whose row does not exist has nothing to be saved
+// into, and that is not an error: while a sandbox is being created its world
+// is built (and saved) before the row is inserted with the built state
+// (Service.Create), and after a delete the row is gone for good.
+type Persister struct {
 	Store WorldSaver
 }
 
-var _ world.Persister = WorldPersister{}
+var _ world.Persister = Persister{}
 
 // QueueWorld queues the state into the sandbox's row when there is one.
-func (p WorldPersister) QueueWorld(id string, state []byte, seq int64) func() error {
+func (p Persister) QueueWorld(id string, state []byte, seq int64) func() error {
 	return missingRowIsFine(p.Store.QueueWorld(id, state, seq))
 }
 
 // QueueChange queues a change record when the sandbox's row exists.
-func (p WorldPersister) QueueChange(id string, seq int64, change []byte) func() error {
+func (p Persister) QueueChange(id string, seq int64, change []byte) func() error {
 	return missingRowIsFine(p.Store.QueueChange(id, seq, change))
 }
 
