@@ -15,7 +15,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
@@ -249,9 +251,10 @@ func (s *Service) Delete(ctx context.Context, sb *store.Sandbox) error {
 }
 
 // Restore brings back every stored sandbox's world (with the change records
-// stored after it) and trace, at start. A
-// world that cannot be loaded is logged and skipped, so one bad row does not
-// keep every learner out. It returns how many were restored.
+// stored after it), at start; a trace is read from the store the first time
+// it is used. A world that cannot be loaded is logged and skipped, so one
+// bad row does not keep every learner out. It returns how many were
+// restored.
 func (s *Service) Restore(ctx context.Context) (int, error) {
 	worlds, err := s.store.AllWorlds(ctx)
 	if err != nil {
@@ -261,22 +264,34 @@ func (s *Service) Restore(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("sandboxes: restore: %w", err)
 	}
-	n := 0
-	for id, data := range worlds {
-		saved := Saved{State: data, Changes: logs[id].Changes, Seq: logs[id].Seq}
-		if _, err := s.cloud.Restore(id, saved); err != nil {
-			s.log.Error("sandbox not restored", "sandbox", id, "error", err)
-			continue
-		}
-		n++
-		exs, err := s.store.Exchanges(ctx, id, s.limit)
-		if err != nil {
-			s.log.Error("trace not restored", "sandbox", id, "error", err)
-			continue
-		}
-		s.book.Load(id, exs)
+	// A trace is read when first used, not here: a start with many
+	// sandboxes would otherwise decode every exchange of every one.
+	s.book.LoadLazily(func(id string) ([]trace.Exchange, error) {
+		return s.store.Exchanges(context.Background(), id, s.limit)
+	})
+	// Decoding the worlds is most of a start with many sandboxes: one
+	// worker per core.
+	ids := make(chan string)
+	var wg sync.WaitGroup
+	var n atomic.Int64
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for id := range ids {
+				saved := Saved{State: worlds[id], Changes: logs[id].Changes, Seq: logs[id].Seq}
+				if _, err := s.cloud.Restore(id, saved); err != nil {
+					s.log.Error("sandbox not restored", "sandbox", id, "error", err)
+					continue
+				}
+				n.Add(1)
+			}
+		})
 	}
-	return n, nil
+	for id := range worlds {
+		ids <- id
+	}
+	close(ids)
+	wg.Wait()
+	return int(n.Load()), nil
 }
 
 // maxAdvance bounds one clock move; maxOffset bounds the total, far below

@@ -47,7 +47,7 @@ func (s *Server) sandboxFor(c echo.Context) (*store.Sandbox, *world.World, error
 	if err != nil {
 		return nil, nil, fmt.Errorf("web: sandbox %s: %w", id, err)
 	}
-	w := s.reg.Get(sb.ID)
+	w := s.sandboxes.World(sb.ID)
 	if w == nil {
 		// The row exists but its world is not loaded (it failed to load at
 		// start, logged then): nothing can be done with it.

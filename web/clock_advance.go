@@ -29,7 +29,7 @@ func (s *Server) clockAdvance(c echo.Context) error {
 	if req.AdvanceSeconds == nil {
 		return errorf(CodeInvalidArgument, "advanceSeconds is required")
 	}
-	now, offset, err := s.advanceClock(c.Request().Context(), w, *req.AdvanceSeconds)
+	now, offset, err := s.sandboxes.AdvanceClock(c.Request().Context(), w, *req.AdvanceSeconds)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/azure-auth-sandbox/sandbox/sandboxes"
 	"github.com/azure-auth-sandbox/sandbox/sim/throttle"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 	"github.com/azure-auth-sandbox/sandbox/store"
@@ -117,6 +118,17 @@ func classify(err error) *Error {
 		if he.Code >= 400 && he.Code < 500 {
 			return &Error{Code: CodeInvalidArgument, Message: msg, Err: err}
 		}
+	}
+	var se *sandboxes.Error
+	if errors.As(err, &se) {
+		code := CodeInvalidArgument
+		switch {
+		case errors.Is(se, sandboxes.ErrNotFound):
+			return errSandboxNotFound()
+		case errors.Is(se, sandboxes.ErrUnknownScenario):
+			code = CodeUnknownScenario
+		}
+		return &Error{Code: code, Message: se.Message, Err: err}
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return &Error{Code: CodeNotFound, Message: "not found", Err: err}

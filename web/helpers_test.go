@@ -14,6 +14,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/azure-auth-sandbox/sandbox/lessons"
+	"github.com/azure-auth-sandbox/sandbox/sandboxes"
+	"github.com/azure-auth-sandbox/sandbox/sim"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 	"github.com/azure-auth-sandbox/sandbox/store"
@@ -26,8 +29,10 @@ type env struct {
 	db   *store.DB
 	reg  *world.Registry
 	book *trace.Book
-	app  *Server
-	srv  *httptest.Server
+	// sandboxes is the lifecycle service the app runs on.
+	sandboxes *sandboxes.Service
+	app       *Server
+	srv       *httptest.Server
 }
 
 func newEnv(t testing.TB) *env {
@@ -49,31 +54,28 @@ func (e *env) open() {
 	}
 	t.Cleanup(func() { db.Close() })
 	e.db = db
-	e.reg = world.NewRegistry(nil, WorldPersister{Store: db})
+	e.reg = world.NewRegistry(nil, sandboxes.Persister{Store: db})
 	e.book = trace.NewBook(500, db)
-	worlds, err := db.AllWorlds(ctx)
+	e.sandboxes, err = sandboxes.New(sandboxes.Config{Store: db, Cloud: sandboxes.NewSimulated(e.reg), Book: e.book})
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs, err := db.WorldLogs(ctx)
+	n, err := e.sandboxes.Restore(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for id, data := range worlds {
-		if _, err := e.reg.Restore(data, logs[id].Changes, logs[id].Seq); err != nil {
-			t.Fatal(err)
-		}
-		exs, err := db.Exchanges(ctx, id, 500)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.book.Load(id, exs)
+	if worlds, _ := db.AllWorlds(ctx); n != len(worlds) {
+		t.Fatalf("restored %d of %d sandboxes", n, len(worlds))
+	}
+	cloud, err := sim.New(sim.Config{Registry: e.reg, Book: e.book})
+	if err != nil {
+		t.Fatal(err)
 	}
 	base, _ := url.Parse("http://127.0.0.1:8080")
 	e.app, err = New(Config{
 		Store:            db,
-		Registry:         e.reg,
-		Book:             e.book,
+		Sandboxes:        e.sandboxes,
+		Cloud:            lessons.FromSim(cloud),
 		CACertPEM:        []byte("-----BEGIN CERTIFICATE-----\nTEST\n-----END CERTIFICATE-----\n"),
 		BaseURL:          base,
 		IdentityEndpoint: "http://169.254.129.2:8081/msi/token",

@@ -48,7 +48,7 @@ func (s *Server) sandboxViews(ctx context.Context, learnerID string) ([]ui.Sandb
 	}
 	views := make([]ui.SandboxView, 0, len(sbs))
 	for i := range sbs {
-		if w := s.reg.Get(sbs[i].ID); w != nil {
+		if w := s.sandboxes.World(sbs[i].ID); w != nil {
 			views = append(views, s.details(&sbs[i], w).uiView())
 		}
 	}

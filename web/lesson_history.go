@@ -12,14 +12,6 @@ import (
 	"github.com/azure-auth-sandbox/sandbox/store"
 )
 
-// runStore is what the player needs of the store to keep lesson runs
-// across restarts.
-type runStore interface {
-	SaveLessonRun(ctx context.Context, sandboxID, lessonID string, data []byte) error
-	LessonRun(ctx context.Context, sandboxID, lessonID string) ([]byte, error)
-	DeleteLessonRuns(ctx context.Context, sandboxID string) error
-}
-
 // savedRun is a lesson run as stored: its history and where the code runs.
 // The live objects (credential, clients) are not saved: like a real
 // program's, they are gone after a restart.
@@ -48,17 +40,13 @@ type savedStep struct {
 // save stores the run's history. It runs before the request that changed
 // the history is answered: what the learner was shown survives a restart.
 func (p *player) save(ctx context.Context, r *lessonRun) error {
-	rs, ok := p.s.store.(runStore)
-	if !ok {
-		return nil
-	}
 	r.saveMu.Lock()
 	defer r.saveMu.Unlock()
 	data, err := json.Marshal(r.saved())
 	if err != nil {
 		return fmt.Errorf("web: save lesson run: %w", err)
 	}
-	if err := rs.SaveLessonRun(ctx, r.w.ID(), r.lesson.ID, data); err != nil {
+	if err := p.store.SaveLessonRun(ctx, r.w.ID(), r.lesson.ID, data); err != nil {
 		return fmt.Errorf("web: save lesson run: %w", err)
 	}
 	return nil
@@ -89,11 +77,7 @@ func (r *lessonRun) saved() savedRun {
 // none, or it belongs to a world the sandbox no longer has, or it cannot be
 // read (the run then starts afresh).
 func (p *player) loadRun(ctx context.Context, w *world.World, l *lessons.Lesson) (*savedRun, error) {
-	rs, ok := p.s.store.(runStore)
-	if !ok {
-		return nil, nil
-	}
-	data, err := rs.LessonRun(ctx, w.ID(), l.ID)
+	data, err := p.store.LessonRun(ctx, w.ID(), l.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -102,7 +86,7 @@ func (p *player) loadRun(ctx context.Context, w *world.World, l *lessons.Lesson)
 	}
 	var s savedRun
 	if err := json.Unmarshal(data, &s); err != nil {
-		p.s.log.Warn("saved lesson run unreadable, starting afresh", "sandbox", w.ID(), "lesson", l.ID, "error", err)
+		p.log.Warn("saved lesson run unreadable, starting afresh", "sandbox", w.ID(), "lesson", l.ID, "error", err)
 		return nil, nil
 	}
 	var tenant string
@@ -139,14 +123,4 @@ func (p *player) restore(r *lessonRun, s *savedRun) {
 	}
 	r.record(stepRun{StepID: "restart", Label: "The server restarted: your program starts again (its objects are gone)",
 		Marker: r.lesson.Marker("restart"), AfterSeq: p.lastSeq(r.w.ID()), Res: &lessons.StepResult{StepID: "restart", OK: true}})
-}
-
-// forgetSaved drops the saved runs of a sandbox (it was reset).
-func (s *Server) forgetSaved(ctx context.Context, sandboxID string) error {
-	if rs, ok := s.store.(runStore); ok {
-		if err := rs.DeleteLessonRuns(ctx, sandboxID); err != nil {
-			return fmt.Errorf("web: forget lesson runs: %w", err)
-		}
-	}
-	return nil
 }

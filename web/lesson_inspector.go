@@ -16,7 +16,7 @@ import (
 
 // findExchange returns the sandbox's exchange with the number.
 func (p *player) findExchange(sandboxID string, seq int64) (*trace.Exchange, error) {
-	exs := p.s.book.List(sandboxID, seq-1)
+	exs := p.book.List(sandboxID, seq-1)
 	if len(exs) == 0 || exs[0].Seq != seq {
 		return nil, errorf(CodeNotFound, "exchange %d not found (the trace keeps the most recent exchanges only)", seq)
 	}

@@ -13,8 +13,8 @@ import (
 func (p *player) lessonList(c echo.Context) error {
 	l := viewer(c)
 	best := map[string]ui.CatalogEntry{}
-	if ps, ok := p.s.store.(progressStore); ok && l.ID != "" {
-		rows, err := ps.ProgressByLearner(c.Request().Context(), l.ID)
+	if l.ID != "" {
+		rows, err := p.store.ProgressByLearner(c.Request().Context(), l.ID)
 		if err != nil {
 			return err
 		}

@@ -22,7 +22,7 @@ func (p *player) lessonOpen(c echo.Context) error {
 	ctx := c.Request().Context()
 	var sbs []store.Sandbox
 	if l.ID != "" {
-		if sbs, err = p.s.store.SandboxesByLearner(ctx, l.ID); err != nil {
+		if sbs, err = p.store.SandboxesByLearner(ctx, l.ID); err != nil {
 			return err
 		}
 	}
@@ -33,13 +33,13 @@ func (p *player) lessonOpen(c echo.Context) error {
 	loaded := map[string]bool{}
 	chosen := ""
 	for _, sb := range sbs { // oldest first: the newest match wins
-		if p.s.reg.Get(sb.ID) != nil && sb.Scenario == want {
+		if p.sandboxes.World(sb.ID) != nil && sb.Scenario == want {
 			loaded[sb.ID] = true
 			chosen = sb.ID
 		}
 	}
-	if ps, ok := p.s.store.(progressStore); ok && l.ID != "" {
-		rows, err := ps.ProgressByLearner(ctx, l.ID)
+	if l.ID != "" {
+		rows, err := p.store.ProgressByLearner(ctx, l.ID)
 		if err != nil {
 			return err
 		}

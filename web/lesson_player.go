@@ -2,7 +2,9 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"slices"
 	"strings"
@@ -12,17 +14,38 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/azure-auth-sandbox/sandbox/lessons"
-	"github.com/azure-auth-sandbox/sandbox/sim"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 	"github.com/azure-auth-sandbox/sandbox/store"
 	"github.com/azure-auth-sandbox/sandbox/web/ui"
 )
 
-// progressStore is what the player needs of the store to keep progress.
-type progressStore interface {
+// playerStore is what the player needs of the store: the learner's
+// sandboxes, progress, and lesson runs kept across restarts.
+type playerStore interface {
+	SandboxesByLearner(ctx context.Context, learnerID string) ([]store.Sandbox, error)
 	SaveProgress(ctx context.Context, p store.Progress) error
 	ProgressByLearner(ctx context.Context, learnerID string) ([]store.Progress, error)
+	SaveLessonRun(ctx context.Context, sandboxID, lessonID string, data []byte) error
+	LessonRun(ctx context.Context, sandboxID, lessonID string) ([]byte, error)
+}
+
+// playerConfig is what the player is built with (by New).
+type playerConfig struct {
+	store     playerStore
+	sandboxes Sandboxes
+	// cloud is how the lesson runner reaches the sandboxes. Required.
+	cloud lessons.Cloud
+	// lessonsDir adds to or overrides the embedded lessons.
+	lessonsDir string
+	log        *slog.Logger
+	limits     Limits
+	// The server's HTTP side: which sandbox a request is for, the session's
+	// learner (created on first action), and the server's own placeholder
+	// values for a sandbox.
+	sandboxFor    func(c echo.Context) (*store.Sandbox, *world.World, error)
+	ensureLearner func(c echo.Context) (*store.Learner, error)
+	lessonValues  func(sb *store.Sandbox) map[string]string
 }
 
 // player is the lesson player: the lesson catalog, and one run ("the
@@ -32,8 +55,8 @@ type progressStore interface {
 // (its diagram markers and last results) and where the code runs are saved
 // with every step (lesson_history.go), like the trace and the progress.
 type player struct {
-	s       *Server
-	cloud   lessons.Cloud
+	playerConfig
+	book    *trace.Book
 	catalog *lessons.Catalog
 	actions map[string]*lessons.Action
 	hl      highlighter
@@ -88,24 +111,17 @@ type stepRun struct {
 }
 
 // newPlayer loads the lessons (embedded, plus the --lessons directory).
-// cloud may be nil: the player then builds its own simulated cloud over the
-// server's registry and book (tests; cmd/sandbox passes the real one so the
-// runner and the proxy share signing keys).
-func newPlayer(s *Server, cloud lessons.Cloud) (*player, error) {
-	cat, err := lessons.LoadAll(s.lessons)
+func newPlayer(cfg playerConfig) (*player, error) {
+	if cfg.store == nil || cfg.sandboxes == nil || cfg.cloud == nil {
+		return nil, errors.New("web: player: a store, the sandboxes and a cloud are required")
+	}
+	cat, err := lessons.LoadAll(cfg.lessonsDir)
 	if err != nil {
 		return nil, fmt.Errorf("web: lessons: %w", err)
 	}
-	if cloud == nil {
-		c, err := sim.New(sim.Config{Registry: s.reg, Book: s.book})
-		if err != nil {
-			return nil, fmt.Errorf("web: lessons cloud: %w", err)
-		}
-		cloud = lessons.FromSim(c)
-	}
-	p := &player{s: s, cloud: cloud, catalog: cat, actions: map[string]*lessons.Action{}, runs: map[string]*lessonRun{},
-		closing: make(chan struct{})}
-	p.hub = newStreamHub(p, s.limits.StreamsPerSandbox, s.limits.StreamsPerLearner, s.log)
+	p := &player{playerConfig: cfg, book: cfg.sandboxes.Book(), catalog: cat, actions: map[string]*lessons.Action{},
+		runs: map[string]*lessonRun{}, closing: make(chan struct{})}
+	p.hub = newStreamHub(p, cfg.limits.StreamsPerSandbox, cfg.limits.StreamsPerLearner, cfg.log)
 	for _, a := range lessons.Actions() {
 		p.actions[a.Name] = a
 	}
@@ -131,7 +147,7 @@ type target struct {
 
 // resolve finds the sandbox (the caller's own), the lesson and its run.
 func (p *player) resolve(c echo.Context) (*target, error) {
-	sb, w, err := p.s.sandboxFor(c)
+	sb, w, err := p.sandboxFor(c)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +176,7 @@ func (p *player) runFor(ctx context.Context, sb *store.Sandbox, w *world.World, 
 	// Built outside p.mu, which every player request passes: highlighting
 	// the lesson's code and reading the saved run take milliseconds, and a
 	// class opens its lessons at once.
-	r = &lessonRun{w: w, lesson: l, runner: lessons.NewRunner(p.cloud, w, l), last: map[string]int{}, vals: p.s.lessonValues(sb)}
+	r = &lessonRun{w: w, lesson: l, runner: lessons.NewRunner(p.cloud, w, l), last: map[string]int{}, vals: p.lessonValues(sb)}
 	r.tabs = p.codeTabs(w, l, r.vals)
 	// A run saved before a restart is restored before anyone can see the
 	// new run: its setup happened already and must not happen again.
@@ -177,7 +193,7 @@ func (p *player) runFor(ctx context.Context, sb *store.Sandbox, w *world.World, 
 		return cur, nil
 	}
 	for k, old := range p.runs { // runs of reset or deleted sandboxes
-		if p.s.reg.Get(old.w.ID()) != old.w {
+		if p.sandboxes.World(old.w.ID()) != old.w {
 			delete(p.runs, k)
 		}
 	}
@@ -226,7 +242,7 @@ func (s *Server) lessonValues(sb *store.Sandbox) map[string]string {
 
 // lastSeq is the sandbox's newest exchange number.
 func (p *player) lastSeq(sandboxID string) int64 {
-	exs := p.s.book.List(sandboxID, 0)
+	exs := p.book.List(sandboxID, 0)
 	if len(exs) == 0 {
 		return 0
 	}
@@ -332,11 +348,10 @@ func (r *lessonRun) takePanelResult() (string, string) {
 
 // saveProgress records the learner's progress in the lesson.
 func (p *player) saveProgress(ctx context.Context, t *target, goalMet bool) error {
-	ps, ok := p.s.store.(progressStore)
-	if !ok || t.sb.LearnerID == "" {
+	if t.sb.LearnerID == "" {
 		return nil
 	}
-	err := ps.SaveProgress(ctx, store.Progress{LearnerID: t.sb.LearnerID, LessonID: t.lesson.ID, SandboxID: t.sb.ID,
+	err := p.store.SaveProgress(ctx, store.Progress{LearnerID: t.sb.LearnerID, LessonID: t.lesson.ID, SandboxID: t.sb.ID,
 		StepsDone: t.run.stepsRan(), GoalMet: goalMet})
 	if err != nil {
 		return fmt.Errorf("web: save progress: %w", err)
@@ -345,7 +360,7 @@ func (p *player) saveProgress(ctx context.Context, t *target, goalMet bool) erro
 }
 
 // exchanges returns the sandbox's trace.
-func (p *player) exchanges(sandboxID string) []trace.Exchange { return p.s.book.List(sandboxID, 0) }
+func (p *player) exchanges(sandboxID string) []trace.Exchange { return p.book.List(sandboxID, 0) }
 
 // lessonURL is the lesson's page in the sandbox.
 func lessonURL(sandboxID, lessonID string) string {

@@ -13,7 +13,7 @@ func (p *player) lessonStart(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	l, err := p.s.ensureLearner(c)
+	l, err := p.ensureLearner(c)
 	if err != nil {
 		return err
 	}
@@ -21,7 +21,7 @@ func (p *player) lessonStart(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sb, _, err := p.s.createSandbox(c.Request().Context(), l.ID, name)
+	sb, _, err := p.sandboxes.Create(c.Request().Context(), l.ID, name)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ func (p *player) panelReset(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := p.s.resetSandbox(c.Request().Context(), t.sb); err != nil {
+	if _, err := p.sandboxes.Reset(c.Request().Context(), t.sb); err != nil {
 		return err
 	}
 	p.forget(t.sb.ID)

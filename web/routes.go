@@ -46,11 +46,7 @@ func (s *Server) routes(e *echo.Echo) error {
 
 	// The lesson player (lesson_player.go): catalog, lesson pages and their
 	// fragments (htmx), the diagram's event stream, the sandbox panel.
-	p, err := newPlayer(s, s.cloud)
-	if err != nil {
-		return err
-	}
-	s.player = p
+	p := s.player
 	e.GET("/lessons", p.lessonList, app...)
 	e.GET("/lessons/:lesson", p.lessonOpen, app...)
 	e.POST("/lessons/:lesson/start", p.lessonStart, app...)

@@ -32,7 +32,7 @@ func (s *Server) sandboxCreate(c echo.Context) error {
 		}
 		learnerID = l.ID
 	}
-	sb, w, err := s.createSandbox(c.Request().Context(), learnerID, name)
+	sb, w, err := s.sandboxes.Create(c.Request().Context(), learnerID, name)
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ func (s *Server) sandboxCreateForm(c echo.Context) error {
 	if errors.As(err, &ae) {
 		return s.homeRefused(c, l, ae)
 	}
-	sb, _, err := s.createSandbox(c.Request().Context(), l.ID, name)
+	sb, _, err := s.sandboxes.Create(c.Request().Context(), l.ID, name)
 	if err != nil {
 		return err
 	}

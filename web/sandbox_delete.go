@@ -12,7 +12,7 @@ func (s *Server) sandboxDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.deleteSandbox(c.Request().Context(), sb); err != nil {
+	if err := s.sandboxes.Delete(c.Request().Context(), sb); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

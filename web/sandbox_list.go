@@ -36,7 +36,7 @@ func (s *Server) sandboxList(c echo.Context) error {
 	}
 	out := sandboxListResponse{Sandboxes: []sandboxJSON{}}
 	for i := range sbs {
-		if w := s.reg.Get(sbs[i].ID); w != nil {
+		if w := s.sandboxes.World(sbs[i].ID); w != nil {
 			out.Sandboxes = append(out.Sandboxes, s.details(&sbs[i], w).sandboxJSON)
 		}
 	}

@@ -16,7 +16,7 @@ func (s *Server) sandboxReset(c echo.Context) error {
 	if err := decodeJSON(c, &struct{}{}, false); err != nil {
 		return err
 	}
-	w, err := s.resetSandbox(c.Request().Context(), sb)
+	w, err := s.sandboxes.Reset(c.Request().Context(), sb)
 	if err != nil {
 		return err
 	}

@@ -12,35 +12,54 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/azure-auth-sandbox/sandbox/lessons"
+	"github.com/azure-auth-sandbox/sandbox/sandboxes"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 	"github.com/azure-auth-sandbox/sandbox/store"
 )
 
-// Store is what the web layer needs of the persistent store.
+// Store is what the web layer needs of the persistent store: learners and
+// sessions, finding sandboxes, and what the lesson player keeps.
 type Store interface {
 	Ping(ctx context.Context) error
 	CreateLearner(ctx context.Context, sessionToken string) (*store.Learner, error)
 	LearnerBySession(ctx context.Context, sessionToken string) (*store.Learner, error)
 	SetDisplayName(ctx context.Context, learnerID, name string) error
-	CreateSandbox(ctx context.Context, sb *store.Sandbox, world []byte) error
 	Sandbox(ctx context.Context, id string) (*store.Sandbox, error)
 	SandboxByAccessKey(ctx context.Context, key string) (*store.Sandbox, error)
-	SandboxesByLearner(ctx context.Context, learnerID string) ([]store.Sandbox, error)
-	DeleteSandbox(ctx context.Context, id string) error
-	ClearExchanges(ctx context.Context, sandboxID string) error
+	playerStore
 }
+
+// Sandboxes is the sandbox lifecycle the web layer calls
+// (*sandboxes.Service): it owns creating, resetting and deleting sandboxes
+// and persisting their worlds; web only speaks HTTP.
+type Sandboxes interface {
+	Create(ctx context.Context, learnerID, scenario string) (*store.Sandbox, *world.World, error)
+	Reset(ctx context.Context, sb *store.Sandbox) (*world.World, error)
+	Delete(ctx context.Context, sb *store.Sandbox) error
+	AdvanceClock(ctx context.Context, w *world.World, seconds int64) (time.Time, time.Duration, error)
+	// World returns a sandbox's world, nil when it has none.
+	World(id string) *world.World
+	// Book holds the sandboxes' traces.
+	Book() *trace.Book
+}
+
+// The real store and the lifecycle service are what New is given: a store
+// without the player's methods does not compile, rather than save nothing.
+var (
+	_ Store     = (*store.DB)(nil)
+	_ Sandboxes = (*sandboxes.Service)(nil)
+)
 
 // Config wires the application to the rest of the program.
 type Config struct {
-	Store    Store
-	Registry *world.Registry
-	Book     *trace.Book
+	Store     Store
+	Sandboxes Sandboxes
 	// CACertPEM is the proxy's root certificate, served at /ca.pem.
 	CACertPEM []byte
 	// BaseURL is the URL learners reach the server at (printed URLs, the
@@ -63,9 +82,8 @@ type Config struct {
 	// Limits bound what one learner or sandbox may hold open; zero fields
 	// get the defaults.
 	Limits Limits
-	// Cloud is how the lesson runner reaches the simulated cloud
-	// (lessons.FromSim(cloud)); nil builds a private one over Registry and
-	// Book (tests).
+	// Cloud is how the lesson runner reaches the sandboxes' cloud
+	// (lessons.FromSim(cloud)). Required.
 	Cloud lessons.Cloud
 }
 
@@ -89,47 +107,39 @@ func (l Limits) withDefaults() Limits {
 
 // Server is the HTTP application. It is an http.Handler.
 type Server struct {
-	store    Store
-	reg      *world.Registry
-	book     *trace.Book
-	caPEM    []byte
-	base     *url.URL
-	identity string
-	log      *slog.Logger
-	creator  string
-	secure   bool // cookies carry Secure (TLS or an https public URL)
-	lessons  string
-	cloud    lessons.Cloud
-	player   *player // the lesson player (lesson_player.go)
-	key      []byte  // derives proxy passwords and CSRF tokens (keys.go)
-	limits   Limits
-
-	// lifecycle serializes reset and delete: both swap a sandbox's world in
-	// the registry and must not interleave.
-	lifecycle sync.Mutex
+	store     Store
+	sandboxes Sandboxes
+	book      *trace.Book
+	caPEM     []byte
+	base      *url.URL
+	identity  string
+	log       *slog.Logger
+	creator   string
+	secure    bool    // cookies carry Secure (TLS or an https public URL)
+	player    *player // the lesson player (lesson_player.go)
+	key       []byte  // derives proxy passwords and CSRF tokens (keys.go)
+	limits    Limits
 
 	echo *echo.Echo
 }
 
 // New returns the application.
 func New(cfg Config) (*Server, error) {
-	if cfg.Store == nil || cfg.Registry == nil || cfg.Book == nil || cfg.BaseURL == nil {
-		return nil, errors.New("web: new: Store, Registry, Book and BaseURL are required")
+	if cfg.Store == nil || cfg.Sandboxes == nil || cfg.Cloud == nil || cfg.BaseURL == nil {
+		return nil, errors.New("web: new: Store, Sandboxes, Cloud and BaseURL are required")
 	}
 	s := &Server{
-		store:    cfg.Store,
-		reg:      cfg.Registry,
-		book:     cfg.Book,
-		caPEM:    cfg.CACertPEM,
-		base:     cfg.BaseURL,
-		identity: cfg.IdentityEndpoint,
-		log:      cfg.Logger,
-		creator:  cfg.Creator,
-		secure:   strings.EqualFold(cfg.BaseURL.Scheme, "https"),
-		lessons:  cfg.LessonsDir,
-		cloud:    cfg.Cloud,
-		key:      cfg.Key,
-		limits:   cfg.Limits.withDefaults(),
+		store:     cfg.Store,
+		sandboxes: cfg.Sandboxes,
+		book:      cfg.Sandboxes.Book(),
+		caPEM:     cfg.CACertPEM,
+		base:      cfg.BaseURL,
+		identity:  cfg.IdentityEndpoint,
+		log:       cfg.Logger,
+		creator:   cfg.Creator,
+		secure:    strings.EqualFold(cfg.BaseURL.Scheme, "https"),
+		key:       cfg.Key,
+		limits:    cfg.Limits.withDefaults(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -148,6 +158,12 @@ func New(cfg Config) (*Server, error) {
 	// attacker-controlled unless a trusted reverse proxy is configured.
 	e.IPExtractor = echo.ExtractIPDirect()
 	s.echo = e
+	p, err := newPlayer(playerConfig{store: cfg.Store, sandboxes: cfg.Sandboxes, cloud: cfg.Cloud, lessonsDir: cfg.LessonsDir,
+		log: s.log, limits: s.limits, sandboxFor: s.sandboxFor, ensureLearner: s.ensureLearner, lessonValues: s.lessonValues})
+	if err != nil {
+		return nil, err
+	}
+	s.player = p
 	if err := s.routes(e); err != nil {
 		return nil, err
 	}

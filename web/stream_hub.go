@@ -88,7 +88,7 @@ func (h *streamHub) join(t *target, step string) (*feed, func(), error) {
 
 	if fresh {
 		// Subscribed before the first render, so no exchange falls between.
-		ch, stop := h.p.s.book.Subscribe(t.sb.ID)
+		ch, stop := h.p.book.Subscribe(t.sb.ID)
 		f.mu.Lock()
 		f.stop = stop
 		f.mu.Unlock()

@@ -13,13 +13,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/azure-auth-sandbox/sandbox/azure"
 	"github.com/azure-auth-sandbox/sandbox/lessons"
+	"github.com/azure-auth-sandbox/sandbox/sandboxes"
 	"github.com/azure-auth-sandbox/sandbox/sim"
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
 	"github.com/azure-auth-sandbox/sandbox/sim/proxy"
@@ -126,10 +125,17 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 
 	book := trace.NewBook(m.Config.TraceLimit, m.db)
-	reg := world.NewRegistry(world.SystemClock{}, web.WorldPersister{Store: m.db})
-	if err := m.restore(ctx, reg, book); err != nil {
+	reg := world.NewRegistry(world.SystemClock{}, sandboxes.Persister{Store: m.db})
+	sbs, err := sandboxes.New(sandboxes.Config{Store: m.db, Cloud: sandboxes.NewSimulated(reg), Book: book,
+		TraceLimit: m.Config.TraceLimit, Logger: m.log})
+	if err != nil {
 		return err
 	}
+	n, err := sbs.Restore(ctx)
+	if err != nil {
+		return err
+	}
+	m.log.Info("sandboxes restored", "count", n)
 	lim := m.Config.Limits
 	cloud, err := sim.New(sim.Config{Registry: reg, Keys: keys, Book: book, Logger: m.log, QueueLimits: queue.Limits{
 		MessagesPerQueue: lim.QueueMessages, BytesPerQueue: lim.QueueBytes,
@@ -157,8 +163,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.url = strings.TrimSuffix(base.String(), "/")
 	app, err = web.New(web.Config{
 		Store:            m.db,
-		Registry:         reg,
-		Book:             book,
+		Sandboxes:        sbs,
 		CACertPEM:        ca.CertPEM(),
 		BaseURL:          base,
 		IdentityEndpoint: entra.AppServiceIdentityEndpoint,
@@ -314,51 +319,6 @@ func (m *Main) certificateAuthority(ctx context.Context) (*proxy.CA, error) {
 		return nil, err
 	}
 	return ca, nil
-}
-
-// restore loads every sandbox's world (with the change records stored after
-// it); traces are read on first use. A world that cannot be
-// loaded is logged and skipped, so one bad row does not keep every learner
-// out.
-func (m *Main) restore(ctx context.Context, reg *world.Registry, book *trace.Book) error {
-	worlds, err := m.db.AllWorlds(ctx)
-	if err != nil {
-		return err
-	}
-	logs, err := m.db.WorldLogs(ctx)
-	if err != nil {
-		return err
-	}
-	// A trace is read when first used, not here: a start with many
-	// sandboxes would otherwise decode every exchange of every one.
-	book.LoadLazily(func(id string) ([]trace.Exchange, error) {
-		return m.db.Exchanges(context.Background(), id, m.Config.TraceLimit)
-	})
-	// Decoding the worlds is most of a start with many sandboxes: one
-	// worker per core.
-	ids := make(chan string)
-	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Go(func() {
-			for id := range ids {
-				w, err := reg.Restore(worlds[id], logs[id].Changes, logs[id].Seq)
-				if err == nil && w.ID() != id {
-					reg.Remove(w.ID())
-					err = fmt.Errorf("world of sandbox %q says it is %q", id, w.ID())
-				}
-				if err != nil {
-					m.log.Error("sandbox not restored", "sandbox", id, "error", err)
-				}
-			}
-		})
-	}
-	for id := range worlds {
-		ids <- id
-	}
-	close(ids)
-	wg.Wait()
-	m.log.Info("sandboxes restored", "count", len(reg.All()))
-	return nil
 }
 
 // serverKey loads the key proxy passwords and CSRF tokens derive from,
