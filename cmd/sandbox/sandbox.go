@@ -107,7 +107,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	m.db, err = store.Open(ctx, filepath.Join(dataDir, dbFile), store.WithTraceLimit(m.Config.TraceLimit))
+	m.db, err = store.Open(ctx, filepath.Join(dataDir, dbFile), store.WithTraceLimit(m.Config.TraceLimit), store.WithLogger(m.log))
 	if err != nil {
 		return err
 	}
