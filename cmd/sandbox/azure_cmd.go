@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"time"
 
 	"github.com/azure-auth-sandbox/sandbox/azure"
+	"github.com/azure-auth-sandbox/sandbox/store"
 )
 
 // Environment variables of the real-mode flags.
@@ -40,10 +43,11 @@ func azureFlags(fs *flag.FlagSet, c *azure.Config, getenv func(string) string) {
 		"Azure `cloud`: public, china or usgovernment ["+envAzureCloud+"]")
 }
 
-// azureCommand runs "sandbox azure check".
+// azureCommand runs "sandbox azure check" and "sandbox azure cleanup".
 func azureCommand(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	const usage = "usage: sandbox azure check [--azure-subscription SUB] [--azure-cloud C]"
-	if len(args) == 0 || args[0] != "check" {
+	const usage = "usage: sandbox azure check [--azure-subscription SUB] [--azure-cloud C]\n" +
+		"       sandbox azure cleanup [--azure-subscription SUB] [--data DIR] [--yes]"
+	if len(args) == 0 || (args[0] != "check" && args[0] != "cleanup") {
 		fmt.Fprintln(stderr, usage)
 		return 2
 	}
@@ -51,6 +55,12 @@ func azureCommand(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	fs.SetOutput(stderr)
 	var cfg azure.Config
 	azureFlags(fs, &cfg, getenv)
+	var yes bool
+	var dataDir string
+	if args[0] == "cleanup" {
+		fs.BoolVar(&yes, "yes", false, "delete what is listed (without it, only list)")
+		fs.StringVar(&dataDir, "data", getenv(envData), "the server's data `directory`: its live sandboxes are kept ["+envData+"]")
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -66,6 +76,9 @@ func azureCommand(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	if err != nil {
 		fmt.Fprintln(stderr, "sandbox:", err)
 		return 1
+	}
+	if args[0] == "cleanup" {
+		return azureCleanup(ctx, cfg, client, dataDir, yes, stdout, stderr)
 	}
 	ctx, cancel := context.WithTimeout(ctx, preflightTimeout)
 	defer cancel()
@@ -89,4 +102,62 @@ func newAzureClient(cfg azure.Config) (*azure.Client, error) {
 		return nil, err
 	}
 	return azure.NewClient(ep, cfg.Subscription, cred, nil)
+}
+
+// azureCleanup lists the resource groups tagged with a sandbox ID and the
+// sandboxes' app registrations; with --yes it deletes them, except those of
+// sandboxes the server in --data still has (they are in use).
+func azureCleanup(ctx context.Context, cfg azure.Config, client *azure.Client, dataDir string, yes bool, stdout, stderr io.Writer) int {
+	inUse := map[string]bool{}
+	if dataDir != "" {
+		db, err := store.Open(ctx, filepath.Join(dataDir, dbFile))
+		if err != nil {
+			fmt.Fprintln(stderr, "sandbox: azure cleanup:", err)
+			return 1
+		}
+		rows, err := db.AzureSandboxes(ctx)
+		db.Close()
+		if err != nil {
+			fmt.Fprintln(stderr, "sandbox: azure cleanup:", err)
+			return 1
+		}
+		for key, data := range rows {
+			var sb azure.Sandbox
+			if json.Unmarshal(data, &sb) == nil && sb.Status != azure.StatusDeleting && sb.Key == key {
+				inUse[sb.ID] = true
+			}
+		}
+	}
+	left, err := azure.Leftovers(ctx, cfg, client)
+	if err != nil {
+		fmt.Fprintln(stderr, "sandbox: azure cleanup:", err)
+		return 1
+	}
+	if len(left) == 0 {
+		fmt.Fprintln(stdout, "Nothing to clean up.")
+		return 0
+	}
+	failed := false
+	for _, l := range left {
+		switch {
+		case inUse[l.SandboxID]:
+			fmt.Fprintf(stdout, "in use   %s %s (sandbox %s)\n", l.Kind, l.Name, l.SandboxID)
+		case !yes:
+			fmt.Fprintf(stdout, "leftover %s %s (sandbox %s)\n", l.Kind, l.Name, l.SandboxID)
+		default:
+			if err := azure.DeleteLeftover(ctx, client, l); err != nil {
+				fmt.Fprintf(stdout, "FAILED   %s %s: %v\n", l.Kind, l.Name, err)
+				failed = true
+				continue
+			}
+			fmt.Fprintf(stdout, "deleted  %s %s (sandbox %s)\n", l.Kind, l.Name, l.SandboxID)
+		}
+	}
+	if !yes {
+		fmt.Fprintln(stdout, "Run again with --yes to delete the leftovers.")
+	}
+	if failed {
+		return 1
+	}
+	return 0
 }

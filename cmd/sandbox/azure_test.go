@@ -12,6 +12,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/authorization/armauthorization/v2"
 	"github.com/google/uuid"
+
+	"github.com/azure-auth-sandbox/sandbox/store"
 )
 
 // roleContributor is the built-in Contributor role: everything but role
@@ -74,7 +76,13 @@ func cleanEnv(t *testing.T) []string {
 // runCheck runs "sandbox azure check" in a process of its own.
 func runCheck(t *testing.T, bin string, env []string, args ...string) (string, int) {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"azure", "check"}, args...)...)
+	return runAzure(t, bin, env, append([]string{"check"}, args...)...)
+}
+
+// runAzure runs "sandbox azure ..." in a process of its own.
+func runAzure(t *testing.T, bin string, env []string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"azure"}, args...)...)
 	cmd.Env = env
 	out, err := cmd.CombinedOutput()
 	code := 0
@@ -115,6 +123,46 @@ func TestAzureCheckAgainstStandIn(t *testing.T) {
 			if !strings.Contains(out, want) {
 				t.Errorf("output lacks %q:\n%s", want, out)
 			}
+		}
+	})
+
+	t.Run("cleanup", func(t *testing.T) {
+		ctx := context.Background()
+		data := t.TempDir()
+		kept, err := store.Open(ctx, filepath.Join(data, dbFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lostDB, err := store.Open(ctx, filepath.Join(t.TempDir(), dbFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for db, id := range map[*store.DB]string{kept: "sbxinuse01", lostDB: "sbxlost01"} {
+			p, _ := s.provisioner(t, db, s.network(t))
+			if _, err := p.Create(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+			p.Wait()
+			db.Close()
+		}
+		out, code := runAzure(t, bin, s.env(t, "owner"), "cleanup", sub, "--data", data)
+		for _, want := range []string{
+			"in use   resource group auth-sandbox-sbxinuse01-", "in use   app registration auth-sandbox-sbxinuse01-localDev (sandbox sbxinuse01)",
+			"leftover resource group auth-sandbox-sbxlost01-", "leftover app registration auth-sandbox-sbxlost01-localDev (sandbox sbxlost01)",
+			"Run again with --yes",
+		} {
+			if code != 0 || !strings.Contains(out, want) {
+				t.Errorf("exit %d, output lacks %q:\n%s", code, want, out)
+			}
+		}
+		out, code = runAzure(t, bin, s.env(t, "owner"), "cleanup", sub, "--data", data, "--yes")
+		if code != 0 || !strings.Contains(out, "deleted  resource group auth-sandbox-sbxlost01-") ||
+			!strings.Contains(out, "deleted  app registration auth-sandbox-sbxlost01-localDev") || strings.Contains(out, "deleted  resource group auth-sandbox-sbxinuse01") {
+			t.Errorf("exit %d:\n%s", code, out)
+		}
+		out, _ = runAzure(t, bin, s.env(t, "owner"), "cleanup", sub)
+		if strings.Contains(out, "sbxlost01") || !strings.Contains(out, "leftover resource group auth-sandbox-sbxinuse01-") {
+			t.Errorf("after --yes:\n%s", out)
 		}
 	})
 

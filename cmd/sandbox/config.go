@@ -62,6 +62,7 @@ Usage:
   sandbox lessons check [DIR]     validate lessons (the embedded ones, or DIR)
   sandbox keys rotate [--data D]  new token-signing key; older ones stay valid
   sandbox azure check             what the server's identity may do in the subscription
+  sandbox azure cleanup [--yes]   list (and delete) real-mode leftovers by tag
 
 Flags (each can also be set with the environment variable shown):
 `

@@ -22,6 +22,7 @@ const (
 	kResourceGroup
 	kVault
 	kVaultAccessPolicies
+	kVaultSecret
 	kSite
 	kSiteHostKeys
 	kStorageAccount
@@ -139,6 +140,8 @@ func parseRoute(segs []string) (route, *armError) {
 		rt.kind = kVault
 	case eq(ns, "Microsoft.KeyVault") && eq(typ, "vaults") && len(segs) == 10 && eq(segs[8], "accessPolicies"):
 		rt.kind, rt.op = kVaultAccessPolicies, segs[9]
+	case eq(ns, "Microsoft.KeyVault") && eq(typ, "vaults") && len(segs) == 10 && eq(segs[8], "secrets"):
+		rt.kind, rt.child = kVaultSecret, segs[9]
 	case eq(ns, "Microsoft.Web") && eq(typ, "sites") && len(segs) == 8:
 		rt.kind = kSite
 	case eq(ns, "Microsoft.Web") && eq(typ, "sites") && len(segs) == 11 &&
@@ -173,7 +176,7 @@ func apiVersions(k kind) []string {
 	case kResourceGroups, kResourceGroup:
 		return []string{"2019-05-01", "2019-05-10", "2019-07-01", "2019-08-01", "2019-10-01", "2020-06-01", "2020-08-01",
 			"2020-10-01", "2021-01-01", "2021-04-01", "2022-09-01", "2023-07-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-04-01"}
-	case kVault, kVaultAccessPolicies:
+	case kVault, kVaultAccessPolicies, kVaultSecret:
 		return []string{"2019-09-01", "2021-10-01", "2022-07-01", "2023-02-01", "2023-07-01", "2024-11-01", "2024-12-01-preview",
 			"2025-05-01", "2026-02-01"}
 	case kStorageAccount, kQueue:

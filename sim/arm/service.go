@@ -115,6 +115,8 @@ func (s *Service) dispatch(req *request) *armError {
 		h = pick(m, s.getVault, s.putVault, s.patchVault, s.deleteVault)
 	case kVaultAccessPolicies:
 		h = pick(m, nil, s.putAccessPolicies, nil, nil)
+	case kVaultSecret:
+		h = pick(m, nil, s.putVaultSecret, nil, nil)
 	case kSite:
 		h = pick(m, s.getSite, s.putSite, s.patchSite, nil)
 	case kSiteHostKeys:
