@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -69,7 +70,11 @@ func (c *Client) Subscription() string { return "/subscriptions/" + c.sub }
 // A long-running operation (201/202 with Azure-AsyncOperation or Location)
 // is polled until it ends.
 func (c *Client) ARM(ctx context.Context, method, path, apiVersion string, in, out any) error {
-	req, err := azruntime.NewRequest(ctx, method, c.ep.ARM+path+"?api-version="+apiVersion)
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&" // the path carries a query of its own ($filter)
+	}
+	req, err := azruntime.NewRequest(ctx, method, c.ep.ARM+path+sep+"api-version="+apiVersion)
 	if err != nil {
 		return fmt.Errorf("azure: arm %s %s: %w", method, path, err)
 	}

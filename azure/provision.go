@@ -278,14 +278,30 @@ func (p *Provisioner) start(id string) {
 
 // Client returns a client acting for sandbox id with the server's
 // identity, inside the sandbox's guard rail (the panel's and the lessons'
-// changes go through it).
-func (p *Provisioner) Client(id string) (*Client, error) {
+// changes go through it). With rec, requests whose context carries an
+// Origin (WithOrigin) are recorded.
+func (p *Provisioner) Client(id string, rec Recorder) (*Client, error) {
 	sb, ok := p.Get(id)
 	if !ok {
 		return nil, fmt.Errorf("azure: client %s: not a real-mode sandbox", id)
 	}
-	c, _, err := p.client(&sb)
-	return c, err
+	if rec == nil {
+		c, _, err := p.client(&sb)
+		return c, err
+	}
+	tr := &Recording{Base: newGuard(p.transport, p.ep, &sb), Recorder: rec, Clock: p.clock}
+	return NewClient(p.ep, p.cfg.Subscription, p.cred, &http.Client{Transport: tr})
+}
+
+// Transport is what the lesson runner's SDK clients of sandbox id use: the
+// real network transport inside the sandbox's guard rail, every exchange
+// recorded into rec with the origin of the step in progress.
+func (p *Provisioner) Transport(id string, rec Recorder, origin func() (Origin, bool)) (http.RoundTripper, error) {
+	sb, ok := p.Get(id)
+	if !ok {
+		return nil, fmt.Errorf("azure: transport %s: not a real-mode sandbox", id)
+	}
+	return &Recording{Base: newGuard(p.transport, p.ep, &sb), Recorder: rec, Clock: p.clock, Origin: origin}, nil
 }
 
 // client is a client acting for sb, inside its guard rail.

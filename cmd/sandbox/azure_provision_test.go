@@ -146,7 +146,7 @@ func TestProvisionAgainstStandIn(t *testing.T) {
 	})
 
 	t.Run("guard rail", func(t *testing.T) {
-		c, err := p.Client(sb.ID)
+		c, err := p.Client(sb.ID, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
