@@ -179,4 +179,3 @@ func shape(exs []trace.Exchange) string {
 	}
 	return strings.Join(parts, ", ")
 }
-
