@@ -2,8 +2,10 @@
 // delete, restore at start), the persistence of every change acknowledged
 // on their worlds, and the limits on creating them. The cloud a sandbox
 // runs against is behind Cloud, declared here: the simulated cloud is one
-// implementation (Simulated), real Azure is meant to be another. The web
-// layer and the command call this package; it knows nothing of HTTP.
+// implementation (Simulated). A real-mode sandbox also has resources in real
+// Azure, created, reset and deleted through RealAzure (real.go) alongside its
+// world; its lesson steps do not run there yet. The web layer and the
+// command call this package; it knows nothing of HTTP.
 package sandboxes
 
 import (
@@ -76,6 +78,8 @@ type Config struct {
 	// Admit is the limits hook: it is asked before each sandbox is created
 	// and an error refuses the creation (returned as is). nil admits all.
 	Admit func(ctx context.Context, learnerID, scenario string) error
+	// Real, when set, offers real-mode sandboxes (real.go).
+	Real RealAzure
 }
 
 // Service is the one home of the sandbox lifecycle.
@@ -86,6 +90,7 @@ type Service struct {
 	limit int
 	log   *slog.Logger
 	admit func(ctx context.Context, learnerID, scenario string) error
+	real  RealAzure
 
 	// lifecycle serializes reset and delete: both swap or remove a
 	// sandbox's world and must not interleave.
@@ -97,7 +102,7 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Store == nil || cfg.Cloud == nil || cfg.Book == nil {
 		return nil, errors.New("sandboxes: new: Store, Cloud and Book are required")
 	}
-	s := &Service{store: cfg.Store, cloud: cfg.Cloud, book: cfg.Book, limit: cfg.TraceLimit, log: cfg.Logger, admit: cfg.Admit}
+	s := &Service{store: cfg.Store, cloud: cfg.Cloud, book: cfg.Book, limit: cfg.TraceLimit, log: cfg.Logger, admit: cfg.Admit, real: cfg.Real}
 	if s.limit <= 0 {
 		s.limit = trace.DefaultLimit
 	}
@@ -233,6 +238,13 @@ func (s *Service) Reset(ctx context.Context, sb *store.Sandbox) (*world.World, e
 	// Empty the trace but keep its sequence numbers and subscribers: a
 	// client polling with ?after= or a live view keeps working.
 	s.book.Load(sb.ID, nil)
+	if _, ok := s.Azure(sb.ID); ok {
+		// New resources for the same sandbox; the old ones are deleted
+		// in the background, tracked until Azure confirms.
+		if _, err := s.real.Reset(ctx, sb.ID); err != nil {
+			return nil, fmt.Errorf("sandboxes: reset in Azure: %w", err)
+		}
+	}
 	return w, nil
 }
 
@@ -240,6 +252,13 @@ func (s *Service) Reset(ctx context.Context, sb *store.Sandbox) (*world.World, e
 func (s *Service) Delete(ctx context.Context, sb *store.Sandbox) error {
 	s.lifecycle.Lock()
 	defer s.lifecycle.Unlock()
+	if s.real != nil {
+		// Queued (and saved) first: the resources are deleted in the
+		// background and tracked until Azure confirms.
+		if err := s.real.Delete(ctx, sb.ID); err != nil {
+			return fmt.Errorf("sandboxes: delete in Azure: %w", err)
+		}
+	}
 	if err := s.store.DeleteSandbox(ctx, sb.ID); err != nil {
 		return fmt.Errorf("sandboxes: delete: %w", err)
 	}

@@ -8,6 +8,8 @@ import (
 
 type sandboxCreateRequest struct {
 	Scenario string `json:"scenario"`
+	// Cloud is "simulated" (the default) or "azure" (real mode).
+	Cloud string `json:"cloud"`
 }
 
 // sandboxCreate creates a sandbox. With a session it belongs to the
@@ -22,6 +24,10 @@ func (s *Server) sandboxCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	realMode, err := s.checkCloud(req.Cloud, name)
+	if err != nil {
+		return err
+	}
 	// A browser session's sandbox belongs to its learner (created now, on
 	// the session's first action); a cookieless one belongs to nobody.
 	var learnerID string
@@ -32,7 +38,13 @@ func (s *Server) sandboxCreate(c echo.Context) error {
 		}
 		learnerID = l.ID
 	}
-	sb, w, err := s.sandboxes.Create(c.Request().Context(), learnerID, name)
+	create := s.sandboxes.Create
+	if realMode {
+		// Provisioning runs in the background (minutes on Azure); the
+		// sandbox's "azure" block shows its progress.
+		create = s.sandboxes.CreateInAzure
+	}
+	sb, w, err := create(c.Request().Context(), learnerID, name)
 	if err != nil {
 		return err
 	}

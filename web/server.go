@@ -16,6 +16,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/azure-auth-sandbox/sandbox/azure"
 	"github.com/azure-auth-sandbox/sandbox/lessons"
 	"github.com/azure-auth-sandbox/sandbox/sandboxes"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
@@ -47,6 +48,10 @@ type Sandboxes interface {
 	World(id string) *world.World
 	// Book holds the sandboxes' traces.
 	Book() *trace.Book
+	// Real Azure mode (sandboxes/real.go).
+	RealAvailable() bool
+	CreateInAzure(ctx context.Context, learnerID, scenario string) (*store.Sandbox, *world.World, error)
+	Azure(id string) (azure.Sandbox, bool)
 }
 
 // The real store and the lifecycle service are what New is given: a store

@@ -30,6 +30,8 @@ type sandboxJSON struct {
 	Principals       principalsJSON    `json:"principals"`
 	Developer        *developerJSON    `json:"developer,omitempty"`
 	IdentityEndpoint *identityEndpoint `json:"identityEndpoint,omitempty"`
+	// Azure is set for a real-mode sandbox: its resources in real Azure.
+	Azure *azureJSON `json:"azure,omitempty"`
 }
 
 type principalsJSON struct {
@@ -109,6 +111,7 @@ func (s *Server) details(sb *store.Sandbox, w *world.World) details {
 			}
 		}
 	})
+	j.Azure = s.azureView(sb.ID)
 	return d
 }
 

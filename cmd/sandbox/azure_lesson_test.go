@@ -175,7 +175,7 @@ func TestLessonOneOnTheWireInRealMode(t *testing.T) {
 func shape(exs []trace.Exchange) string {
 	var parts []string
 	for _, ex := range exs {
-		parts = append(parts, ex.Service+" "+ex.Method+" "+itoa(ex.Status))
+		parts = append(parts, string(ex.Service)+" "+ex.Method+" "+itoa(ex.Status))
 	}
 	return strings.Join(parts, ", ")
 }

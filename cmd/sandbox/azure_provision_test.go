@@ -28,7 +28,7 @@ func (wallClock) Now() time.Time { return time.Now() }
 func (s *standIn) network(t *testing.T) *http.Transport {
 	t.Helper()
 	pu, _ := url.Parse(s.sb.ProxyURL)
-	pu.User = url.UserPassword(s.sb.ID, s.sb.AccessKey)
+	pu.User = url.UserPassword(s.sb.ID, s.sb.ProxyPassword)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = http.ProxyURL(pu)
 	tr.TLSClientConfig = &tls.Config{RootCAs: caPool(t, s.sb.CACertURL)}

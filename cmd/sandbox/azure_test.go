@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/authorization/armauthorization/v2"
@@ -239,4 +243,140 @@ func grantContributor(t *testing.T, s *standIn) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// startRealServer starts the binary in real mode against the stand-in,
+// acting as the stand-in's principal label, and waits for its URL. out
+// receives everything it printed (the preflight report first).
+func startRealServer(t *testing.T, bin string, s *standIn, label string) (p *process, out *lockedBuffer) {
+	t.Helper()
+	out = &lockedBuffer{}
+	p = &process{cmd: exec.Command(bin, "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--log-level", "warn",
+		"--azure-subscription", s.sb.SubscriptionID), stderr: &lockedBuffer{}, exited: make(chan error, 1)}
+	p.cmd.Env = s.env(t, label)
+	p.cmd.Stderr = p.stderr
+	stdout, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			out.Write([]byte(sc.Text() + "\n"))
+			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
+				urls <- m[1]
+			}
+		}
+	}()
+	go func() { p.exited <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			<-p.exited
+		}
+	})
+	select {
+	case p.url = <-urls:
+	case err := <-p.exited:
+		t.Fatalf("server exited before listening: %v\n%s%s", err, out, p.stderr)
+	case <-time.After(120 * time.Second):
+		t.Fatalf("server did not print its URL\n%s%s", out, p.stderr)
+	}
+	return p, out
+}
+
+type realSandbox struct {
+	sandboxInfo
+	Azure *struct {
+		Status, Error, ResourceGroup, KeyVaultURL, TenantID string
+		StepsDone, StepsTotal                               int
+		Plan                                                []string
+		LocalDev                                            *struct{ ClientID, ClientSecret, ObjectID string }
+	} `json:"azure"`
+}
+
+// A real-mode server against the stand-in: the preflight at start, a
+// sandbox with {"cloud":"azure"} provisioned in the background with its
+// progress in the API, and deleting it removes its resource group and app
+// registration from the cloud. A server whose identity cannot assign roles
+// starts, says so, and refuses real-mode sandboxes with a clear message.
+func TestRealModeServerAgainstStandIn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildBinary(t)
+	s := newStandIn(t)
+
+	p, out := startRealServer(t, bin, s, "owner")
+	if !strings.Contains(out.String(), "Real mode is ready.") {
+		t.Fatalf("preflight at start:\n%s", out)
+	}
+	var sb realSandbox
+	if code := api(t, p.url, "", "POST", "/api/sandboxes", `{"scenario":"walkthrough","cloud":"azure"}`, &sb); code != 201 || sb.Azure == nil {
+		t.Fatalf("create = %d %+v", code, sb)
+	}
+	if len(sb.Azure.Plan) != sb.Azure.StepsTotal || !strings.Contains(strings.Join(sb.Azure.Plan, "; "), "key vault (RBAC permission model, standard tier)") {
+		t.Errorf("plan = %v", sb.Azure.Plan)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for sb.Azure.Status != "ready" && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+		api(t, p.url, sb.AccessKey, "GET", "/api/sandboxes/"+sb.ID, "", &sb)
+		if sb.Azure.Status == "failed" {
+			t.Fatalf("provisioning failed: %s", sb.Azure.Error)
+		}
+	}
+	if sb.Azure.Status != "ready" || sb.Azure.StepsDone != sb.Azure.StepsTotal || sb.Azure.LocalDev == nil ||
+		sb.Azure.TenantID != s.sb.TenantID || !strings.HasPrefix(sb.Azure.ResourceGroup, "auth-sandbox-"+sb.ID+"-") {
+		t.Fatalf("after provisioning: %+v", sb.Azure)
+	}
+	oc := s.ownerClient(t, s.network(t))
+	rgID := "/subscriptions/" + s.sb.SubscriptionID + "/resourceGroups/" + sb.Azure.ResourceGroup
+	ctx := context.Background()
+	if err := oc.ARM(ctx, "GET", rgID, "2021-04-01", nil, nil); err != nil {
+		t.Fatalf("the resource group in the cloud: %v", err)
+	}
+
+	if code := api(t, p.url, sb.AccessKey, "DELETE", "/api/sandboxes/"+sb.ID, "", nil); code != 204 {
+		t.Fatalf("delete = %d", code)
+	}
+	gone := false
+	for deadline := time.Now().Add(60 * time.Second); !gone && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		gone = status(oc.ARM(ctx, "GET", rgID, "2021-04-01", nil, nil)) == 404 &&
+			status(oc.Graph(ctx, "GET", "/applications?$filter="+url.QueryEscape("displayName eq 'auth-sandbox-"+sb.ID+"-localDev'"), nil, nil)) == 200
+	}
+	if !gone {
+		t.Fatal("the resource group is still in the cloud after delete")
+	}
+	var apps struct{ Value []any }
+	if err := oc.Graph(ctx, "GET", "/applications?$filter="+url.QueryEscape("displayName eq 'auth-sandbox-"+sb.ID+"-localDev'"), nil, &apps); err != nil || len(apps.Value) != 0 {
+		t.Errorf("the app registration after delete: %v %v", err, apps.Value)
+	}
+
+	t.Run("identity without role-assignment rights", func(t *testing.T) {
+		grantContributor(t, s)
+		p, out := startRealServer(t, bin, s, "localDev")
+		if !strings.Contains(out.String(), "[FAIL] create role assignments") || !strings.Contains(out.String(), "Real mode cannot provision sandboxes") {
+			t.Errorf("preflight at start:\n%s", out)
+		}
+		req, _ := http.NewRequest("POST", p.url+"/api/sandboxes", strings.NewReader(`{"cloud":"azure"}`))
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 400 || !strings.Contains(string(body), "real Azure mode is not available on this server") {
+			t.Errorf("real-mode sandbox without rights = %d %s", res.StatusCode, body)
+		}
+		// The simulated cloud still works.
+		if code := api(t, p.url, "", "POST", "/api/sandboxes", `{}`, &sandboxInfo{}); code != 201 {
+			t.Errorf("simulated sandbox = %d", code)
+		}
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/azure-auth-sandbox/sandbox/azure"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 )
 
@@ -16,7 +17,7 @@ type bookRecorder struct{ book *trace.Book }
 func (b bookRecorder) Record(ctx context.Context, ex *azure.Exchange) error {
 	te := &trace.Exchange{
 		SandboxID: ex.SandboxID, Time: ex.Time, SimTime: ex.Time, DurationUS: ex.Duration.Microseconds(),
-		Via: ex.Via, Step: ex.Step, Service: ex.Service,
+		Via: ex.Via, Step: ex.Step, Service: service.Name(ex.Service),
 		Method: ex.Method, URL: ex.URL, RequestHeaders: ex.RequestHeaders, RequestBody: ex.RequestBody,
 		Status: ex.Status, ResponseHeaders: ex.ResponseHeaders, ResponseBody: ex.ResponseBody,
 		Token: traceToken(ex.Token), Issued: traceToken(ex.Issued),

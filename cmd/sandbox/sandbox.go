@@ -125,9 +125,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 
 	book := trace.NewBook(m.Config.TraceLimit, m.db)
+	realAzure, err := m.realAzure(ctx)
+	if err != nil {
+		return err
+	}
 	reg := world.NewRegistry(world.SystemClock{}, sandboxes.Persister{Store: m.db})
 	sbs, err := sandboxes.New(sandboxes.Config{Store: m.db, Cloud: sandboxes.NewSimulated(reg), Book: book,
-		TraceLimit: m.Config.TraceLimit, Logger: m.log})
+		TraceLimit: m.Config.TraceLimit, Logger: m.log, Real: realAzure})
 	if err != nil {
 		return err
 	}
@@ -232,6 +236,33 @@ func (m *Main) preflight(ctx context.Context) *azure.Report {
 	rep.Print(m.Stdout)
 	m.log.Info("real Azure preflight", "subscription", rep.Subscription, "ready", rep.Ready())
 	return rep
+}
+
+// realAzure builds real mode's provisioner when the preflight passed, and
+// resumes what a previous run left half done. Nil (real mode not offered)
+// otherwise.
+func (m *Main) realAzure(ctx context.Context) (sandboxes.RealAzure, error) {
+	if m.azureReport == nil || !m.azureReport.Ready() {
+		if m.azureReport != nil {
+			m.log.Warn("real Azure mode not offered: the preflight failed", "failed", strings.Join(m.azureReport.Missing(), ", "))
+		}
+		return nil, nil
+	}
+	ep, err := azure.EndpointsOf(m.Config.Azure.Cloud)
+	if err != nil {
+		return nil, err
+	}
+	cred, err := azure.NewCredential(ep, nil)
+	if err != nil {
+		return nil, err
+	}
+	p, err := azure.NewProvisioner(ctx, azure.ProvisionerConfig{
+		Config: m.Config.Azure, Credential: cred, Store: m.db, Clock: world.SystemClock{}, Logger: m.log})
+	if err != nil {
+		return nil, err
+	}
+	p.Resume()
+	return p, nil
 }
 
 // Close stops accepting requests, lets those in flight finish (up to ten
