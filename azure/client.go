@@ -23,6 +23,9 @@ type Client struct {
 	cred  azcore.TokenCredential
 	arm   *arm.Client
 	graph azruntime.Pipeline
+	// pollEvery is how often a long-running operation is polled when ARM
+	// sends no Retry-After.
+	pollEvery time.Duration
 }
 
 // NewCredential is the server's own DefaultAzureCredential (environment,
@@ -58,7 +61,7 @@ func NewClient(ep Endpoints, sub string, cred azcore.TokenCredential, transport 
 	graph := azruntime.NewPipeline("sandbox-azure", "v1.0.0", azruntime.PipelineOptions{
 		PerRetry: []policy.Policy{azruntime.NewBearerTokenPolicy(cred, []string{ep.GraphScope()}, nil)},
 	}, &co)
-	return &Client{ep: ep, sub: sub, cred: cred, arm: ac, graph: graph}, nil
+	return &Client{ep: ep, sub: sub, cred: cred, arm: ac, graph: graph, pollEvery: 2 * time.Second}, nil
 }
 
 // Subscription is the subscription's ARM ID.
@@ -125,7 +128,7 @@ func (c *Client) poll(ctx context.Context, resp *http.Response, out any) error {
 	if err != nil {
 		return fmt.Errorf("azure: poll: %w", err)
 	}
-	res, err := p.PollUntilDone(ctx, &azruntime.PollUntilDoneOptions{Frequency: 2 * time.Second})
+	res, err := p.PollUntilDone(ctx, &azruntime.PollUntilDoneOptions{Frequency: c.pollEvery})
 	if err != nil {
 		return err
 	}
