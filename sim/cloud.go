@@ -67,6 +67,7 @@ type Cloud struct {
 	svc       Services
 	maxBody   int64
 	log       *slog.Logger
+	bearers   tokenMemo // decoded bearer tokens for the trace
 }
 
 // New builds the cloud.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/service"
@@ -111,7 +112,7 @@ func (c *Cloud) record(r *http.Request, notes *trace.Notes, reqHeader http.Heade
 		Authz:           notes.Authz,
 	}
 	if ex.Token == nil {
-		ex.Token = bearerToken(reqHeader)
+		ex.Token = c.bearers.decode(reqHeader)
 	}
 	if ex.Issued == nil && rec.status == http.StatusOK {
 		ex.Issued = issuedToken(rec.buf.Bytes())
@@ -140,13 +141,39 @@ func requestURL(r *http.Request) string {
 	return scheme + "://" + host + r.URL.RequestURI()
 }
 
-// bearerToken decodes the token of an "Authorization: Bearer" header.
-func bearerToken(h http.Header) *trace.Token {
-	scheme, tok, ok := strings.Cut(h.Get("Authorization"), " ")
+// tokenMemo decodes the token of an "Authorization: Bearer" header for the
+// trace, once per token: a client sends the same one for its hour. The
+// decoded tokens are shared by the exchanges that carried them (read only).
+type tokenMemo struct {
+	mu   sync.Mutex
+	seen map[string]*trace.Token
+}
+
+// maxTokenMemo bounds the memo (about a megabyte of tokens).
+const maxTokenMemo = 1024
+
+func (m *tokenMemo) decode(h http.Header) *trace.Token {
+	scheme, raw, ok := strings.Cut(h.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return nil
 	}
-	return trace.DecodeJWT(tok)
+	m.mu.Lock()
+	t, ok := m.seen[raw]
+	m.mu.Unlock()
+	if ok {
+		return t
+	}
+	t = trace.DecodeJWT(raw)
+	if t == nil {
+		return nil
+	}
+	m.mu.Lock()
+	if m.seen == nil || len(m.seen) >= maxTokenMemo {
+		m.seen = map[string]*trace.Token{}
+	}
+	m.seen[raw] = t
+	m.mu.Unlock()
+	return t
 }
 
 // issuedToken decodes the access_token of a token endpoint's JSON answer.

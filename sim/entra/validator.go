@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
@@ -25,10 +26,22 @@ const maxTokenLen = 16 << 10
 // Validator checks access tokens presented to the simulated resource servers.
 type Validator struct {
 	keys *KeySet
+
+	// verified remembers tokens whose signature checked out, with their
+	// claims: an SDK sends the same token for its hour, and the RSA
+	// verification and claim decoding are most of a data-plane request's
+	// CPU. The lifetime, audience and issuer are still checked every time.
+	mu       sync.Mutex
+	verified map[string]*Claims
 }
 
+// maxVerified bounds the verified-token memo (about a megabyte of tokens).
+const maxVerified = 1024
+
 // NewValidator returns a validator trusting the keys of ks (rotation included).
-func NewValidator(ks *KeySet) *Validator { return &Validator{keys: ks} }
+func NewValidator(ks *KeySet) *Validator {
+	return &Validator{keys: ks, verified: map[string]*Claims{}}
+}
 
 type jwtHeader struct {
 	Alg string `json:"alg"`
@@ -46,6 +59,49 @@ func (v *Validator) Validate(raw string, w *world.World, audiences ...string) (*
 	if len(raw) > maxTokenLen {
 		return nil, &ValidationError{Kind: InvalidMalformed, Detail: "the token is too long"}
 	}
+	c, verr := v.verify(raw)
+	if verr != nil {
+		return nil, verr
+	}
+	if verr := checkLifetime(c, w.Now()); verr != nil {
+		return c, verr
+	}
+	if len(audiences) > 0 && !audienceMatches(c.Aud, audiences) {
+		return c, &ValidationError{Kind: InvalidAudience, Expected: strings.Join(audiences, ", "), Found: c.Aud,
+			Detail: "the token is for audience " + quoteOr(c.Aud, "(none)") + ", not for this resource"}
+	}
+	tid := w.TenantID()
+	if c.Iss != V1Issuer(tid) && c.Iss != V2Issuer(tid) {
+		return c, &ValidationError{Kind: InvalidIssuer, Expected: V1Issuer(tid), Found: c.Iss,
+			Detail: "the token was issued by " + quoteOr(c.Iss, "(none)") + ", not by this resource's tenant"}
+	}
+	return c, nil
+}
+
+// verify checks the token's format, algorithm and signature and decodes its
+// claims, once per token; the caller gets its own copy of the claims (their
+// Raw map is shared: read only).
+func (v *Validator) verify(raw string) (*Claims, *ValidationError) {
+	v.mu.Lock()
+	c, ok := v.verified[raw]
+	v.mu.Unlock()
+	if !ok {
+		var verr *ValidationError
+		if c, verr = v.verifyOnce(raw); verr != nil {
+			return nil, verr
+		}
+		v.mu.Lock()
+		if len(v.verified) >= maxVerified {
+			clear(v.verified) // crude but bounded; a token verifies again at most once
+		}
+		v.verified[raw] = c
+		v.mu.Unlock()
+	}
+	cp := *c
+	return &cp, nil
+}
+
+func (v *Validator) verifyOnce(raw string) (*Claims, *ValidationError) {
 	parts := strings.Split(raw, ".")
 	if len(parts) != 3 {
 		return nil, &ValidationError{Kind: InvalidMalformed, Found: "", Detail: "the token is not a JWS in compact form (three dot-separated parts)"}
@@ -79,23 +135,7 @@ func (v *Validator) Validate(raw string, w *world.World, audiences ...string) (*
 	if err := rsa.VerifyPKCS1v15(&k.priv.PublicKey, crypto.SHA256, sum[:], sig); err != nil {
 		return nil, &ValidationError{Kind: InvalidSignature, Found: kid, Detail: "the token signature does not verify against key " + kid}
 	}
-	c, verr := decodeClaims(parts[1])
-	if verr != nil {
-		return nil, verr
-	}
-	if verr := checkLifetime(c, w.Now()); verr != nil {
-		return c, verr
-	}
-	if len(audiences) > 0 && !audienceMatches(c.Aud, audiences) {
-		return c, &ValidationError{Kind: InvalidAudience, Expected: strings.Join(audiences, ", "), Found: c.Aud,
-			Detail: "the token is for audience " + quoteOr(c.Aud, "(none)") + ", not for this resource"}
-	}
-	tid := w.TenantID()
-	if c.Iss != V1Issuer(tid) && c.Iss != V2Issuer(tid) {
-		return c, &ValidationError{Kind: InvalidIssuer, Expected: V1Issuer(tid), Found: c.Iss,
-			Detail: "the token was issued by " + quoteOr(c.Iss, "(none)") + ", not by this resource's tenant"}
-	}
-	return c, nil
+	return decodeClaims(parts[1])
 }
 
 func decodeClaims(seg string) (*Claims, *ValidationError) {

@@ -164,3 +164,51 @@ func TestSandboxIsolation(t *testing.T) {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
 }
+
+// A token whose signature was verified once is not verified again, but its
+// lifetime, audience and issuer still are, on every use: the memo never
+// lets an expired or misdirected token through.
+func TestValidateRemembersOnlyTheSignature(t *testing.T) {
+	ks := testKeys()
+	reg := world.NewRegistry(nil, nil)
+	w := newWorld(t, reg, "sbx-memo")
+	other := newWorld(t, reg, "sbx-memo-other")
+	v := NewValidator(ks)
+	tok, _, err := NewIssuer(ks).Issue(w, principal(t, w, scenario.LabelLocalDev), ResourceKeyVault, w.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		c, verr := v.Validate(tok, w, ResourceKeyVault)
+		if verr != nil || c.Aud != ResourceKeyVault {
+			t.Fatalf("use %d: %v", i, verr)
+		}
+		c.Aud = "changed by a caller" // a caller's copy: the memo keeps its own
+	}
+	if len(v.verified) != 1 {
+		t.Errorf("memo holds %d tokens, want 1", len(v.verified))
+	}
+	if _, verr := v.Validate(tok, w, ResourceStorage); verr == nil || verr.Kind != InvalidAudience {
+		t.Errorf("remembered token for another audience: %v", verr)
+	}
+	if _, verr := v.Validate(tok, other, ResourceKeyVault); verr == nil || verr.Kind != InvalidIssuer {
+		t.Errorf("remembered token in another tenant: %v", verr)
+	}
+	if err := w.Update(context.Background(), func(tx *world.Tx) error {
+		tx.State.ClockOffset = 2 * time.Hour
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, verr := v.Validate(tok, w, ResourceKeyVault); verr == nil || verr.Kind != InvalidLifetime {
+		t.Errorf("remembered token after it expired: %v", verr)
+	}
+	// Bounded: a flood of distinct tokens does not grow it without limit.
+	for i := range maxVerified + 10 {
+		tok, _, _ := NewIssuer(ks).Issue(w, principal(t, w, scenario.LabelLocalDev), ResourceKeyVault, w.Now().Add(time.Duration(i)*time.Second))
+		v.Validate(tok, w, ResourceKeyVault)
+	}
+	if len(v.verified) > maxVerified {
+		t.Errorf("memo holds %d tokens, more than %d", len(v.verified), maxVerified)
+	}
+}
