@@ -31,8 +31,10 @@ type env struct {
 	book *trace.Book
 	// sandboxes is the lifecycle service the app runs on.
 	sandboxes *sandboxes.Service
-	app       *Server
-	srv       *httptest.Server
+	// real, when set, offers real-mode sandboxes.
+	real sandboxes.RealAzure
+	app  *Server
+	srv  *httptest.Server
 }
 
 func newEnv(t testing.TB) *env {
@@ -56,7 +58,7 @@ func (e *env) open() {
 	e.db = db
 	e.reg = world.NewRegistry(nil, sandboxes.Persister{Store: db})
 	e.book = trace.NewBook(500, db)
-	e.sandboxes, err = sandboxes.New(sandboxes.Config{Store: db, Cloud: sandboxes.NewSimulated(e.reg), Book: e.book})
+	e.sandboxes, err = sandboxes.New(sandboxes.Config{Store: db, Cloud: sandboxes.NewSimulated(e.reg), Book: e.book, Real: e.real})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/azure-auth-sandbox/sandbox/azure"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
 	"github.com/azure-auth-sandbox/sandbox/store"
 	"github.com/azure-auth-sandbox/sandbox/web/ui"
@@ -29,6 +30,9 @@ func (s *Server) homePage(c echo.Context, l *store.Learner, formError string) (u
 		Scenarios:   scenario.Names,
 		CACertURL:   s.url("/ca.pem"),
 		Error:       formError,
+	}
+	if s.sandboxes.RealAvailable() {
+		m.RealAzure = azure.Plan()
 	}
 	if l.ID == "" { // not a learner yet
 		return m, nil

@@ -1,8 +1,15 @@
 package web
 
 import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/azure-auth-sandbox/sandbox/azure"
 )
 
 // Without real mode a real Azure sandbox is refused with a message saying
@@ -32,5 +39,85 @@ func TestSandboxCloudChoice(t *testing.T) {
 		} else if strings.Contains(res.body, `"azure"`) {
 			t.Errorf("%s: a simulated sandbox with an azure block: %s", tc.body, res.body)
 		}
+	}
+}
+
+// queuedAzure stands for the provisioner in the web layer's tests: it
+// keeps what was asked, as a provisioner queues work, without a cloud.
+type queuedAzure struct {
+	mu  sync.Mutex
+	sbs map[string]azure.Sandbox
+}
+
+func (q *queuedAzure) Create(_ context.Context, id string) (azure.Sandbox, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	sb := azure.Sandbox{ID: id, Key: id, Status: azure.StatusProvisioning, ResourceGroup: "auth-sandbox-" + id + "-ab12",
+		Vault: "kv-auth-0011223344", StorageAccount: "stauth0011223344"}
+	q.sbs[id] = sb
+	return sb, nil
+}
+
+func (q *queuedAzure) Reset(ctx context.Context, id string) (azure.Sandbox, error) {
+	return q.Create(ctx, id)
+}
+
+func (q *queuedAzure) Delete(_ context.Context, id string) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if sb, ok := q.sbs[id]; ok {
+		sb.Status = azure.StatusDeleting
+		q.sbs[id] = sb
+	}
+	return nil
+}
+
+func (q *queuedAzure) Get(id string) (azure.Sandbox, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	sb, ok := q.sbs[id]
+	return sb, ok
+}
+
+// With real mode on, the home page offers the cloud and lists what a real
+// sandbox creates; the form's choice creates one whose card shows its
+// progress; deleting it queues its resources' deletion.
+func TestHomePageOffersRealAzure(t *testing.T) {
+	q := &queuedAzure{sbs: map[string]azure.Sandbox{}}
+	e := &env{t: t, path: filepath.Join(t.TempDir(), "sandbox.db"), real: q}
+	e.open()
+	b := e.browser()
+	home := b.visit()
+	for _, want := range []string{`data-testid="cloud-choice"`, `<option value="azure">real Azure</option>`,
+		"key vault (RBAC permission model, standard tier)", "storage account (StorageV2, Standard_LRS)"} {
+		if !strings.Contains(home, want) {
+			t.Errorf("home page lacks %q", want)
+		}
+	}
+	res := b.form("/sandboxes", url.Values{"scenario": {"walkthrough"}, "cloud": {"azure"}}, false)
+	if res.StatusCode != 303 {
+		t.Fatalf("create = %d %s", res.StatusCode, res.body)
+	}
+	id := strings.TrimPrefix(res.Header.Get("Location"), "/#sb-")
+	if _, ok := q.Get(id); !ok {
+		t.Fatalf("no provisioning queued for %s", id)
+	}
+	home = b.visit()
+	if !strings.Contains(home, `data-testid="azure-status"`) || !strings.Contains(home, "provisioning (0 of 8 steps)") ||
+		!strings.Contains(home, "auth-sandbox-"+id+"-ab12") {
+		t.Errorf("card of the real sandbox:\n%s", home)
+	}
+	var sb struct {
+		AccessKey string `json:"accessKey"`
+	}
+	api := b.api("GET", "/api/sandboxes/"+id, "")
+	if err := json.Unmarshal([]byte(api.body), &sb); err != nil || !strings.Contains(api.body, `"status":"provisioning"`) {
+		t.Fatalf("GET = %d %s", api.StatusCode, api.body)
+	}
+	if res := e.bearer(sb.AccessKey, "DELETE", "/api/sandboxes/"+id, ""); res.StatusCode != 204 {
+		t.Fatalf("delete = %d %s", res.StatusCode, res.body)
+	}
+	if got, _ := q.Get(id); got.Status != azure.StatusDeleting {
+		t.Errorf("after delete: %+v", got)
 	}
 }

@@ -18,7 +18,15 @@ func (s *Server) sandboxCreateForm(c echo.Context) error {
 	if errors.As(err, &ae) {
 		return s.homeRefused(c, l, ae)
 	}
-	sb, _, err := s.sandboxes.Create(c.Request().Context(), l.ID, name)
+	realMode, err := s.checkCloud(c.FormValue("cloud"), name)
+	if errors.As(err, &ae) {
+		return s.homeRefused(c, l, ae)
+	}
+	create := s.sandboxes.Create
+	if realMode {
+		create = s.sandboxes.CreateInAzure
+	}
+	sb, _, err := create(c.Request().Context(), l.ID, name)
 	if err != nil {
 		return err
 	}

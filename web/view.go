@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/url"
 	"time"
 
@@ -147,6 +148,14 @@ func (d details) uiView() ui.SandboxView {
 	if u, err := url.Parse(j.ProxyURL); err == nil {
 		u.User = url.UserPassword(j.ID, j.ProxyPassword)
 		v.ProxyURLWithAuth = u.String()
+	}
+	if a := j.Azure; a != nil {
+		v.Azure = &ui.AzureView{Status: a.Status, Progress: fmt.Sprintf("%d of %d steps", a.StepsDone, a.StepsTotal),
+			Error: a.Error, ResourceGroup: a.ResourceGroup, KeyVaultURL: a.KeyVaultURL, QueueURL: a.QueueURL}
+		if a.LocalDev != nil {
+			v.Azure.LocalDev = ui.PrincipalView{Label: "localDev in Azure", ClientID: a.LocalDev.ClientID,
+				ClientSecret: a.LocalDev.ClientSecret, ObjectID: a.LocalDev.ObjectID}
+		}
 	}
 	if p := j.Principals.Owner; p != nil {
 		v.Owner = ui.PrincipalView{Label: scenario.LabelOwner, ClientID: p.ClientID, ClientSecret: p.ClientSecret, ObjectID: p.ObjectID}

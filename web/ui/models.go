@@ -20,6 +20,9 @@ type HomePage struct {
 	CACertURL string
 	// Error is shown above the forms after a refused submission.
 	Error string
+	// RealAzure, when set, offers real-mode sandboxes: what each one gets
+	// in the server's subscription, with its pricing tier.
+	RealAzure []string
 }
 
 // SandboxView is one sandbox's connection details, as shown to its learner.
@@ -45,6 +48,19 @@ type SandboxView struct {
 	LocalDev         PrincipalView
 	DeveloperUPN     string
 	DeveloperSecret  string
+	// Azure is set for a real-mode sandbox.
+	Azure *AzureView
+}
+
+// AzureView is a real-mode sandbox's resources in real Azure.
+type AzureView struct {
+	Status        string
+	Progress      string // "3 of 8 steps"
+	Error         string
+	ResourceGroup string
+	KeyVaultURL   string
+	QueueURL      string
+	LocalDev      PrincipalView
 }
 
 // PrincipalView is a service principal's credentials.
