@@ -76,7 +76,7 @@ func (r *Runner) Goal() GoalStatus {
 func findMatch(l *Lesson, m *TraceMatch, exs []trace.Exchange) *trace.Exchange {
 	for i := range exs {
 		ex := &exs[i]
-		if !matches(l, m, ex) {
+		if !matches(l, m, ex) || (m.Unanswered && !unanswered(ex, exs[i+1:])) {
 			continue
 		}
 		if m.After == nil {
@@ -106,6 +106,24 @@ func matches(l *Lesson, m *TraceMatch, ex *trace.Exchange) bool {
 		return true
 	}
 	return false
+}
+
+// unanswered reports whether ex is a challenge the code did not answer:
+// the next exchange of its step (in later) is none or another challenge.
+func unanswered(ex *trace.Exchange, later []trace.Exchange) bool {
+	if !isChallenge(ex) {
+		return false
+	}
+	for i := range later {
+		if later[i].Step == ex.Step && later[i].Via == ex.Via {
+			return isChallenge(&later[i])
+		}
+	}
+	return true
+}
+
+func isChallenge(ex *trace.Exchange) bool {
+	return ex.Status == 401 && ex.ResponseHeaders.Get("WWW-Authenticate") != ""
 }
 
 func hasClaim(t *trace.Token, claim string) bool {

@@ -139,8 +139,13 @@ type TraceMatch struct {
 	// Grant is the grant_type of a token request to Entra ID:
 	// "client_credentials" (a service principal's secret or certificate),
 	// "password", "refresh_token", ...
-	Grant string      `json:"grant,omitempty" yaml:"grant"`
-	After *TraceMatch `json:"after,omitempty" yaml:"after"`
+	Grant string `json:"grant,omitempty" yaml:"grant"`
+	// Unanswered matches a challenge (a 401 with WWW-Authenticate) the code
+	// never answered: the next exchange of the same step, if any, is
+	// another challenge (no token request and no retry with a token
+	// followed it: the credential had none to give).
+	Unanswered bool        `json:"unanswered,omitempty" yaml:"unanswered"`
+	After      *TraceMatch `json:"after,omitempty" yaml:"after"`
 }
 
 // StateMatch is a condition on the sandbox state. Exactly one field is set.

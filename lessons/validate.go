@@ -348,7 +348,13 @@ func validateMatch(m *TraceMatch, steps map[string]int, where string) []string {
 	if *m == (TraceMatch{}) {
 		out = append(out, where+": matches every exchange: say what to look for")
 	}
+	if m.Unanswered && m.Status != 0 && m.Status != 401 {
+		out = append(out, where+": unanswered matches a 401 challenge: status must be 401 (or left out)")
+	}
 	if m.After != nil {
+		if m.After.Unanswered {
+			out = append(out, where+".after: unanswered is for the check's own exchange, not after")
+		}
 		out = append(out, validateMatch(m.After, steps, where+".after")...)
 	}
 	return out

@@ -82,9 +82,31 @@ func decisionView(d *rbac.Decision, st *world.State, t *target, seq int64) *ui.D
 	if s := d.Suggestion; s != nil && !d.Allowed {
 		v.Suggestion = &ui.SuggestionView{RoleName: s.RoleName, Scope: s.Scope, CLI: s.CLI,
 			Principal: principalName(st, s.PrincipalID, labelOf[s.PrincipalID]),
-			FixURL:    lessonURL(t.sb.ID, t.lesson.ID) + "/fix", Seq: seq}
+			FixURL:    lessonURL(t.sb.ID, t.lesson.ID) + "/fix", Seq: seq, Applied: hasAssignment(st, s)}
 	}
 	return v
+}
+
+// hasAssignment reports whether the suggested role is already assigned to
+// the principal at exactly the suggested scope.
+func hasAssignment(st *world.State, s *rbac.Suggestion) bool {
+	oid := s.PrincipalID
+	if p := st.Principals[s.PrincipalID]; p != nil {
+		oid = p.ObjectID
+	}
+	for _, a := range st.RoleAssignments {
+		if a.PrincipalID == oid && strings.EqualFold(a.Scope, s.Scope) && strings.HasSuffix(strings.ToLower(a.RoleDefinitionID), strings.ToLower(lastSegment(s.RoleID))) {
+			return true
+		}
+	}
+	return false
+}
+
+func lastSegment(id string) string {
+	if i := strings.LastIndex(id, "/"); i >= 0 {
+		return id[i+1:]
+	}
+	return id
 }
 
 func headerViews(h http.Header) []ui.HeaderView {

@@ -144,6 +144,15 @@ func TestLessonOneThroughHandlers(t *testing.T) {
 	if fix.StatusCode != 200 || count(fix.body, "fix-message") != 1 || !strings.Contains(fix.body, "Key Vault Secrets User") {
 		t.Fatalf("fix = %d:\n%s", fix.StatusCode, fix.body)
 	}
+	// Applied once, the fix cannot be pressed again (here, and when the
+	// refused exchange is opened again).
+	applied := regexp.MustCompile(`<button type="submit" data-testid="apply-fix" disabled[^>]*>Fix applied</button>`)
+	if !applied.MatchString(fix.body) {
+		t.Errorf("the fix button is still active after the fix:\n%s", fix.body)
+	}
+	if reopened := b.page(base + "/exchanges/" + refused.seq); !applied.MatchString(reopened.body) {
+		t.Errorf("the refused exchange offers its applied fix again")
+	}
 	if !strings.Contains(statuses(exchangesIn(fix.body)), "ARM") {
 		t.Errorf("the fix is not an ARM call in the diagram: %s", statuses(exchangesIn(fix.body)))
 	}

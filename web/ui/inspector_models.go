@@ -80,4 +80,7 @@ type SuggestionView struct {
 	RoleName, Scope, Principal, CLI string
 	FixURL                          string
 	Seq                             int64
+	// Applied: the sandbox already holds the suggested assignment (the
+	// button is disabled: applying it again would change nothing).
+	Applied bool
 }
