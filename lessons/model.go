@@ -26,6 +26,7 @@ const (
 	BlockStep      = "step"   // code the learner runs
 	BlockAction    = "action" // a change to the sandbox the learner applies
 	BlockCheck     = "check"  // one item of the lesson's goal
+	BlockRerun     = "rerun"  // runs earlier steps again, where the text asks for it
 )
 
 // Languages a code step may show. Go is never written in the lesson: it is
@@ -75,6 +76,7 @@ type Block struct {
 	HTML  template.HTML `json:"html,omitempty"` // narrative, rendered safely
 	Step  *Step         `json:"step,omitempty"` // BlockStep and BlockAction
 	Check *Check        `json:"check,omitempty"`
+	Rerun *Rerun        `json:"rerun,omitempty"`
 	Line  int           `json:"line"` // first line in the source file
 }
 
@@ -102,6 +104,24 @@ type Step struct {
 	Notes []Note `json:"notes,omitempty" yaml:"notes"`
 	// CLI is the az equivalent of a sandbox action (from the action unless set).
 	CLI string `json:"cli,omitempty" yaml:"cli"`
+}
+
+// Rerun offers to run earlier steps again, in order, where the lesson asks
+// the learner to ("Run the three steps again").
+type Rerun struct {
+	ID    string   `json:"id" yaml:"-"`
+	Title string   `json:"title" yaml:"title"`
+	Steps []string `json:"steps" yaml:"steps"`
+}
+
+// Rerun returns the rerun block with the ID, or nil.
+func (l *Lesson) Rerun(id string) *Rerun {
+	for _, b := range l.Blocks {
+		if b.Rerun != nil && b.Rerun.ID == id {
+			return b.Rerun
+		}
+	}
+	return nil
 }
 
 // Check is one goal item: a condition on the trace or the sandbox state, with

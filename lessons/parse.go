@@ -24,7 +24,7 @@ func (p Problem) String() string {
 
 // blockKinds are the fence info words that open a lesson block; any other
 // fence is ordinary Markdown code in the narrative.
-var blockKinds = map[string]string{"step": BlockStep, "action": BlockAction, "check": BlockCheck}
+var blockKinds = map[string]string{"step": BlockStep, "action": BlockAction, "check": BlockCheck, "rerun": BlockRerun}
 
 // parseLesson parses one lesson file. It returns the lesson as far as it
 // could be read and every syntax problem found; meaning (known actions,
@@ -173,13 +173,21 @@ func parseBlock(kind string, attrs map[string]string, body string, line int, bad
 		return Block{}, false
 	}
 	for k := range attrs {
-		if k != "id" && !(k == "action" && kind != BlockCheck) {
+		if k != "id" && !(k == "action" && kind != BlockCheck && kind != BlockRerun) {
 			bad("%s block %q: unknown attribute %q", kind, id, k)
 		}
 	}
 	dec := yaml.NewDecoder(strings.NewReader(body))
 	dec.KnownFields(true)
 	switch kind {
+	case BlockRerun:
+		r := &Rerun{}
+		if err := dec.Decode(r); err != nil && err.Error() != "EOF" {
+			bad("rerun %q: %v", id, err)
+			return Block{}, false
+		}
+		r.ID = id
+		return Block{Kind: BlockRerun, Rerun: r, Line: line}, true
 	case BlockCheck:
 		c := &Check{}
 		if err := dec.Decode(c); err != nil && err.Error() != "EOF" {

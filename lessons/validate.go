@@ -174,6 +174,8 @@ func validateLesson(l *Lesson) []Problem {
 			stepOrder[id] = len(stepOrder)
 		case b.Check != nil:
 			id = b.Check.ID
+		case b.Rerun != nil:
+			id = b.Rerun.ID
 		default:
 			continue
 		}
@@ -191,6 +193,24 @@ func validateLesson(l *Lesson) []Problem {
 				bad(b.Line, "check %q: %s", b.Check.ID, m)
 			}
 		}
+	}
+	for _, b := range l.Blocks {
+		if r := b.Rerun; r != nil {
+			if strings.TrimSpace(r.Title) == "" {
+				bad(b.Line, "rerun %q: title is required (the button's words)", r.ID)
+			}
+			if len(r.Steps) == 0 {
+				bad(b.Line, "rerun %q: steps must list the steps to run again", r.ID)
+			}
+			for _, id := range r.Steps {
+				if l.Step(id) == nil {
+					bad(b.Line, "rerun %q: unknown step %q", r.ID, id)
+				}
+			}
+		}
+	}
+	for _, p := range validateAgain(l) {
+		probs = append(probs, p)
 	}
 	for _, m := range validateStart(l) {
 		bad(0, "%s", m)

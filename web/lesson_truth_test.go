@@ -113,3 +113,40 @@ func TestLessonPageSpeaksTheLessonsWords(t *testing.T) {
 		t.Errorf("the inspector does not say who made the change")
 	}
 }
+
+// "Run the three workstation steps again" has its button: one press runs
+// them in order and brings every result, the goal and the diagram.
+func TestRerunWhereTheLessonAsks(t *testing.T) {
+	pe := newPlayerEnv(t)
+	base := pe.start(t, "same-code-everywhere")
+	page := pe.b.page(base).body
+	i := strings.Index(page, "Run the three workstation steps again.")
+	j := strings.Index(page, `data-rerun-id="again-workstation"`)
+	if i < 0 || j < i || j-i > 1500 {
+		t.Fatalf("no rerun next to the text asking for it (text at %d, button at %d)", i, j)
+	}
+	for _, id := range []string{"create-credential", "create-client", "get-secret", "site-credential", "site-client", "site-get", "nothing-configured"} {
+		pe.b.form(base+"/steps/"+id, nil, true)
+	}
+	res := pe.b.form(base+"/again/again-workstation", nil, true)
+	if res.StatusCode != 200 {
+		t.Fatalf("rerun = %d: %s", res.StatusCode, res.body)
+	}
+	for _, id := range []string{"create-credential", "create-client", "get-secret"} {
+		if !regexp.MustCompile(`id="result-` + id + `"[^>]*hx-swap-oob="true"`).MatchString(res.body) {
+			t.Errorf("the rerun's answer lacks %s's result", id)
+		}
+	}
+	if !strings.Contains(res.body, `data-run="get-secret-2"`) || !strings.Contains(res.body, `data-ok="false"`) {
+		t.Errorf("get-secret did not run a second time and fail")
+	}
+	if !regexp.MustCompile(`<section id="goal"[^>]*data-met="true"`).MatchString(res.body) {
+		t.Errorf("the goal is not met after the last part")
+	}
+	if res := pe.b.form(base+"/again/nope", nil, true); res.StatusCode != 404 {
+		t.Errorf("unknown rerun = %d, want 404", res.StatusCode)
+	}
+	if res := pe.b.form(base+"/again/again-workstation", nil, false); res.StatusCode != 303 || !strings.HasSuffix(res.Header.Get("Location"), "#step-get-secret") {
+		t.Errorf("without htmx = %d %q, want 303 to the last step", res.StatusCode, res.Header.Get("Location"))
+	}
+}

@@ -108,6 +108,14 @@ func (p *player) lessonPage(c echo.Context, t *target) ui.LessonPage {
 				sv.Number = number
 			}
 			m.Blocks = append(m.Blocks, ui.BlockView{Step: &sv})
+		case b.Rerun != nil:
+			rv := ui.RerunView{ID: b.Rerun.ID, Title: b.Rerun.Title, URL: base + "/again/" + b.Rerun.ID}
+			for _, id := range b.Rerun.Steps {
+				if s := t.lesson.Step(id); s != nil {
+					rv.Steps = append(rv.Steps, s.Title)
+				}
+			}
+			m.Blocks = append(m.Blocks, ui.BlockView{Rerun: &rv})
 		case b.HTML != "":
 			m.Blocks = append(m.Blocks, ui.BlockView{HTML: t.run.expandHTML(b.HTML)})
 		}

@@ -56,6 +56,7 @@ func (s *Server) routes(e *echo.Echo) error {
 	e.GET("/sandboxes/:id/lessons/:lesson/present", p.presenterShow, app...)
 	e.GET("/sandboxes/:id/lessons/:lesson/exchanges/:seq", p.exchangeShow, app...)
 	e.POST("/sandboxes/:id/lessons/:lesson/steps/:step", p.stepRun, app...)
+	e.POST("/sandboxes/:id/lessons/:lesson/again/:block", p.rerunRun, app...)
 	e.POST("/sandboxes/:id/lessons/:lesson/place", p.placeSet, app...)
 	e.POST("/sandboxes/:id/lessons/:lesson/fix", p.fixApply, app...)
 	e.POST("/sandboxes/:id/lessons/:lesson/panel/:action", p.panelApply, app...)

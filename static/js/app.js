@@ -43,10 +43,70 @@
         target.outerHTML = html;
         var el = document.getElementById("inspector");
         if (window.htmx) window.htmx.process(el);
-        el.focus();
+        bringIntoView(el);
       })
       .catch(function () { window.location.href = href; });
   });
+
+  // bringIntoView focuses what just changed and scrolls its top into view
+  // (focus alone would scroll a tall section to its middle or bottom).
+  function bringIntoView(el) {
+    if (!el) return;
+    el.focus({ preventScroll: true });
+    el.scrollIntoView({ block: "start" });
+  }
+
+  // After "Apply this fix": the confirmation, not the body, gets the focus.
+  document.addEventListener("htmx:afterSettle", function (e) {
+    var t = e.detail && e.detail.target;
+    if (t && t.id === "inspector") {
+      var el = document.getElementById("inspector");
+      bringIntoView((el && el.querySelector("[data-testid=fix-message]")) || el);
+    }
+  });
+
+  // Copy a command-line equivalent: one command a line.
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("button[data-copy]");
+    if (!b) return;
+    var pre = document.getElementById(b.getAttribute("data-copy"));
+    var status = b.parentNode.querySelector("[data-copy-status]");
+    if (!pre) return;
+    var text = Array.prototype.map.call(pre.querySelectorAll(".cmd"), function (c) { return c.textContent; }).join("\n");
+    function selected() {
+      var r = document.createRange();
+      r.selectNodeContents(pre);
+      var sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(r);
+      if (status) status.textContent = "Selected: press Ctrl+C (⌘C on a Mac) to copy.";
+    }
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(function () {
+        if (status) status.textContent = "Copied.";
+      }, selected);
+    } else {
+      selected();
+    }
+  });
+
+  // New exchanges come into view beside the step that caused them: the side
+  // column (sticky on a wide screen) scrolls to the first new exchange. On a
+  // narrow screen the page stays at the step, which shows its own requests.
+  var side = document.querySelector(".player-side");
+  var lastSeen = Number((document.getElementById("diagram") || { getAttribute: function () { return 0; } }).getAttribute("data-last-seq")) || 0;
+  function showNewExchanges(diagram) {
+    if (!diagram) return;
+    var last = Number(diagram.getAttribute("data-last-seq")) || 0;
+    var first = null;
+    diagram.querySelectorAll("[data-testid=exchange]").forEach(function (a) {
+      if (!first && Number(a.getAttribute("data-seq")) > lastSeen) first = a;
+    });
+    lastSeen = Math.max(lastSeen, last);
+    if (!first || !side || getComputedStyle(side).position !== "sticky") return;
+    var top = first.getBoundingClientRect().top - side.getBoundingClientRect().top;
+    side.scrollTop += top - 60;
+  }
 
   // Live diagram: the server pushes whole fragments as server-sent events.
   function announce(diagram) {
@@ -80,17 +140,23 @@
       var el = replace("diagram", e.data);
       announce(el);
       reveal(0);
+      // Traffic of the learner's own program: shown unless the learner is
+      // reading an exchange in the inspector.
+      var insp = document.getElementById("inspector");
+      if (!insp || insp.classList.contains("empty")) showNewExchanges(el);
     });
     es.addEventListener("goal", function (e) { replace("goal", e.data); });
   }
   // htmx swaps (step runs) bring the diagram out of band: announce them too.
   document.addEventListener("htmx:afterSettle", function () {
-    announce(document.getElementById("diagram"));
+    var d = document.getElementById("diagram");
+    announce(d);
+    showNewExchanges(d);
   });
 
   // Presenter: reveal the exchanges one at a time with the arrow keys.
   var presenter = document.querySelector("[data-presenter]");
-  var shown = 0;
+  var shown = 1; // it opens on the first exchange
   function reveal(delta) {
     if (!presenter) return;
     var rows = presenter.querySelectorAll("[data-index]");
@@ -99,10 +165,20 @@
       r.classList.toggle("unrevealed", Number(r.getAttribute("data-index")) > shown);
     });
     var status = presenter.querySelector("[data-reveal-status]");
-    if (status) status.textContent = shown + " of " + rows.length + " exchanges shown. → next, ← back.";
+    if (status) status.textContent = shown + " of " + rows.length + " exchanges shown. Next (→) reveals one more, Back (←) hides one.";
+    var back = presenter.querySelector("[data-reveal='-1']"), next = presenter.querySelector("[data-reveal='1']");
+    if (back) back.disabled = shown === 0;
+    if (next) next.disabled = shown === rows.length;
   }
   if (presenter) {
     reveal(0);
+    var firstEx = presenter.querySelector("[data-index='1']");
+    if (firstEx) firstEx.scrollIntoView({ block: "center" });
+    // On-screen buttons: touch screens, and clickers that send clicks.
+    presenter.addEventListener("click", function (e) {
+      var b = e.target.closest && e.target.closest("button[data-reveal]");
+      if (b) reveal(Number(b.getAttribute("data-reveal")));
+    });
     document.addEventListener("keydown", function (e) {
       if (e.target.closest && e.target.closest("input, select, textarea")) return;
       var n = presenter.querySelectorAll("[data-index]").length;

@@ -1,6 +1,9 @@
 package ui
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 func boolStr(b bool) string {
 	if b {
@@ -43,6 +46,25 @@ func siteWords(state string) string {
 		return " (it has no managed identity: off)"
 	}
 	return " (not created yet)"
+}
+
+// cliLines splits a command-line equivalent into one command a line,
+// joining "\" continuations so a command is never split across lines.
+func cliLines(cli string) []string {
+	var out []string
+	cur := ""
+	for _, l := range strings.Split(strings.TrimSpace(cli), "\n") {
+		if cont, ok := strings.CutSuffix(strings.TrimRight(l, " "), "\\"); ok {
+			cur += strings.TrimSpace(cont) + " "
+			continue
+		}
+		out = append(out, cur+strings.TrimSpace(l))
+		cur = ""
+	}
+	if cur != "" {
+		out = append(out, strings.TrimSpace(cur))
+	}
+	return out
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -68,7 +68,15 @@ type SetupItem struct {
 type BlockView struct {
 	HTML  template.HTML // narrative (lesson Markdown, rendered safely)
 	Step  *StepView
+	Rerun *RerunView
 	Check *GoalItem
+}
+
+// RerunView offers to run earlier steps again, where the lesson asks.
+type RerunView struct {
+	ID, Title string
+	URL       string
+	Steps     []string // their titles, in order
 }
 
 // StepView is a code step or a sandbox action step.
@@ -82,6 +90,9 @@ type StepView struct {
 	RunURL    string
 	RunsOn    string // fixed by the lesson ("" = the learner's choice)
 	Last      *RunView
+	// OOB renders the result as an htmx out-of-band swap (a rerun updates
+	// several steps at once).
+	OOB bool
 }
 
 // CodeTab is the step's statement in one language.

@@ -140,14 +140,14 @@ func Presenter(m PresenterPage) templ.Component {
 					}
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<p class=\"muted keys\" aria-live=\"polite\" data-reveal-status>Use → to reveal the next exchange, ← to hide it, Home/End for none/all.</p><div class=\"diagram-wrap\" data-stream=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<div class=\"reveal-controls row\"><button type=\"button\" class=\"secondary\" data-reveal=\"-1\" data-testid=\"reveal-back\"><span aria-hidden=\"true\">←</span> Back</button> <button type=\"button\" data-reveal=\"1\" data-testid=\"reveal-next\">Next <span aria-hidden=\"true\">→</span></button><p class=\"muted keys\" aria-live=\"polite\" data-reveal-status>Next (→) reveals the next exchange, Back (←) hides it, Home/End for none/all.</p></div><div class=\"diagram-wrap\" data-stream=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var8 string
 			templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(m.Stream)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/presenter.templ`, Line: 23, Col: 51}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/presenter.templ`, Line: 27, Col: 51}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
 			if templ_7745c5c3_Err != nil {
