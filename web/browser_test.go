@@ -34,7 +34,7 @@ func chromiumPath(t *testing.T) string {
 }
 
 // newChrome starts a headless Chromium with a fresh profile.
-func newChrome(t *testing.T) (context.Context, context.CancelFunc) {
+func newChrome(t *testing.T, limit time.Duration) (context.Context, context.CancelFunc) {
 	t.Helper()
 	path := chromiumPath(t)
 	opts := []chromedp.ExecAllocatorOption{
@@ -50,7 +50,7 @@ func newChrome(t *testing.T) (context.Context, context.CancelFunc) {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1600, 1100),
 	}
-	ctx, cancelTimeout := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(context.Background(), limit)
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	bctx, cancelBrowser := chromedp.NewContext(actx)
 	return bctx, func() { cancelBrowser(); cancelAlloc(); cancelTimeout() }
@@ -66,10 +66,15 @@ type chromePage struct {
 	runs map[string]int // runs of each step so far, to wait for the next one's outcome
 }
 
-// openChrome starts Chromium (see newChrome) for the test.
-func openChrome(t *testing.T) *chromePage {
+// openChrome starts Chromium (see newChrome) for the test, for at most a
+// minute (or the limit given).
+func openChrome(t *testing.T, limit ...time.Duration) *chromePage {
 	t.Helper()
-	ctx, cancel := newChrome(t)
+	d := 60 * time.Second
+	if len(limit) > 0 {
+		d = limit[0]
+	}
+	ctx, cancel := newChrome(t, d)
 	t.Cleanup(cancel)
 	return &chromePage{t: t, ctx: ctx, runs: map[string]int{}}
 }
@@ -207,14 +212,20 @@ func TestBrowserLessonOne(t *testing.T) {
 		visible(`[data-testid="presenter"]`))
 	total, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#diagram .ex").length`))
 	fail(err)
+	// It opens on the first exchange; the keys and the on-screen buttons
+	// reveal and hide one at a time.
 	before := hidden()
 	do(chromedp.KeyEvent(kb.ArrowRight), chromedp.KeyEvent(kb.ArrowRight))
-	if after := hidden(); total < 3 || before != total || after != total-2 {
+	if after := hidden(); total < 4 || before != total-1 || after != total-3 {
 		t.Errorf("presenter: %d exchanges, %d hidden, after two → %d hidden", total, before, after)
 	}
 	do(chromedp.KeyEvent(kb.ArrowLeft))
-	if h := hidden(); h != total-1 {
-		t.Errorf("after ← %d hidden, want %d", h, total-1)
+	if h := hidden(); h != total-2 {
+		t.Errorf("after ← %d hidden, want %d", h, total-2)
+	}
+	do(click(`[data-testid="reveal-next"]`), click(`[data-testid="reveal-next"]`), click(`[data-testid="reveal-back"]`))
+	if h := hidden(); h != total-3 {
+		t.Errorf("after next, next, back (buttons) %d hidden, want %d", h, total-3)
 	}
 
 	if path := os.Getenv("LESSON_SCREENSHOT"); path != "" {

@@ -145,6 +145,13 @@ func (p *player) stepView(t *target, s *lessons.Step, last map[string]stepRun) u
 	})
 	if sr, ok := last[s.ID]; ok {
 		v.Last = runView(sr, s)
+		// This run's own requests, under the step: on a phone the diagram
+		// is far away.
+		var items []ui.DiagramItem
+		for i := range sr.Res.Exchanges {
+			items = append(items, ui.DiagramItem{Exchange: exchangeItem(&sr.Res.Exchanges[i], t.sb.ID, t.lesson.ID)})
+		}
+		v.Last.Exchanges = ui.LayoutDiagram(items).Exchanges
 		v.Last.ExplainHTML = t.run.expandHTML(v.Last.ExplainHTML)
 	}
 	return v

@@ -119,7 +119,9 @@ func LayoutDiagram(items []DiagramItem) DiagramView {
 			ev.Outcome, ev.Icon = Outcome(e.Status, e.Challenge)
 			ev.RequestLabel = truncate(e.Method+" "+e.Path, 60)
 			ev.ResponseLabel = ev.Icon + " " + statusWords(e)
-			ev.AccessibleName = "#" + strconv.FormatInt(e.Seq, 10) + " " + e.Method + " " + e.Host + e.Path + " to " + Lifelines[e.Lane] + ": " + statusWords(e)
+			// The name starts with the visible text (WCAG 2.5.3: what a
+			// speech user reads out must activate it), then says where to.
+			ev.AccessibleName = "#" + strconv.FormatInt(e.Seq, 10) + " " + ev.RequestLabel + " " + ev.ResponseLabel + ", to " + Lifelines[e.Lane] + " at " + e.Host
 			v.Exchanges = append(v.Exchanges, ev)
 			v.LastSeq = max(v.LastSeq, e.Seq)
 			v.Announce = "New exchange " + ev.AccessibleName

@@ -122,6 +122,8 @@ type RunView struct {
 	Place       string
 	// Run is "step-n": which run of the step this is (tests wait on it).
 	Run string
+	// Exchanges are this run's requests, listed under the step.
+	Exchanges []ExchangeView
 }
 
 // ChainView is DefaultAzureCredential's report.

@@ -52,7 +52,7 @@ func TestDiagram(t *testing.T) {
 		"— 3 requests",
 		"⚠ 401 Unauthorized (challenge)", "✓ 200 OK", "✗ 403 Forbidden", // status in words and icon, not colour alone
 		`class="ex st-denied"`, `data-status="403"`, `href="/x/3"`, `data-count="3"`, `data-last-seq="3"`,
-		`aria-label="#3 GET kv.vault.azure.net/secrets/k to Key Vault: 403 Forbidden"`,
+		`aria-label="#3 GET /secrets/k ✗ 403 Forbidden, to Key Vault at kv.vault.azure.net"`,
 		">Your code<", ">Entra ID<", ">Managed identity<", ">ARM<", ">Key Vault<", ">Storage<", ">Third-party API<",
 	} {
 		if !strings.Contains(html, want) {
@@ -72,7 +72,7 @@ func TestDiagram(t *testing.T) {
 	if d.Exchanges[2].Y <= d.Exchanges[1].Y || d.Height <= d.Exchanges[2].RY {
 		t.Errorf("layout not top to bottom: %+v", d.Exchanges)
 	}
-	if d.Announce != "New exchange #3 GET kv.vault.azure.net/secrets/k to Key Vault: 403 Forbidden" {
+	if d.Announce != "New exchange #3 GET /secrets/k ✗ 403 Forbidden, to Key Vault at kv.vault.azure.net" {
 		t.Errorf("announce = %q", d.Announce)
 	}
 }

@@ -125,7 +125,7 @@ func Presenter(m PresenterPage) templ.Component {
 			if s := m.Current; s != nil {
 				for _, t := range s.Tabs {
 					if t.Default {
-						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<pre class=\"ch-chroma code big\"><code>")
+						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<pre class=\"ch-chroma code big\" tabindex=\"0\"><code>")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
