@@ -14,6 +14,9 @@ type Learner struct {
 	ID          string
 	DisplayName string
 	CreatedAt   time.Time
+	// CodeLanguage is the language the learner reads code steps in ("" =
+	// each step's first).
+	CodeLanguage string
 }
 
 // newID returns 128 random bits in hex: opaque, unguessable, URL-safe.
@@ -56,8 +59,8 @@ func (db *DB) LearnerBySession(ctx context.Context, sessionToken string) (*Learn
 	var l Learner
 	var created int64
 	err := db.r.QueryRowContext(ctx,
-		`SELECT id, display_name, created_at FROM learners WHERE session_hash = ?`,
-		hashKey(sessionToken)).Scan(&l.ID, &l.DisplayName, &created)
+		`SELECT id, display_name, created_at, code_language FROM learners WHERE session_hash = ?`,
+		hashKey(sessionToken)).Scan(&l.ID, &l.DisplayName, &created, &l.CodeLanguage)
 	if err != nil {
 		return nil, wrap("learner by session", err)
 	}
@@ -70,8 +73,8 @@ func (db *DB) Learner(ctx context.Context, id string) (*Learner, error) {
 	var l Learner
 	var created int64
 	err := db.r.QueryRowContext(ctx,
-		`SELECT id, display_name, created_at FROM learners WHERE id = ?`, id).
-		Scan(&l.ID, &l.DisplayName, &created)
+		`SELECT id, display_name, created_at, code_language FROM learners WHERE id = ?`, id).
+		Scan(&l.ID, &l.DisplayName, &created, &l.CodeLanguage)
 	if err != nil {
 		return nil, wrap("learner", err)
 	}
@@ -84,4 +87,11 @@ func (db *DB) Learner(ctx context.Context, id string) (*Learner, error) {
 func (db *DB) SetDisplayName(ctx context.Context, learnerID, name string) error {
 	res, err := db.w.ExecContext(ctx, `UPDATE learners SET display_name = ? WHERE id = ?`, name, learnerID)
 	return affected("set display name", res, err)
+}
+
+// SetCodeLanguage sets the language a learner reads code steps in. The web
+// layer validates it.
+func (db *DB) SetCodeLanguage(ctx context.Context, learnerID, lang string) error {
+	res, err := db.w.ExecContext(ctx, `UPDATE learners SET code_language = ? WHERE id = ?`, lang, learnerID)
+	return affected("set code language", res, err)
 }

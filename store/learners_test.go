@@ -74,6 +74,21 @@ func TestLearners(t *testing.T) {
 			t.Errorf("Learner: %+v, %v", got, err)
 		}
 	})
+	t.Run("SetCodeLanguage", func(t *testing.T) {
+		if err := db.SetCodeLanguage(ctx, l.ID, "javascript"); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.LearnerBySession(ctx, "cookie-1")
+		if err != nil || got.CodeLanguage != "javascript" {
+			t.Errorf("after SetCodeLanguage: %+v, %v", got, err)
+		}
+		if got, err := db.Learner(ctx, l.ID); err != nil || got.CodeLanguage != "javascript" {
+			t.Errorf("Learner: %+v, %v", got, err)
+		}
+		if err := db.SetCodeLanguage(ctx, "nope", "go"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("unknown learner: err = %v, want ErrNotFound", err)
+		}
+	})
 	t.Run("SetDisplayName unknown learner", func(t *testing.T) {
 		if err := db.SetDisplayName(ctx, "nope", "x"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("err = %v, want ErrNotFound", err)

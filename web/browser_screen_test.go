@@ -85,6 +85,16 @@ func TestBrowserFollowsTheWire(t *testing.T) {
 	pg.do(chromedp.Click(chromedp.CSS(`[data-testid="start-lesson"] button`)), visible(`[data-testid="lesson-title"]`))
 	pg.axe("lesson, fresh")
 
+	// The language is the learner's: one click, every step; kept.
+	pg.do(click(`#tab-create-credential-javascript`))
+	if s := pg.attr(`#tab-create-client-javascript`, "aria-selected"); s != "true" {
+		t.Errorf("choosing JavaScript in step 1 leaves step 2 on another language")
+	}
+	pg.do(chromedp.Sleep(500*time.Millisecond), chromedp.Reload(), visible(`[data-testid="lesson-title"]`))
+	if s := pg.attr(`#tab-get-secret-javascript`, "aria-selected"); s != "true" {
+		t.Errorf("after a reload, step 3 is not on the learner's JavaScript")
+	}
+
 	// Scroll the side column away, then run: the new exchanges come into view.
 	pg.do(pg.step("create-credential"), pg.step("create-client"))
 	pg.js(`(document.querySelector(".player-side").scrollTop = 100000, "")`)

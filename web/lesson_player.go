@@ -143,6 +143,9 @@ type target struct {
 	w      *world.World
 	lesson *lessons.Lesson
 	run    *lessonRun
+	// lang is the code language the learner reads steps in ("" = each
+	// step's first).
+	lang string
 }
 
 // resolve finds the sandbox (the caller's own), the lesson and its run.
@@ -159,7 +162,7 @@ func (p *player) resolve(c echo.Context) (*target, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &target{sb: sb, w: w, lesson: l, run: run}, nil
+	return &target{sb: sb, w: w, lesson: l, run: run, lang: viewer(c).CodeLanguage}, nil
 }
 
 // runFor returns the lesson's run in the world, starting one (and applying

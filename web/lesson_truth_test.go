@@ -150,3 +150,43 @@ func TestRerunWhereTheLessonAsks(t *testing.T) {
 		t.Errorf("without htmx = %d %q, want 303 to the last step", res.StatusCode, res.Header.Get("Location"))
 	}
 }
+
+// The code language is the learner's: chosen once, every step of every
+// lesson opens on it, and every code step has it.
+func TestCodeLanguageIsTheLearners(t *testing.T) {
+	pe := newPlayerEnv(t)
+	base := pe.start(t, "same-code-everywhere")
+	selected := regexp.MustCompile(`role="tab" id="tab-([a-z-]+)-([a-z]+)"[^>]*aria-selected="true"`)
+	open := func(page string) map[string]string {
+		m := map[string]string{}
+		for _, s := range selected.FindAllStringSubmatch(page, -1) {
+			m[s[1]] = s[2]
+		}
+		return m
+	}
+	before := open(pe.b.page(base).body)
+	if len(before) < 6 || before["create-client"] != "python" {
+		t.Fatalf("open tabs before a choice: %v", before)
+	}
+	res := pe.b.do("POST", "/learner/language", strings.NewReader("lang=javascript"), map[string]string{
+		"Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": pe.b.csrf})
+	if res.StatusCode != 204 {
+		t.Fatalf("choose javascript = %d: %s", res.StatusCode, res.body)
+	}
+	for _, page := range []string{base, pe.start(t, "walkthrough")} {
+		tabs := open(pe.b.page(page).body)
+		for step, lang := range tabs {
+			if lang != "javascript" {
+				t.Errorf("%s: step %s opens on %s, want the learner's javascript", page, step, lang)
+			}
+		}
+		if len(tabs) == 0 {
+			t.Errorf("%s: no code steps", page)
+		}
+	}
+	bad := pe.b.do("POST", "/learner/language", strings.NewReader("lang=cobol"), map[string]string{
+		"Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": pe.b.csrf})
+	if bad.StatusCode != 400 {
+		t.Errorf("lang=cobol = %d, want 400", bad.StatusCode)
+	}
+}

@@ -29,8 +29,8 @@ func (p *player) codeTabs(w *world.World, l *lessons.Lesson, vals map[string]str
 		for _, s := range l.Steps() {
 			var tabs []ui.CodeTab
 			for _, lang := range lessons.Languages() {
-				code, ok := s.Code[lang]
-				if !ok || strings.TrimSpace(code) == "" {
+				code := lessons.StepCode(s, lang)
+				if strings.TrimSpace(code) == "" {
 					continue
 				}
 				t := ui.CodeTab{Lang: lang, Label: ui.LanguageLabel(lang), HTML: p.hl.highlight(lang, lessons.ExpandWith(code, st, vals))}
@@ -126,7 +126,7 @@ func (p *player) lessonPage(c echo.Context, t *target) ui.LessonPage {
 // stepView is one step with its last run.
 func (p *player) stepView(t *target, s *lessons.Step, last map[string]stepRun) ui.StepView {
 	base := lessonURL(t.sb.ID, t.lesson.ID)
-	v := ui.StepView{ID: s.ID, Title: s.Title, Action: s.Kind == lessons.BlockAction, Tabs: t.run.tabs[s.ID],
+	v := ui.StepView{ID: s.ID, Title: s.Title, Action: s.Kind == lessons.BlockAction, Tabs: chosenTab(t.run.tabs[s.ID], t.lang),
 		RunURL: base + "/steps/" + s.ID, RunsOn: s.RunsOn}
 	t.w.View(func(st *world.State) {
 		if v.Action && s.CLI != "" {
@@ -155,6 +155,18 @@ func (p *player) stepView(t *target, s *lessons.Step, last map[string]stepRun) u
 		v.Last.ExplainHTML = t.run.expandHTML(v.Last.ExplainHTML)
 	}
 	return v
+}
+
+// chosenTab marks the learner's language as the step's open tab (the
+// first tab when the step does not have it). The run's tabs are shared:
+// they are copied.
+func chosenTab(tabs []ui.CodeTab, lang string) []ui.CodeTab {
+	out := slices.Clone(tabs)
+	has := slices.ContainsFunc(out, func(t ui.CodeTab) bool { return t.Lang == lang })
+	for i := range out {
+		out[i].Default = out[i].Lang == lang || (!has && i == 0)
+	}
+	return out
 }
 
 // fillCLI puts a step's parameters into its az command.

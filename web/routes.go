@@ -33,6 +33,7 @@ func (s *Server) routes(e *echo.Echo) error {
 	e.GET("/", s.homeShow, app...)
 	e.POST("/sandboxes", s.sandboxCreateForm, app...)
 	e.POST("/learner/name", s.learnerRename, app...)
+	e.POST("/learner/language", s.learnerLanguage, app...)
 
 	// JSON API: session cookie + X-CSRF-Token, or Authorization: Bearer <accessKey>.
 	e.POST("/api/sandboxes", s.sandboxCreate, app...)

@@ -14,9 +14,22 @@
       if (panel) panel.classList.toggle("active", on);
     });
   }
+  // The language is the learner's, not the step's: every step follows the
+  // choice, and the server keeps it for the next page and lesson.
+  function chooseLanguage(lang) {
+    document.querySelectorAll("[data-tabs]").forEach(function (tabs) {
+      var t = tabs.querySelector('[role="tab"][data-lang="' + lang + '"]');
+      if (t) selectTab(tabs, t);
+    });
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    fetch("/learner/language", {
+      method: "POST", credentials: "same-origin", body: new URLSearchParams({ lang: lang }),
+      headers: { "X-CSRF-Token": meta ? meta.content : "" }
+    }).catch(function () {});
+  }
   document.addEventListener("click", function (e) {
     var tab = e.target.closest('[data-tabs] [role="tab"]');
-    if (tab) selectTab(tab.closest("[data-tabs]"), tab);
+    if (tab) chooseLanguage(tab.getAttribute("data-lang"));
   });
   document.addEventListener("keydown", function (e) {
     var tab = e.target.closest && e.target.closest('[data-tabs] [role="tab"]');
@@ -24,7 +37,7 @@
     var all = Array.prototype.slice.call(tab.parentNode.querySelectorAll('[role="tab"]'));
     var i = all.indexOf(tab) + (e.key === "ArrowRight" ? 1 : -1);
     var next = all[(i + all.length) % all.length];
-    selectTab(tab.closest("[data-tabs]"), next);
+    chooseLanguage(next.getAttribute("data-lang"));
     next.focus();
     e.preventDefault();
   });
@@ -81,12 +94,13 @@
       sel.addRange(r);
       if (status) status.textContent = "Selected: press Ctrl+C (⌘C on a Mac) to copy.";
     }
+    // Selected at once (Ctrl+C works even where the clipboard API is
+    // refused), copied when the browser allows it.
+    selected();
     if (navigator.clipboard && navigator.clipboard.writeText) {
       navigator.clipboard.writeText(text).then(function () {
         if (status) status.textContent = "Copied.";
-      }, selected);
-    } else {
-      selected();
+      }, function () {});
     }
   });
 
