@@ -29,6 +29,10 @@ const (
 	kQueue
 	kResources
 	kTenants
+	kSiteAppSettingsList
+	kSiteAppSettings
+	kSiteSlotConfigNames
+	kStorageAccounts
 )
 
 // route is a parsed ARM request path.
@@ -116,6 +120,9 @@ func parseRoute(segs []string) (route, *armError) {
 	case len(segs) == 3 && eq(segs[2], "resources"):
 		rt.kind, rt.sub = kResources, segs[1]
 		return rt, nil
+	case len(segs) == 5 && eq(segs[2], "providers") && eq(segs[3], "Microsoft.Storage") && eq(segs[4], "storageAccounts"):
+		rt.kind, rt.sub = kStorageAccounts, segs[1]
+		return rt, nil
 	case !eq(segs[2], "resourceGroups"):
 		return rt, errNotFoundPath(rt.path)
 	}
@@ -129,6 +136,9 @@ func parseRoute(segs []string) (route, *armError) {
 		return rt, nil
 	case len(segs) == 5 && eq(segs[4], "resources"):
 		rt.kind, rt.rg = kResources, segs[3]
+		return rt, nil
+	case len(segs) == 7 && eq(segs[4], "providers") && eq(segs[5], "Microsoft.Storage") && eq(segs[6], "storageAccounts"):
+		rt.kind, rt.rg = kStorageAccounts, segs[3]
 		return rt, nil
 	case len(segs) < 8 || !eq(segs[4], "providers"):
 		return rt, errNotFoundPath(rt.path)
@@ -147,6 +157,13 @@ func parseRoute(segs []string) (route, *armError) {
 	case eq(ns, "Microsoft.Web") && eq(typ, "sites") && len(segs) == 11 &&
 		eq(segs[8], "host") && eq(segs[9], "default") && eq(segs[10], "listkeys"):
 		rt.kind = kSiteHostKeys
+	case eq(ns, "Microsoft.Web") && eq(typ, "sites") && len(segs) == 11 &&
+		eq(segs[8], "config") && eq(segs[9], "appsettings") && eq(segs[10], "list"):
+		rt.kind = kSiteAppSettingsList
+	case eq(ns, "Microsoft.Web") && eq(typ, "sites") && len(segs) == 10 && eq(segs[8], "config") && eq(segs[9], "appsettings"):
+		rt.kind = kSiteAppSettings
+	case eq(ns, "Microsoft.Web") && eq(typ, "sites") && len(segs) == 10 && eq(segs[8], "config") && eq(segs[9], "slotConfigNames"):
+		rt.kind = kSiteSlotConfigNames
 	case eq(ns, "Microsoft.Storage") && eq(typ, "storageAccounts") && len(segs) == 8:
 		rt.kind = kStorageAccount
 	case eq(ns, "Microsoft.Storage") && eq(typ, "storageAccounts") && len(segs) == 12 &&
@@ -179,9 +196,9 @@ func apiVersions(k kind) []string {
 	case kVault, kVaultAccessPolicies, kVaultSecret:
 		return []string{"2019-09-01", "2021-10-01", "2022-07-01", "2023-02-01", "2023-07-01", "2024-11-01", "2024-12-01-preview",
 			"2025-05-01", "2026-02-01"}
-	case kStorageAccount, kQueue:
+	case kStorageAccount, kQueue, kStorageAccounts:
 		return []string{"2021-09-01", "2022-05-01", "2022-09-01", "2023-01-01", "2023-04-01", "2023-05-01", "2024-01-01", "2025-01-01"}
-	case kSite, kSiteHostKeys:
+	case kSite, kSiteHostKeys, kSiteAppSettingsList, kSiteAppSettings, kSiteSlotConfigNames:
 		return []string{"2021-02-01", "2022-03-01", "2022-09-01", "2023-01-01", "2023-12-01", "2024-04-01", "2024-11-01"}
 	}
 	return nil

@@ -123,6 +123,16 @@ func (s *Service) dispatch(req *request) *armError {
 		if m == http.MethodPost {
 			h = s.listHostKeys
 		}
+	case kSiteAppSettingsList:
+		if m == http.MethodPost {
+			h = s.listAppSettings
+		}
+	case kSiteAppSettings:
+		h = pick(m, nil, s.putAppSettings, nil, nil)
+	case kSiteSlotConfigNames:
+		h = pick(m, s.getSlotConfigNames, nil, nil, nil)
+	case kStorageAccounts:
+		h = pick(m, s.listStorageAccounts, nil, nil, nil)
 	case kStorageAccount:
 		h = pick(m, s.getStorageAccount, s.putStorageAccount, nil, nil)
 	case kQueue:
