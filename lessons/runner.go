@@ -340,7 +340,7 @@ var errNoSandboxObject = errors.New("not in this sandbox")
 // this sandbox's names: {vault}, {vaultUrl}, {storageAccount}, {queueUrl},
 // {mainSite}, {thirdPartySite}, {apiUrl}, {secretName}, {tenantId},
 // {subscriptionId}, {resourceGroup}, {clientId} and {clientSecret} (of
-// localDev). See ExpandWith for the server's own values. Call it inside
+// localDev), {developerUpn} and {developerPassword}. See ExpandWith for the server's own values. Call it inside
 // World.View.
 func Expand(text string, st *world.State) string {
 	if !strings.Contains(text, "{") {
@@ -362,7 +362,8 @@ func placeholders(st *world.State) *strings.Replacer {
 // where one is the prefix of another ({vaultUrl}, {vault}).
 func placeholderNames() []string {
 	return []string{"vaultUrl", "vault", "queueUrl", "storageAccount", "apiUrl", "mainSite",
-		"thirdPartySite", "secretName", "tenantId", "subscriptionId", "resourceGroup", "clientId", "clientSecret"}
+		"thirdPartySite", "secretName", "tenantId", "subscriptionId", "resourceGroup", "clientId", "clientSecret",
+		"developerUpn", "developerPassword"}
 }
 
 // placeholderValues maps each placeholder name to its value in st.
@@ -382,7 +383,19 @@ func placeholderValues(st *world.State) map[string]string {
 		"resourceGroup":  scenario.ResourceGroup,
 		"clientId":       localDevValue(st, EnvClientID),
 		"clientSecret":   localDevValue(st, EnvClientSecret),
+		// The developer user's sign-in, for `az login -u/-p` on the
+		// learner's own machine (lessons 5 and 9).
+		"developerUpn":      developerValue(st, func(p *world.Principal) string { return p.UserPrincipalName }),
+		"developerPassword": st.Keychain[scenario.LabelDeveloper],
 	}
+}
+
+// developerValue is a property of the developer user ("" when it is gone).
+func developerValue(st *world.State, get func(*world.Principal) string) string {
+	if p := st.Principals[st.Labels[scenario.LabelDeveloper]]; p != nil {
+		return get(p)
+	}
+	return ""
 }
 
 // expandParams fills an action's defaults and expands placeholders.

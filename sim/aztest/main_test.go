@@ -1,14 +1,10 @@
-package aztest
+package aztest_test
 
 import (
 	"os"
 	"testing"
+
+	"github.com/azure-auth-sandbox/sandbox/sim/aztest"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if indexDir != "" {
-		os.RemoveAll(indexDir)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(aztest.Main(m)) }

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/azure-auth-sandbox/sandbox/sim"
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
 	"github.com/azure-auth-sandbox/sandbox/sim/proxy"
@@ -58,6 +60,16 @@ func azPath(t *testing.T) string {
 	return p
 }
 
+// Main runs a test binary's tests and removes the shared command index:
+// func TestMain(m *testing.M) { os.Exit(aztest.Main(m)) }.
+func Main(m *testing.M) int {
+	code := m.Run()
+	if indexDir != "" {
+		os.RemoveAll(indexDir)
+	}
+	return code
+}
+
 // az builds its command index in a fresh AZURE_CONFIG_DIR by loading every
 // command module (seconds); the tests build it once and copy it.
 var (
@@ -88,25 +100,26 @@ func seedConfig(t *testing.T, azBin, dir string) {
 	}
 }
 
-// sandbox is one walkthrough sandbox behind its own cloud and proxy, and
+// Sandbox is one walkthrough sandbox behind its own cloud and proxy, and
 // an az configured for it as the README says.
-type sandbox struct {
-	t       *testing.T
-	az      string
-	cloud   *sim.Cloud
-	w       *world.World
-	names   scenario.Resources
+type Sandbox struct {
+	t     *testing.T
+	az    string
+	cloud *sim.Cloud
+	// W is the sandbox's world; Names its resources' names.
+	W       *world.World
+	Names   scenario.Resources
 	env     []string
 	proxy   string // the proxy URL with the sandbox's credentials
 	caFile  string
-	secrets []string // values that must never appear in the trace
+	secrets *[]string // values that must never appear in the trace
 }
 
 const proxyPassword = "proxy-pass-for-az"
 
-// newSandbox builds a walkthrough sandbox, starts the proxy on 127.0.0.1 and
+// New builds a walkthrough sandbox, starts the proxy on 127.0.0.1 and
 // gives az an empty config directory of its own.
-func newSandbox(t *testing.T, id string) *sandbox {
+func New(t *testing.T, id string) *Sandbox {
 	t.Helper()
 	azBin := azPath(t)
 	keys, ca := fixtures(t)
@@ -131,14 +144,13 @@ func newSandbox(t *testing.T, id string) *sandbox {
 	}
 	pu, _ := url.Parse(srv.URL)
 	pu.User = url.UserPassword(id, proxyPassword)
-	s := &sandbox{t: t, az: azBin, cloud: c, w: w, proxy: pu.String(), caFile: caFile}
+	s := &Sandbox{t: t, az: azBin, cloud: c, W: w, proxy: pu.String(), caFile: caFile, secrets: &[]string{proxyPassword}}
 	w.View(func(st *world.State) {
-		s.names = scenario.ResourcesFor(st.Labels["suffix"])
+		s.Names = scenario.ResourcesFor(st.Labels["suffix"])
 		for _, v := range st.Keychain {
-			s.secrets = append(s.secrets, v)
+			s.AddSecret(v)
 		}
 	})
-	s.secrets = append(s.secrets, proxyPassword)
 	seedConfig(t, azBin, filepath.Join(dir, "azure"))
 	s.env = []string{
 		"PATH=/usr/bin:/bin",
@@ -154,21 +166,51 @@ func newSandbox(t *testing.T, id string) *sandbox {
 	return s
 }
 
-// result is one az run.
-type result struct {
-	args           []string
-	stdout, stderr string
-	code           int
+// AddSecret adds a value the trace must never show (a password az printed).
+func (s *Sandbox) AddSecret(v string) { *s.secrets = append(*s.secrets, v) }
+
+// With returns the sandbox bound to t (a subtest): failures go to t.
+func (s *Sandbox) With(t *testing.T) *Sandbox {
+	o := *s
+	o.t = t
+	return &o
 }
 
-func (r result) String() string {
-	return "az " + strings.Join(r.args, " ") + " → exit " + itoa(r.code) + "\nstdout: " + r.stdout + "\nstderr: " + r.stderr
+// For returns a second az on the same sandbox, bound to t, with a config
+// directory of its own (signed out).
+func (s *Sandbox) For(t *testing.T) *Sandbox {
+	t.Helper()
+	o := s.With(t)
+	dir := t.TempDir()
+	seedConfig(t, s.az, filepath.Join(dir, "azure"))
+	o.env = nil
+	for _, kv := range s.env {
+		switch {
+		case strings.HasPrefix(kv, "AZURE_CONFIG_DIR="):
+			kv = "AZURE_CONFIG_DIR=" + filepath.Join(dir, "azure")
+		case strings.HasPrefix(kv, "HOME="):
+			kv = "HOME=" + dir
+		}
+		o.env = append(o.env, kv)
+	}
+	return o
+}
+
+// Result is one az run.
+type Result struct {
+	Args           []string
+	Stdout, Stderr string
+	Code           int
+}
+
+func (r Result) String() string {
+	return "az " + strings.Join(r.Args, " ") + " → exit " + itoa(r.Code) + "\nstdout: " + r.Stdout + "\nstderr: " + r.Stderr
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 // run runs az with JSON output.
-func (s *sandbox) run(args ...string) result {
+func (s *Sandbox) Run(args ...string) Result {
 	s.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -178,9 +220,9 @@ func (s *sandbox) run(args ...string) result {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
-	r := result{args: args, stdout: out.String(), stderr: errb.String()}
+	r := Result{Args: args, Stdout: out.String(), Stderr: errb.String()}
 	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
+		r.Code = ee.ExitCode()
 	} else if err != nil {
 		s.t.Fatalf("az %v: %v", args, err)
 	}
@@ -188,42 +230,42 @@ func (s *sandbox) run(args ...string) result {
 }
 
 // ok runs az, requires success and decodes its JSON output (nil when empty).
-func (s *sandbox) ok(args ...string) any {
+func (s *Sandbox) OK(args ...string) any {
 	s.t.Helper()
-	r := s.run(args...)
-	if r.code != 0 {
+	r := s.Run(args...)
+	if r.Code != 0 {
 		s.t.Fatalf("%s", r)
 	}
-	if strings.TrimSpace(r.stdout) == "" {
+	if strings.TrimSpace(r.Stdout) == "" {
 		return nil
 	}
 	var v any
-	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+	if err := json.Unmarshal([]byte(r.Stdout), &v); err != nil {
 		s.t.Fatalf("%s\nnot JSON: %v", r, err)
 	}
 	return v
 }
 
 // fails runs az, requires a failure whose stderr holds every want.
-func (s *sandbox) fails(want []string, args ...string) result {
+func (s *Sandbox) Fails(want []string, args ...string) Result {
 	s.t.Helper()
-	r := s.run(args...)
-	if r.code == 0 {
+	r := s.Run(args...)
+	if r.Code == 0 {
 		s.t.Fatalf("succeeded, want failure with %q:\n%s", want, r)
 	}
 	for _, w := range want {
-		if !strings.Contains(r.stderr, w) {
+		if !strings.Contains(r.Stderr, w) {
 			s.t.Errorf("stderr lacks %q:\n%s", w, r)
 		}
 	}
-	if strings.Contains(r.stderr, "Traceback") {
+	if strings.Contains(r.Stderr, "Traceback") {
 		s.t.Errorf("az crashed rather than reporting the service's error:\n%s", r)
 	}
 	return r
 }
 
 // rest runs `az rest` (resource is the token audience for non-ARM URLs).
-func (s *sandbox) rest(method, u, body, resource string) result {
+func (s *Sandbox) Rest(method, u, body, resource string) Result {
 	s.t.Helper()
 	args := []string{"rest", "--method", method, "--url", u}
 	if body != "" {
@@ -232,56 +274,56 @@ func (s *sandbox) rest(method, u, body, resource string) result {
 	if resource != "" {
 		args = append(args, "--resource", resource)
 	}
-	return s.run(args...)
+	return s.Run(args...)
 }
 
 // restOK is rest that must succeed; it returns the decoded body.
-func (s *sandbox) restOK(method, u, body, resource string) map[string]any {
+func (s *Sandbox) RestOK(method, u, body, resource string) map[string]any {
 	s.t.Helper()
-	r := s.rest(method, u, body, resource)
-	if r.code != 0 {
+	r := s.Rest(method, u, body, resource)
+	if r.Code != 0 {
 		s.t.Fatalf("%s", r)
 	}
 	m := map[string]any{}
-	if strings.TrimSpace(r.stdout) != "" {
-		if err := json.Unmarshal([]byte(r.stdout), &m); err != nil {
+	if strings.TrimSpace(r.Stdout) != "" {
+		if err := json.Unmarshal([]byte(r.Stdout), &m); err != nil {
 			s.t.Fatalf("%s\nnot a JSON object: %v", r, err)
 		}
 	}
 	return m
 }
 
-// label returns a labelled principal.
-func (s *sandbox) principal(label string) (p world.Principal) {
-	s.w.View(func(st *world.State) { p = *st.Principals[st.Labels[label]] })
+// Principal returns a labelled principal.
+func (s *Sandbox) Principal(label string) (p world.Principal) {
+	s.W.View(func(st *world.State) { p = *st.Principals[st.Labels[label]] })
 	return p
 }
 
-func (s *sandbox) secret(label string) (v string) {
-	s.w.View(func(st *world.State) { v = st.Keychain[label] })
+func (s *Sandbox) Secret(label string) (v string) {
+	s.W.View(func(st *world.State) { v = st.Keychain[label] })
 	return v
 }
 
-func (s *sandbox) sub() string { return "/subscriptions/" + s.w.SubscriptionID() }
+func (s *Sandbox) Sub() string { return "/subscriptions/" + s.W.SubscriptionID() }
 
-func (s *sandbox) rgID() string { return s.sub() + "/resourceGroups/" + scenario.ResourceGroup }
+func (s *Sandbox) RGID() string { return s.Sub() + "/resourceGroups/" + scenario.ResourceGroup }
 
-func (s *sandbox) vaultID() string {
-	return s.rgID() + "/providers/Microsoft.KeyVault/vaults/" + s.names.Vault
+func (s *Sandbox) VaultID() string {
+	return s.RGID() + "/providers/Microsoft.KeyVault/vaults/" + s.Names.Vault
 }
 
 // loginOwner signs az in as the owner service principal (Owner on the
 // subscription, Application Administrator in the directory). The secret is
 // passed as -p=… because sandbox secrets may start with '-'.
-func (s *sandbox) loginOwner() {
+func (s *Sandbox) LoginOwner() {
 	s.t.Helper()
-	o := s.principal(scenario.LabelOwner)
-	s.ok("login", "--service-principal", "-u", o.AppID, "-p="+s.secret(scenario.LabelOwner), "--tenant", s.w.TenantID())
+	o := s.Principal(scenario.LabelOwner)
+	s.OK("login", "--service-principal", "-u", o.AppID, "-p="+s.Secret(scenario.LabelOwner), "--tenant", s.W.TenantID())
 }
 
 // lastSeq is the sequence number of the sandbox's newest exchange.
-func (s *sandbox) lastSeq() int64 {
-	exs := s.cloud.Book().List(s.w.ID(), 0)
+func (s *Sandbox) LastSeq() int64 {
+	exs := s.cloud.Book().List(s.W.ID(), 0)
 	if len(exs) == 0 {
 		return 0
 	}
@@ -290,15 +332,15 @@ func (s *sandbox) lastSeq() int64 {
 
 // since returns the exchanges recorded after seq, checking that each came
 // through the proxy for this sandbox and that no secret leaked into them.
-func (s *sandbox) since(seq int64) []trace.Exchange {
+func (s *Sandbox) Since(seq int64) []trace.Exchange {
 	s.t.Helper()
-	exs := s.cloud.Book().List(s.w.ID(), seq)
+	exs := s.cloud.Book().List(s.W.ID(), seq)
 	for _, ex := range exs {
-		if ex.Via != "proxy" || ex.SandboxID != s.w.ID() {
+		if ex.Via != "proxy" || ex.SandboxID != s.W.ID() {
 			s.t.Errorf("%s %s: via %q sandbox %q", ex.Method, ex.URL, ex.Via, ex.SandboxID)
 		}
 		raw, _ := json.Marshal(ex)
-		for _, v := range s.secrets {
+		for _, v := range *s.secrets {
 			if v != "" && strings.Contains(string(raw), v) {
 				s.t.Errorf("%s %s: a secret (%.3s…) is in the trace", ex.Method, ex.URL, v)
 			}
@@ -309,18 +351,18 @@ func (s *sandbox) since(seq int64) []trace.Exchange {
 
 // sent asserts that the exchanges include method on a URL containing part,
 // answered status, and returns it.
-func sent(t *testing.T, exs []trace.Exchange, method, part string, status int) trace.Exchange {
+func Sent(t *testing.T, exs []trace.Exchange, method, part string, status int) trace.Exchange {
 	t.Helper()
 	for _, ex := range exs {
 		if ex.Method == method && strings.Contains(ex.URL, part) && ex.Status == status {
 			return ex
 		}
 	}
-	t.Errorf("no %s …%s… → %d in the trace:%s", method, part, status, describe(exs))
+	t.Errorf("no %s …%s… → %d in the trace:%s", method, part, status, Describe(exs))
 	return trace.Exchange{}
 }
 
-func describe(exs []trace.Exchange) string {
+func Describe(exs []trace.Exchange) string {
 	var b strings.Builder
 	for _, ex := range exs {
 		b.WriteString("\n  " + ex.Method + " " + ex.URL + " → " + http.StatusText(ex.Status))
@@ -330,7 +372,7 @@ func describe(exs []trace.Exchange) string {
 
 // field walks a decoded JSON value by keys ("a", "b") and returns the string
 // there ("" when absent).
-func field(v any, keys ...string) string {
+func Field(v any, keys ...string) string {
 	for _, k := range keys {
 		m, ok := v.(map[string]any)
 		if !ok {
@@ -349,7 +391,71 @@ func field(v any, keys ...string) string {
 }
 
 // list returns a decoded JSON array ([] when v is not one).
-func list(v any) []any {
+func List(v any) []any {
 	l, _ := v.([]any)
 	return l
 }
+
+const raVersion = "?api-version=2022-04-01"
+
+// Grant creates a role assignment with az rest: the PUT `az role assignment
+// create` sends (Debian's az 2.45 cannot send it itself). It returns the
+// assignment's ID.
+func (s *Sandbox) Grant(role, principalID, principalType, scope string) string {
+	s.t.Helper()
+	id := scope + "/providers/Microsoft.Authorization/roleAssignments/" + uuid.NewString()
+	body := `{"properties":{"roleDefinitionId":"` + s.Sub() + `/providers/Microsoft.Authorization/roleDefinitions/` + role +
+		`","principalId":"` + principalID + `","principalType":"` + principalType + `"}}`
+	ra := s.RestOK("PUT", "https://management.azure.com"+id+raVersion, body, "")
+	if Field(ra, "id") != id || Field(ra, "properties", "principalId") != principalID {
+		s.t.Fatalf("role assignment %v", ra)
+	}
+	return id
+}
+
+// MapOf returns a decoded JSON object (nil when v is not one).
+func MapOf(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
+// ProxyURL is the proxy's URL with the sandbox's credentials (what the
+// sandbox page shows as HTTPS_PROXY).
+func (s *Sandbox) ProxyURL() string { return s.proxy }
+
+// Shell runs a bash script the way a learner pastes it into a fresh
+// terminal: in a new directory holding sandbox-ca.pem (as the README's curl
+// saves it), with no Azure variables set beyond what the script exports.
+// The script's `export AZURE_CONFIG_DIR="$PWD/.azure-sandbox"` gets the
+// shared command index.
+func (s *Sandbox) Shell(script string) Result {
+	s.t.Helper()
+	dir := s.t.TempDir()
+	b, err := os.ReadFile(s.caFile)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sandbox-ca.pem"), b, 0o600); err != nil {
+		s.t.Fatal(err)
+	}
+	seedConfig(s.t, s.az, filepath.Join(dir, ".azure-sandbox"))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", script)
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dir, "AZURE_CORE_COLLECT_TELEMETRY=no", "AZURE_CORE_SURVEY_MESSAGE=no",
+		"AZURE_CORE_NO_COLOR=yes", "AZURE_CORE_OUTPUT=json"}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err = cmd.Run()
+	r := Result{Args: []string{"bash", "-c", script}, Stdout: out.String(), Stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.Code = ee.ExitCode()
+	} else if err != nil {
+		s.t.Fatalf("bash: %v", err)
+	}
+	return r
+}
+
+// CAFile is the path of the sandbox CA's PEM file.
+func (s *Sandbox) CAFile() string { return s.caFile }

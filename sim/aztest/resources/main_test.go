@@ -1,0 +1,10 @@
+package resources_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/azure-auth-sandbox/sandbox/sim/aztest"
+)
+
+func TestMain(m *testing.M) { os.Exit(aztest.Main(m)) }
