@@ -17,7 +17,7 @@ func TestAppSettingsAndStorageList(t *testing.T) {
 	owner := c.token(t, w, scenario.LabelOwner, entra.ResourceARM, w.Now())
 	localDev := c.token(t, w, scenario.LabelLocalDev, entra.ResourceARM, w.Now())
 	var names scenario.Resources
-	w.View(func(st *world.State) { names = scenario.ResourcesFor(st.Labels["suffix"]) })
+	w.View(func(st *world.State) { names = scenario.ResourcesOf(st) })
 	sub := "/subscriptions/" + w.SubscriptionID()
 	site := sub + "/resourceGroups/" + scenario.ResourceGroup + "/providers/Microsoft.Web/sites/" + names.MainSite
 	const v = "?api-version=2022-03-01"

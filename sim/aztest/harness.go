@@ -146,7 +146,7 @@ func New(t *testing.T, id string) *Sandbox {
 	pu.User = url.UserPassword(id, proxyPassword)
 	s := &Sandbox{t: t, az: azBin, cloud: c, W: w, proxy: pu.String(), caFile: caFile, secrets: &[]string{proxyPassword}}
 	w.View(func(st *world.State) {
-		s.Names = scenario.ResourcesFor(st.Labels["suffix"])
+		s.Names = scenario.ResourcesOf(st)
 		for _, v := range st.Keychain {
 			s.AddSecret(v)
 		}

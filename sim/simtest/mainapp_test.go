@@ -14,6 +14,7 @@ import (
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
 	"github.com/azure-auth-sandbox/sandbox/sim/rbac"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
@@ -94,15 +95,15 @@ func TestWalkthroughMainAppInPython(t *testing.T) {
 			exs := e.since(b.id, seq)
 			t.Logf("trace:%s", describe(exs))
 			for _, want := range []struct {
-				service string
+				service service.Name
 				status  int
-			}{{"keyvault", http.StatusOK}, {"webapp", http.StatusOK}, {"queue", http.StatusCreated}} {
+			}{{service.KeyVault, http.StatusOK}, {service.WebApps, http.StatusOK}, {service.Queue, http.StatusCreated}} {
 				hits := find(exs, want.service, want.status)
 				if len(hits) == 0 {
 					t.Errorf("no %s %d in the trace", want.service, want.status)
 					continue
 				}
-				if want.service != "webapp" && claim(hits[0].Token, "oid") != who.ObjectID {
+				if want.service != service.WebApps && claim(hits[0].Token, "oid") != who.ObjectID {
 					t.Errorf("%s called as %s, not %s", want.service, claim(hits[0].Token, "oid"), p.label)
 				}
 			}
