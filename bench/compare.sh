@@ -15,7 +15,8 @@
 # COLD_SANDBOXES (500: sandboxes in the data directory for the cold-start and
 # RSS measurement), SANDBOX_BIN (a prebuilt binary instead of `go build`),
 # PEERS_BENCH (../shared/bench), BENCH_RUN (a fresh temporary directory),
-# SKIP_PEERS=1 (the sandbox's side only), PROFILE=1 (CPU profile of the server
+# SKIP_PEERS=1 (the sandbox's side only), PEERS_RAW (a raw file of an earlier
+# run-peers.sh run to compare with instead of running the peers), PROFILE=1 (CPU profile of the server
 # during one token run and one queue run: `go tool pprof -top` output in BENCH_RUN).
 #
 # Every server binds 127.0.0.1 only; exactly the PIDs this script started are
@@ -53,8 +54,12 @@ trap stop_sandbox EXIT
 trap 'exit 130' INT TERM
 
 # ------------------------------------------------------------------ peers
-PEERS_RAW=
-if [ "${SKIP_PEERS:-0}" != 1 ]; then
+PEERS_RAW=${PEERS_RAW:-}
+if [ -n "$PEERS_RAW" ]; then
+  log "peers: reusing $PEERS_RAW"
+  DRIVER=$RUN/benchdriver
+  (cd "$PEERS_BENCH/driver" && go build -o "$DRIVER" .)
+elif [ "${SKIP_PEERS:-0}" != 1 ]; then
   log "peers: $PEERS_BENCH/run-peers.sh (c=1 and c=32 tokens, c=1 and c=16 queue, ceilings)"
   BENCH_RUN=$RUN/peers SKIP_GCSTALL=1 REPEAT=$REPEAT TOKENS_N_C32=$TOKENS_N QUEUE_N=$QUEUE_N \
     "$PEERS_BENCH/run-peers.sh" >"$RUN/peers.md"
@@ -99,10 +104,11 @@ start_sandbox
 COLD0=$COLD_MS RSS0=$(rss_kib "$SPID")
 api -X POST "$URL/api/sandboxes" -d '{"scenario":"walkthrough"}' >"$RUN/sb.json"
 SB=$(jq -r .id "$RUN/sb.json") KEY=$(jq -r .accessKey "$RUN/sb.json")
+PROXY_PASS=$(jq -r '.proxyPassword // .accessKey' "$RUN/sb.json")
 TENANT=$(jq -r .tenantId "$RUN/sb.json") SUB=$(jq -r .subscriptionId "$RUN/sb.json")
 RG=$(jq -r .resourceGroup "$RUN/sb.json")
 ACCOUNT=$(jq -r .queueUrl "$RUN/sb.json" | sed -E 's|^https://([^.]+)\..*|\1|')
-PROXY="http://$SB:$KEY@${URL#http://}"
+PROXY="http://$SB:$PROXY_PASS@${URL#http://}"
 CA=$DATA/ca.pem
 TOKEN_URL="https://login.microsoftonline.com/$TENANT/oauth2/v2.0/token"
 form() { # form CLIENT_LABEL SCOPE
@@ -222,7 +228,7 @@ echo "| sandbox process | cold start ms (spawn -> /healthz 200) | RSS KiB |"
 echo "|---|---|---|"
 echo "| empty data directory, then after the runs | $COLD0 | $RSS0 idle, $RSS1 after the runs |"
 echo "| $COLD_SANDBOXES sandboxes (runs: $(printf '%s\n' "${COLDS[@]}" | paste -sd/ -) ms; $(printf '%s\n' "${RSSES[@]}" | paste -sd/ -) KiB) | $(printf '%s\n' "${COLDS[@]}" | median) | $(printf '%s\n' "${RSSES[@]}" | median) idle, 1 s after start |"
-if [ -n "$PEERS_RAW" ]; then
+if [ -f "$RUN/peers.md" ]; then
   echo
   echo "Peers' own table (run-peers.sh, same run):"
   cat "$RUN/peers.md"
