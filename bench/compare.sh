@@ -85,9 +85,12 @@ start_sandbox() {
   local out=$RUN/sandbox.out err=$RUN/sandbox.err t0
   : >"$out"; : >"$err"
   t0=$(date +%s%N)
-  # The per-sandbox proxy rate limit (a classroom's protection) is lifted:
-  # this measures throughput. Older binaries ignore the variables.
+  # The per-sandbox limits (a classroom's protection: proxy rate, queue
+  # size) are lifted: this measures throughput on QUEUE_N messages. Older
+  # binaries ignore the variables.
   SANDBOX_PROXY_RATE=${SANDBOX_PROXY_RATE:-1000000} SANDBOX_PROXY_BURST=${SANDBOX_PROXY_BURST:-1000000} \
+  SANDBOX_QUEUE_MESSAGES=${SANDBOX_QUEUE_MESSAGES:-100000} SANDBOX_QUEUE_BYTES=${SANDBOX_QUEUE_BYTES:-100000000} \
+  SANDBOX_SANDBOX_QUEUE_MESSAGES=${SANDBOX_SANDBOX_QUEUE_MESSAGES:-100000} SANDBOX_SANDBOX_QUEUE_BYTES=${SANDBOX_SANDBOX_QUEUE_BYTES:-100000000} \
     "$BIN" --addr 127.0.0.1:0 --data "$DATA" --pprof 127.0.0.1:0 --log-level warn >"$out" 2>"$err" &
   SPID=$!
   for _ in $(seq 1 600); do
