@@ -35,6 +35,10 @@ type env struct {
 	real sandboxes.RealAzure
 	app  *Server
 	srv  *httptest.Server
+	// python makes open give the player a Python runner reaching cloud
+	// (python_test.go); py is the one it made.
+	python func(e *env, cloud *sim.Cloud) *lessons.Python
+	py     *lessons.Python
 }
 
 func newEnv(t testing.TB) *env {
@@ -74,7 +78,11 @@ func (e *env) open() {
 		t.Fatal(err)
 	}
 	base, _ := url.Parse("http://127.0.0.1:8080")
+	if e.python != nil {
+		e.py = e.python(e, cloud)
+	}
 	e.app, err = New(Config{
+		Python:           e.py,
 		Store:            db,
 		Sandboxes:        e.sandboxes,
 		Cloud:            lessons.FromSim(cloud),
@@ -88,6 +96,7 @@ func (e *env) open() {
 	}
 	e.srv = httptest.NewServer(e.app)
 	t.Cleanup(e.srv.Close)
+	t.Cleanup(e.app.StopPrograms)
 }
 
 // restart stops the application and starts a new one over the same

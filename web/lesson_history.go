@@ -18,9 +18,11 @@ import (
 type savedRun struct {
 	// Tenant identifies the world the run belongs to: a reset builds a new
 	// tenant, and a run of the old one must not be restored into it.
-	Tenant  string        `json:"tenant"`
-	Place   lessons.Place `json:"place"`
-	History []savedStep   `json:"history"`
+	Tenant string        `json:"tenant"`
+	Place  lessons.Place `json:"place"`
+	// Language is what the learner chose to run the code in.
+	Language string      `json:"language,omitempty"`
+	History  []savedStep `json:"history"`
 }
 
 // savedStep is a stepRun without its exchanges: they are in the persisted
@@ -53,7 +55,7 @@ func (p *player) save(ctx context.Context, r *lessonRun) error {
 }
 
 func (r *lessonRun) saved() savedRun {
-	s := savedRun{Place: r.runner.Place()}
+	s := savedRun{Place: r.runner.Place(), Language: r.runner.Language()}
 	r.w.View(func(st *world.State) { s.Tenant = st.TenantID })
 	history, _ := r.snapshot()
 	for _, sr := range history {
@@ -120,6 +122,10 @@ func (p *player) restore(r *lessonRun, s *savedRun) {
 	}
 	if s.Place.RunsOn != "" {
 		r.runner.SetPlace(s.Place)
+	}
+	if s.Language != "" {
+		// Python may have gone since (the run then stays in Go).
+		_ = r.runner.SetLanguage(s.Language)
 	}
 	r.record(stepRun{StepID: "restart", Label: "The server restarted: your program starts again (its objects are gone)",
 		Marker: r.lesson.Marker("restart"), AfterSeq: p.lastSeq(r.w.ID()), Res: &lessons.StepResult{StepID: "restart", OK: true}})

@@ -46,6 +46,10 @@ type playerConfig struct {
 	sandboxFor    func(c echo.Context) (*store.Sandbox, *world.World, error)
 	ensureLearner func(c echo.Context) (*store.Learner, error)
 	lessonValues  func(sb *store.Sandbox) map[string]string
+	// python runs lessons' Python steps (nil: Go only, and pyWhy says why
+	// the Python tab runs Go).
+	python *lessons.Python
+	pyWhy  string
 }
 
 // player is the lesson player: the lesson catalog, and one run ("the
@@ -180,6 +184,12 @@ func (p *player) runFor(ctx context.Context, sb *store.Sandbox, w *world.World, 
 	// the lesson's code and reading the saved run take milliseconds, and a
 	// class opens its lessons at once.
 	r = &lessonRun{w: w, lesson: l, runner: lessons.NewRunner(p.cloud, w, l), last: map[string]int{}, vals: p.lessonValues(sb)}
+	if p.python != nil {
+		// Python where the server has it: the code on the page is the
+		// code that runs. The learner may choose Go (saved with the run).
+		r.runner.UsePython(p.python)
+		_ = r.runner.SetLanguage(lessons.LangPython)
+	}
 	r.tabs = p.codeTabs(w, l, r.vals)
 	// A run saved before a restart is restored before anyone can see the
 	// new run: its setup happened already and must not happen again.
@@ -193,10 +203,12 @@ func (p *player) runFor(ctx context.Context, sb *store.Sandbox, w *world.World, 
 	p.mu.Lock()
 	if cur := p.runs[key]; cur != nil && cur.w == w { // another request started it meanwhile
 		p.mu.Unlock()
+		r.runner.Close()
 		return cur, nil
 	}
 	for k, old := range p.runs { // runs of reset or deleted sandboxes
 		if p.sandboxes.World(old.w.ID()) != old.w {
+			old.runner.Close()
 			delete(p.runs, k)
 		}
 	}
@@ -225,10 +237,24 @@ func (p *player) runFor(ctx context.Context, sb *store.Sandbox, w *world.World, 
 func (p *player) forget(sandboxID string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for k := range p.runs {
+	for k, r := range p.runs {
 		if strings.HasPrefix(k, sandboxID+"/") {
+			r.runner.Close()
 			delete(p.runs, k)
 		}
+	}
+}
+
+// StopPrograms stops every lesson run's Python worker (server shutdown).
+func (s *Server) StopPrograms() {
+	p := s.player
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, r := range p.runs {
+		r.runner.Close()
 	}
 }
 

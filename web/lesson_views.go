@@ -34,8 +34,11 @@ func (p *player) codeTabs(w *world.World, l *lessons.Lesson, vals map[string]str
 					continue
 				}
 				t := ui.CodeTab{Lang: lang, Label: ui.LanguageLabel(lang), HTML: p.hl.highlight(lang, lessons.ExpandWith(code, st, vals))}
+				if lang == lessons.LangPython && s.Kind == lessons.BlockStep {
+					t.Note = p.pythonNote()
+				}
 				if lang == lessons.LangGo {
-					t.Note = "The Go that actually runs, with the real Azure SDK for Go."
+					t.Note = "The Go that runs when your code runs in Go, with the real Azure SDK for Go."
 					if a := p.actions[s.Action]; a != nil {
 						for _, call := range slices.Sorted(maps.Keys(a.Mirrors)) {
 							t.Note += " In the sandbox, " + a.Mirrors[call] + " stands in for " + call + " (same behaviour, built from the simulated environment)."
@@ -102,7 +105,7 @@ func (p *player) lessonPage(c echo.Context, t *target) ui.LessonPage {
 	for _, b := range t.lesson.Blocks {
 		switch {
 		case b.Step != nil:
-			sv := p.stepView(t, b.Step, last)
+			sv := p.stepView(t, b.Step, last, csrfToken(c))
 			if !sv.Action {
 				number++
 				sv.Number = number
@@ -124,7 +127,7 @@ func (p *player) lessonPage(c echo.Context, t *target) ui.LessonPage {
 }
 
 // stepView is one step with its last run.
-func (p *player) stepView(t *target, s *lessons.Step, last map[string]stepRun) ui.StepView {
+func (p *player) stepView(t *target, s *lessons.Step, last map[string]stepRun, csrf string) ui.StepView {
 	base := lessonURL(t.sb.ID, t.lesson.ID)
 	v := ui.StepView{ID: s.ID, Title: s.Title, Action: s.Kind == lessons.BlockAction, Tabs: chosenTab(t.run.tabs[s.ID], t.lang),
 		RunURL: base + "/steps/" + s.ID, RunsOn: s.RunsOn}
@@ -153,6 +156,9 @@ func (p *player) stepView(t *target, s *lessons.Step, last map[string]stepRun) u
 		}
 		v.Last.Exchanges = ui.LayoutDiagram(items).Exchanges
 		v.Last.ExplainHTML = t.run.expandHTML(v.Last.ExplainHTML)
+		if sr.Res.Restart {
+			v.Last.RestartURL, v.Last.CSRFToken = base+"/restart", csrf
+		}
 	}
 	return v
 }
@@ -179,10 +185,12 @@ func fillCLI(cli string, params map[string]string) string {
 
 func runView(sr stepRun, s *lessons.Step) *ui.RunView {
 	res := sr.Res
-	v := &ui.RunView{OK: res.OK, Output: res.Output, Error: res.Error, Count: sr.Count,
+	v := &ui.RunView{OK: res.OK, Output: res.Output, Error: res.Error, ErrorType: res.ErrorType, Count: sr.Count,
 		When: sr.At.UTC().Format("15:04:05") + " UTC", Place: placeWords(res.Place), Run: sr.StepID + "-" + itoa64(int64(sr.N))}
 	if s != nil && s.Kind == lessons.BlockAction {
 		v.Place = actedWords(res)
+	} else if res.Language != "" {
+		v.Language = ui.LanguageLabel(res.Language)
 	}
 	if s != nil {
 		o := res.Outcome
@@ -243,7 +251,11 @@ func placeWords(pl lessons.Place) string {
 func (p *player) placeView(t *target) ui.PlaceView {
 	pl := t.run.runner.Place()
 	v := ui.PlaceView{SetURL: lessonURL(t.sb.ID, t.lesson.ID) + "/place", Where: "workstation", Site: pl.Site,
-		Objects: t.run.runner.Objects()}
+		Objects: t.run.runner.Objects(), Language: t.run.runner.Language(), LanguageURL: lessonURL(t.sb.ID, t.lesson.ID) + "/language",
+		PythonMissing: p.pyWhy}
+	if py := p.python; py != nil {
+		v.Python = "Python " + py.Info.Python + ", azure-identity " + py.Info.AzureIdentity
+	}
 	switch {
 	case pl.RunsOn == lessons.RunsOnSite:
 		v.Where = "site"
@@ -325,4 +337,13 @@ func sortedLabels(st *world.State) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// pythonNote tells what Run does with the Python tab's code.
+func (p *player) pythonNote() string {
+	if py := p.python; py != nil {
+		return "This Python runs as written, with the real Python SDK (azure-identity " + py.Info.AzureIdentity +
+			"), when your code runs in Python (see \"Where your code runs\")."
+	}
+	return "On this server Run executes the Go tab's code: " + p.pyWhy + "."
 }

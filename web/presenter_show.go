@@ -41,7 +41,7 @@ func (p *player) presenterShow(c echo.Context) error {
 		m.Steps = append(m.Steps, ui.PresenterStep{ID: s.ID, Title: s.Title, URL: base + "/present?step=" + url.QueryEscape(s.ID), Current: s.ID == current})
 	}
 	if s := t.lesson.Step(current); s != nil {
-		sv := p.stepView(t, s, last)
+		sv := p.stepView(t, s, last, csrfToken(c))
 		m.Current = &sv
 		m.Title = s.Title
 	}

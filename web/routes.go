@@ -59,6 +59,8 @@ func (s *Server) routes(e *echo.Echo) error {
 	e.POST("/sandboxes/:id/lessons/:lesson/steps/:step", p.stepRun, app...)
 	e.POST("/sandboxes/:id/lessons/:lesson/again/:block", p.rerunRun, app...)
 	e.POST("/sandboxes/:id/lessons/:lesson/place", p.placeSet, app...)
+	e.POST("/sandboxes/:id/lessons/:lesson/language", p.languageSet, app...)
+	e.POST("/sandboxes/:id/lessons/:lesson/restart", p.programRestart, app...)
 	e.POST("/sandboxes/:id/lessons/:lesson/fix", p.fixApply, app...)
 	e.POST("/sandboxes/:id/lessons/:lesson/panel/:action", p.panelApply, app...)
 	e.POST("/sandboxes/:id/lessons/:lesson/reset", p.panelReset, app...)

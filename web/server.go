@@ -90,6 +90,10 @@ type Config struct {
 	// Cloud is how the lesson runner reaches the sandboxes' cloud
 	// (lessons.FromSim(cloud)). Required.
 	Cloud lessons.Cloud
+	// Python runs lessons' Python steps with the real Python SDK; nil: the
+	// Python tab runs Go, and PythonMissing says why.
+	Python        *lessons.Python
+	PythonMissing string
 }
 
 // Limits are the web application's caps for a shared classroom server.
@@ -164,7 +168,8 @@ func New(cfg Config) (*Server, error) {
 	e.IPExtractor = echo.ExtractIPDirect()
 	s.echo = e
 	p, err := newPlayer(playerConfig{store: cfg.Store, sandboxes: cfg.Sandboxes, cloud: cfg.Cloud, lessonsDir: cfg.LessonsDir,
-		log: s.log, limits: s.limits, sandboxFor: s.sandboxFor, ensureLearner: s.ensureLearner, lessonValues: s.lessonValues})
+		log: s.log, limits: s.limits, sandboxFor: s.sandboxFor, ensureLearner: s.ensureLearner, lessonValues: s.lessonValues,
+		python: cfg.Python, pyWhy: pythonMissing(cfg)})
 	if err != nil {
 		return nil, err
 	}
@@ -192,4 +197,15 @@ func (s *Server) proxyURL(user *url.Userinfo) string {
 	// The proxy listens where the app does, so it shares its scheme and host.
 	u := url.URL{Scheme: s.base.Scheme, Host: s.base.Host, User: user}
 	return u.String()
+}
+
+// pythonMissing says why lessons cannot run Python ("" when they can).
+func pythonMissing(cfg Config) string {
+	if cfg.Python != nil {
+		return ""
+	}
+	if cfg.PythonMissing != "" {
+		return cfg.PythonMissing
+	}
+	return "this server runs no Python"
 }

@@ -48,7 +48,7 @@ func (p *player) stepRun(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, lessonURL(t.sb.ID, t.lesson.ID)+"#step-"+step.ID)
 	}
 	_, last := t.run.snapshot()
-	sv := p.stepView(t, step, last)
+	sv := p.stepView(t, step, last, csrfToken(c))
 	goal.OOB = true
 	d := p.diagramView(t, exs)
 	d.OOB = true

@@ -28,6 +28,9 @@ type Config struct {
 	// Azure configures real Azure mode (off without a subscription).
 	Azure  azure.Config
 	Limits Limits
+	// Python runs the lessons' Python steps: a path, "" for Debian's
+	// /usr/bin/python3, "off" for none (the Python tab then runs Go).
+	Python string
 }
 
 // Limits are the caps that keep one hostile or careless learner from
@@ -52,6 +55,7 @@ const (
 	envLessons    = "SANDBOX_LESSONS"
 	envTraceLimit = "SANDBOX_TRACE_LIMIT"
 	envPprof      = "SANDBOX_PPROF"
+	envPython     = "SANDBOX_PYTHON"
 )
 
 const usageHeader = `sandbox: a browser-based learning sandbox for authenticating apps to Azure,
@@ -90,6 +94,8 @@ func (m *Main) ParseFlags(args []string) error {
 		"log `level`: debug, info, warn or error ["+envLogLevel+"]")
 	fs.StringVar(&c.LessonsDir, "lessons", env(envLessons, ""),
 		"optional `directory` of lessons that add to or override the embedded ones ["+envLessons+"]")
+	fs.StringVar(&c.Python, "python", env(envPython, ""),
+		"the Python 3 `path` with the Azure SDK (Debian's python3-azure) that runs lessons' Python steps; default /usr/bin/python3; off: steps run in Go only ["+envPython+"]")
 	fs.StringVar(&c.Pprof, "pprof", env(envPprof, ""),
 		"loopback `host:port` serving Go's profiler (/debug/pprof/) for performance work; off by default ["+envPprof+"]")
 	limit := env(envTraceLimit, strconv.Itoa(trace.DefaultLimit))

@@ -12,12 +12,14 @@ import (
 	"net/http/pprof"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/azure-auth-sandbox/sandbox/azure"
 	"github.com/azure-auth-sandbox/sandbox/lessons"
+	"github.com/azure-auth-sandbox/sandbox/lessons/pyrun"
 	"github.com/azure-auth-sandbox/sandbox/sandboxes"
 	"github.com/azure-auth-sandbox/sandbox/sim"
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
@@ -51,6 +53,7 @@ type Main struct {
 	log    *slog.Logger
 	db     *store.DB
 	proxy  *proxy.Proxy
+	app    *web.Server
 	ln     net.Listener
 	srv    *http.Server
 	pprof  *http.Server
@@ -153,8 +156,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	var app *web.Server // the proxy checks credentials with the app, built below
+	runs := proxy.NewRuns()
 	m.proxy = proxy.New(ca, cloud, func(user, pass string) (string, bool) { return app.ProxyAuth(user, pass) },
-		proxy.WithRate(lim.ProxyRate, lim.ProxyBurst), proxy.WithLogger(m.log))
+		proxy.WithRate(lim.ProxyRate, lim.ProxyBurst), proxy.WithLogger(m.log), proxy.WithRuns(runs))
 
 	m.ln, err = net.Listen("tcp", m.Config.Addr)
 	if err != nil {
@@ -165,6 +169,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.url = strings.TrimSuffix(base.String(), "/")
+	py, pyMissing := m.python(ctx, runs)
 	app, err = web.New(web.Config{
 		Store:            m.db,
 		Sandboxes:        sbs,
@@ -176,10 +181,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Cloud:            lessons.FromSim(cloud),
 		Key:              serverKey,
 		Limits:           web.Limits{StreamsPerSandbox: lim.StreamsPerSandbox, StreamsPerLearner: lim.StreamsPerLearner},
+		Python:           py,
+		PythonMissing:    pyMissing,
 	})
 	if err != nil {
 		return err
 	}
+	m.app = app
 	m.srv = httpServer(dispatch(app, m.proxy, m.ln.Addr().String(), base.Host), m.log)
 	m.srv.RegisterOnShutdown(app.CloseStreams) // open lesson pages do not hold up shutdown
 	srv, ln := m.srv, m.ln                     // Close may clear m.srv before Serve starts
@@ -282,6 +290,10 @@ func (m *Main) Close() error {
 		m.pprof.Close()
 		m.pprof = nil
 	}
+	if m.app != nil {
+		m.app.StopPrograms() // the lessons' Python workers
+		m.app = nil
+	}
 	if m.proxy != nil {
 		if err := m.proxy.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("proxy: %w", err))
@@ -295,6 +307,31 @@ func (m *Main) Close() error {
 		m.db = nil
 	}
 	return errors.Join(errs...)
+}
+
+// python finds the interpreter that runs lessons' Python steps. Without
+// one the player runs Go and says why.
+func (m *Main) python(ctx context.Context, runs *proxy.Runs) (*lessons.Python, string) {
+	if strings.EqualFold(m.Config.Python, "off") {
+		return nil, "Python is turned off on this server (--python off)"
+	}
+	exe, info, err := pyrun.Find(ctx, m.Config.Python)
+	if err != nil {
+		m.log.Warn("lessons run Go only", "reason", err)
+		return nil, strings.TrimPrefix(err.Error(), "pyrun: ")
+	}
+	// The worker reaches the proxy on the listener itself, whatever the
+	// public URL says.
+	host, port, _ := net.SplitHostPort(m.ln.Addr().String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	py := &lessons.Python{Path: exe, Info: info, ProxyURL: "http://" + net.JoinHostPort(host, port), CAFile: m.caPath, Runs: runs}
+	if az, err := exec.LookPath("az"); err == nil {
+		py.AZ = az
+	}
+	m.log.Info("lessons run Python", "python", exe, "version", info.Python, "azure-identity", info.AzureIdentity, "az", py.AZ)
+	return py, ""
 }
 
 // signingKeys loads the token-signing keys, creating them on first start.

@@ -124,6 +124,14 @@ type RunView struct {
 	Run string
 	// Exchanges are this run's requests, listed under the step.
 	Exchanges []ExchangeView
+	// Language is the language the step ran in ("Python", "Go"; "" for a
+	// sandbox change). ErrorType is Python's exception type.
+	Language  string
+	ErrorType string
+	// RestartURL is set when the program stopped (a crashed or hung Python
+	// worker): the learner restarts it there.
+	RestartURL string
+	CSRFToken  string
 }
 
 // ChainView is DefaultAzureCredential's report.
@@ -155,6 +163,13 @@ type PlaceView struct {
 	// when a step moves the code or changes the workstation).
 	OOB     bool
 	Objects []string
+	// Language is what the code runs in (go or python); LanguageURL
+	// changes it. PythonMissing says why Python cannot run (then only Go
+	// is offered); Python names the interpreter and SDK otherwise.
+	Language      string
+	LanguageURL   string
+	Python        string
+	PythonMissing string
 }
 
 // GoalView is the lesson's goal evaluated now.
