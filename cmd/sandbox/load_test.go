@@ -37,6 +37,9 @@ import (
 //
 //	go test ./cmd/sandbox -run '^$' -bench Classroom -benchtime 1x
 //	LOAD=1 go test ./cmd/sandbox -run TestClassroomLoad -v   (LOAD_LEARNERS=n)
+//
+// The steps run in Python where the machine has Debian's python3-azure (a
+// worker per learner), in Go with LOAD_PYTHON=off.
 
 const (
 	loadLesson  = "auth-at-the-call"
@@ -86,7 +89,8 @@ func loadLearners() int {
 func startLoadServer(tb testing.TB) *Main {
 	tb.Helper()
 	m := NewMain(io.Discard, io.Discard, nil)
-	if err := m.ParseFlags([]string{"--addr", "127.0.0.1:0", "--data", tb.TempDir(), "--log-level", "error"}); err != nil {
+	if err := m.ParseFlags([]string{"--addr", "127.0.0.1:0", "--data", tb.TempDir(), "--log-level", "error",
+		"--python", os.Getenv("LOAD_PYTHON")}); err != nil {
 		tb.Fatal(err)
 	}
 	if err := m.Run(context.Background()); err != nil {
