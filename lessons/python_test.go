@@ -191,7 +191,11 @@ func TestEveryLessonSolutionInPython(t *testing.T) {
 			}
 			for _, id := range l.Solution {
 				res := run(t, r, id)
-				t.Logf("%s: ok=%v %v %s%s", id, res.OK, services(res), firstLine(res.Output), res.Error)
+				if azTimedOut(res) {
+					t.Logf("%s: %s; running it again", id, azTimeout)
+					res = run(t, r, id)
+				}
+				t.Logf("%s: ok=%v %v %s%s", id, res.OK, services(res), firstLine(res.Output), firstLine(res.Error))
 				if s := l.Step(id); s != nil && s.Kind == BlockStep && res.Language != LangPython {
 					t.Errorf("%s ran in %q, not Python", id, res.Language)
 				}
@@ -206,4 +210,14 @@ func TestEveryLessonSolutionInPython(t *testing.T) {
 			}
 		})
 	}
+}
+
+// azTimeout is what azure-identity 1.13 says when `az account
+// get-access-token` takes more than its fixed 10 seconds, as az's start-up
+// can on a loaded shared machine. A learner would press Run again; so do
+// the tests, once.
+const azTimeout = "Failed to invoke the Azure CLI"
+
+func azTimedOut(res *StepResult) bool {
+	return !res.OK && res.Language == LangPython && strings.Contains(res.Error, azTimeout)
 }

@@ -85,6 +85,8 @@ func markerTitle(marker string, l *lessons.Lesson) string {
 		return "Sandbox panel"
 	case "place":
 		return "Where your code runs"
+	case lessons.MarkerAzLogin:
+		return "az login as the developer (your Python program's Azure CLI)"
 	}
 	return "The lesson"
 }

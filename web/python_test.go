@@ -193,6 +193,13 @@ func TestBrowserEveryLessonInPython(t *testing.T) {
 			}
 			for _, id := range l.Solution {
 				pg.do(pg.step(id))
+				if s := l.Step(id); s != nil && s.Kind == lessons.BlockStep &&
+					strings.Contains(pg.text(`#result-`+id), "Failed to invoke the Azure CLI") {
+					// azure-identity 1.13 gives az 10 s; a loaded machine
+					// can exceed it. A learner would press Run again.
+					t.Logf("%s: az timed out; running it again", id)
+					pg.do(pg.step(id))
+				}
 				if s := l.Step(id); s != nil && s.Kind == lessons.BlockStep {
 					if lang := pg.text(`#result-` + id + ` [data-testid="step-language"]`); !strings.Contains(lang, "Python") {
 						t.Errorf("%s ran %q", id, lang)
