@@ -296,7 +296,8 @@ func pythonEnv(py *Python, placeEnv map[string]string, dir, bin, user, pass stri
 func azLogin(ctx context.Context, bin, dir string, env []string, user, pass string) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(bin, "az"), "login", "--username", user, "--password", pass,
+	// name=value: a password starting with "-" must not read as an option.
+	cmd := exec.CommandContext(ctx, filepath.Join(bin, "az"), "login", "--username="+user, "--password="+pass,
 		"--allow-no-subscriptions", "--output", "none")
 	cmd.Env = env
 	cmd.Dir = dir

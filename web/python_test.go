@@ -53,7 +53,8 @@ func newPythonPlayerEnv(t testing.TB) *playerEnv {
 	e := &env{t: t, path: filepath.Join(t.TempDir(), "sandbox.db")}
 	e.python = func(e *env, c *sim.Cloud) *lessons.Python {
 		runs := proxy.NewRuns()
-		p := proxy.New(pyCA, c, nil, proxy.WithRuns(runs))
+		// Programs authenticate as the app's sandboxes, as on a real server.
+		p := proxy.New(pyCA, c, func(user, pass string) (string, bool) { return e.app.ProxyAuth(user, pass) }, proxy.WithRuns(runs))
 		srv := httptest.NewServer(p)
 		t.Cleanup(func() {
 			srv.Close()
@@ -150,7 +151,13 @@ func ownPythonProgram(t *testing.T, pe *playerEnv, sandboxID string) {
 		}
 		env = append(env, "KEY_VAULT_URL="+lessons.Expand("{vaultUrl}", st))
 	})
-	env = append(env, "HTTPS_PROXY="+pe.py.ProxyURL, "REQUESTS_CA_BUNDLE="+pe.py.CAFile, "HOME="+t.TempDir(), "PATH=/nonexistent")
+	sb, err := pe.db.Sandbox(context.Background(), sandboxID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pu, _ := url.Parse(pe.py.ProxyURL)
+	pu.User = url.UserPassword(sandboxID, pe.app.proxyPassword(sb))
+	env = append(env, "HTTPS_PROXY="+pu.String(), "REQUESTS_CA_BUNDLE="+pe.py.CAFile, "HOME="+t.TempDir(), "PATH=/nonexistent")
 	const program = `import os
 from azure.identity import DefaultAzureCredential
 from azure.keyvault.secrets import SecretClient
