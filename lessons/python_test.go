@@ -195,6 +195,9 @@ func TestEveryLessonSolutionInPython(t *testing.T) {
 					t.Logf("%s: %s; running it again", id, azTimeout)
 					res = run(t, r, id)
 				}
+				if azTimedOut(res) {
+					t.Skipf("%s: az never answered within azure-identity's 10 s on this machine (loaded?)", id)
+				}
 				t.Logf("%s: ok=%v %v %s%s", id, res.OK, services(res), firstLine(res.Output), firstLine(res.Error))
 				if s := l.Step(id); s != nil && s.Kind == BlockStep && res.Language != LangPython {
 					t.Errorf("%s ran in %q, not Python", id, res.Language)

