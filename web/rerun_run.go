@@ -53,7 +53,7 @@ func (p *player) rerunRun(c echo.Context) error {
 			continue
 		}
 		seen[id] = true
-		sv := p.stepView(t, t.lesson.Step(id), runs)
+		sv := p.stepView(t, t.lesson.Step(id), runs, csrfToken(c))
 		sv.OOB = true
 		parts = append(parts, ui.StepResult(sv))
 	}
