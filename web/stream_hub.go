@@ -148,7 +148,15 @@ func (h *streamHub) run(f *feed, t *target, step string, ch <-chan trace.Exchang
 
 // render is the events a stream of the diagram sends: the diagram and, for
 // the lesson page (no step), the goal panel.
-func (h *streamHub) render(t *target, step string) []byte {
+func (h *streamHub) render(t *target, step string) (frame []byte) {
+	// Renders run on the feed's goroutine, outside the handlers' panic
+	// recovery: a panic must not take the server down.
+	defer func() {
+		if v := recover(); v != nil {
+			h.log.Error("web: diagram render panicked", "panic", v)
+			frame = []byte(": diagram unavailable\n\n")
+		}
+	}()
 	h.renders.Add(1)
 	ctx := context.Background()
 	var buf bytes.Buffer
