@@ -38,6 +38,8 @@ type Store interface {
 	ClearExchanges(ctx context.Context, sandboxID string) error
 	// DeleteLessonRuns forgets the saved lesson runs of a sandbox (reset).
 	DeleteLessonRuns(ctx context.Context, sandboxID string) error
+	// SandboxesByLearner counts a learner's sandboxes (Limits.PerLearner).
+	SandboxesByLearner(ctx context.Context, learnerID string) ([]store.Sandbox, error)
 	WorldSaver
 }
 
@@ -80,6 +82,11 @@ type Config struct {
 	Admit func(ctx context.Context, learnerID, scenario string) error
 	// Real, when set, offers real-mode sandboxes (real.go).
 	Real RealAzure
+	// Limits cap creation per learner, per client address and in total
+	// (limits.go); zero fields take the defaults.
+	Limits Limits
+	// Now is the clock of the per-address limit; nil is time.Now.
+	Now func() time.Time
 }
 
 // Service is the one home of the sandbox lifecycle.
@@ -91,6 +98,7 @@ type Service struct {
 	log   *slog.Logger
 	admit func(ctx context.Context, learnerID, scenario string) error
 	real  RealAzure
+	caps  *limiter
 
 	// lifecycle serializes reset and delete: both swap or remove a
 	// sandbox's world and must not interleave.
@@ -103,6 +111,10 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("sandboxes: new: Store, Cloud and Book are required")
 	}
 	s := &Service{store: cfg.Store, cloud: cfg.Cloud, book: cfg.Book, limit: cfg.TraceLimit, log: cfg.Logger, admit: cfg.Admit, real: cfg.Real}
+	s.caps = newLimiter(cfg.Limits, cfg.Now, func(ctx context.Context, learnerID string) (int, error) {
+		sbs, err := s.store.SandboxesByLearner(ctx, learnerID)
+		return len(sbs), err
+	})
 	if s.limit <= 0 {
 		s.limit = trace.DefaultLimit
 	}
@@ -122,8 +134,10 @@ var (
 
 // Error is a refusal with a message for the learner.
 type Error struct {
-	Kind    error // ErrNotFound, ErrUnknownScenario or ErrInvalid
+	Kind    error // ErrNotFound, ErrUnknownScenario, ErrInvalid, or a limit's (limits.go)
 	Message string
+	// RetryAfter, for the limits that pass, says when to try again.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return e.Kind.Error() + ": " + e.Message }
@@ -182,6 +196,16 @@ func (s *Service) Create(ctx context.Context, learnerID, scenarioName string) (*
 			return nil, nil, err
 		}
 	}
+	release, err := s.caps.reserve(ctx, learnerID)
+	if err != nil {
+		return nil, nil, err
+	}
+	created := false
+	defer func() {
+		if !created {
+			release()
+		}
+	}()
 	sb := &store.Sandbox{ID: NewID(), LearnerID: learnerID, AccessKey: newAccessKey(), Scenario: name}
 	w, err := s.cloud.Provision(ctx, sb.ID, name)
 	if err != nil {
@@ -198,6 +222,7 @@ func (s *Service) Create(ctx context.Context, learnerID, scenarioName string) (*
 		_ = s.cloud.Teardown(ctx, sb.ID)
 		return nil, nil, fmt.Errorf("sandboxes: create: %w", err)
 	}
+	created = true
 	return sb, w, nil
 }
 
@@ -262,6 +287,7 @@ func (s *Service) Delete(ctx context.Context, sb *store.Sandbox) error {
 	if err := s.store.DeleteSandbox(ctx, sb.ID); err != nil {
 		return fmt.Errorf("sandboxes: delete: %w", err)
 	}
+	s.caps.held.Add(-1) // the row is gone: the sandbox no longer counts
 	if err := s.cloud.Teardown(ctx, sb.ID); err != nil {
 		return fmt.Errorf("sandboxes: delete: %w", err)
 	}
@@ -310,6 +336,7 @@ func (s *Service) Restore(ctx context.Context) (int, error) {
 	}
 	close(ids)
 	wg.Wait()
+	s.caps.held.Store(int64(len(worlds))) // stored rows count, restored or not
 	return int(n.Load()), nil
 }
 

@@ -33,6 +33,7 @@ const (
 	CodeUnavailable      = "ServiceUnavailable"
 	CodeConflict         = "Conflict"
 	CodeTooManyRequests  = "TooManyRequests"
+	CodeQuotaExceeded    = "QuotaExceeded"
 	CodeInternal         = "InternalError"
 )
 
@@ -87,6 +88,8 @@ func statusOf(code string) int {
 		return http.StatusConflict
 	case CodeTooManyRequests:
 		return http.StatusTooManyRequests
+	case CodeQuotaExceeded:
+		return http.StatusConflict
 	default:
 		return http.StatusInternalServerError
 	}
@@ -127,8 +130,14 @@ func classify(err error) *Error {
 			return errSandboxNotFound()
 		case errors.Is(se, sandboxes.ErrUnknownScenario):
 			code = CodeUnknownScenario
+		case errors.Is(se, sandboxes.ErrQuota):
+			code = CodeQuotaExceeded
+		case errors.Is(se, sandboxes.ErrThrottled):
+			code = CodeTooManyRequests
+		case errors.Is(se, sandboxes.ErrFull):
+			code = CodeUnavailable
 		}
-		return &Error{Code: code, Message: se.Message, Err: err}
+		return &Error{Code: code, Message: se.Message, Err: err, RetryAfter: se.RetryAfter}
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return &Error{Code: CodeNotFound, Message: "not found", Err: err}

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/azure-auth-sandbox/sandbox/sandboxes"
 )
 
 // Finding: the CSRF token was a double-submit cookie, so a planted _csrf
@@ -109,5 +111,26 @@ func TestProxyPasswordIsNotTheAccessKey(t *testing.T) {
 	home := b.do("GET", "/", nil, nil).body
 	if !strings.Contains(home, "http://"+mine.ID+":"+mine.ProxyPassword+"@") || strings.Contains(home, mine.ID+":"+mine.AccessKey) {
 		t.Errorf("home page proxy lines do not carry the proxy password")
+	}
+}
+
+// Finding: anonymous creation had no limit. Beyond the address's burst the
+// API answers 429 TooManyRequests with Retry-After (the limits themselves
+// are tested in the sandboxes package).
+func TestSandboxCreationRateLimited(t *testing.T) {
+	e := newEnv(t)
+	for i := 0; i < sandboxes.DefaultPerAddressBurst; i++ {
+		e.createAnon("")
+	}
+	res := e.bearer("", "POST", "/api/sandboxes", "")
+	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" || apiError(t, res).Code != CodeTooManyRequests {
+		t.Fatalf("creation beyond the burst = %d Retry-After %q %s", res.StatusCode, res.Header.Get("Retry-After"), res.body)
+	}
+	// The form says so on the page instead of creating.
+	b := e.browser()
+	b.visit()
+	page := b.form("/sandboxes", nil, false)
+	if page.StatusCode != http.StatusTooManyRequests || !strings.Contains(page.body, "too many sandboxes created from your address") {
+		t.Errorf("form creation beyond the burst = %d", page.StatusCode)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/azure-auth-sandbox/sandbox/sandboxes"
 )
 
 const (
@@ -150,4 +152,14 @@ func (f filesOnly) Open(name string) (fs.File, error) {
 		return nil, fs.ErrNotExist
 	}
 	return file, nil
+}
+
+// clientAddress tells the sandbox service which client address asks (the
+// socket's: X-Forwarded-For is not trusted), for its per-address limit.
+func clientAddress(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		c.SetRequest(r.WithContext(sandboxes.WithClient(r.Context(), c.RealIP())))
+		return next(c)
+	}
 }

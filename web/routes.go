@@ -26,7 +26,7 @@ func (s *Server) routes(e *echo.Echo) error {
 
 	// Middleware per route, not on a group: a group with middleware answers
 	// 404 for every unknown method, hiding 405s.
-	app := []echo.MiddlewareFunc{limitBody, noStore, s.loadSession, s.csrf}
+	app := []echo.MiddlewareFunc{limitBody, noStore, clientAddress, s.loadSession, s.csrf}
 
 	// Pages (HTML; every form carries the CSRF token). The lesson player's
 	// pages go here too.

@@ -36,14 +36,18 @@ type Config struct {
 // Limits are the caps that keep one hostile or careless learner from
 // flooding a shared server; the defaults suit a class of 100.
 type Limits struct {
-	ProxyRate         float64 // requests per second per sandbox (anonymous: per client address)
-	ProxyBurst        int
-	StreamsPerSandbox int
-	StreamsPerLearner int
-	QueueMessages     int // per queue
-	QueueBytes        int
-	SandboxQueueMsgs  int // all of a sandbox's queues
-	SandboxQueueBytes int
+	ProxyRate           float64 // requests per second per sandbox (anonymous: per client address)
+	ProxyBurst          int
+	StreamsPerSandbox   int
+	StreamsPerLearner   int
+	QueueMessages       int // per queue
+	QueueBytes          int
+	SandboxQueueMsgs    int // all of a sandbox's queues
+	SandboxQueueBytes   int
+	SandboxesPerLearner int
+	CreatesPerMinute    float64 // per client address
+	CreatesBurst        int
+	MaxSandboxes        int
 }
 
 // Environment variables, in the order of the flags.
@@ -120,6 +124,16 @@ func (m *Main) ParseFlags(args []string) error {
 		{name: "sandbox-queue-bytes", env: "SANDBOX_SANDBOX_QUEUE_BYTES", def: "2097152", min: 65536, max: 1 << 30, int: &c.Limits.SandboxQueueBytes,
 			usage: "bytes of message text in all of a sandbox's queues; beyond it 409 QueueQuotaExceeded"},
 	}
+	nums = append(nums,
+		&numFlag{name: "sandboxes-per-learner", env: "SANDBOX_SANDBOXES_PER_LEARNER", def: "10", min: 1, max: 1e6, int: &c.Limits.SandboxesPerLearner,
+			usage: "sandboxes one learner may hold; beyond it 409 QuotaExceeded"},
+		&numFlag{name: "creates-per-minute", env: "SANDBOX_CREATES_PER_MINUTE", def: "10", min: 0.1, max: 1e6, float: &c.Limits.CreatesPerMinute,
+			usage: "sandboxes one client address may create per minute (after --creates-burst); beyond it 429 with Retry-After"},
+		&numFlag{name: "creates-burst", env: "SANDBOX_CREATES_BURST", def: "10", min: 1, max: 1e6, int: &c.Limits.CreatesBurst,
+			usage: "sandboxes one client address may create at once; raise it when a class reaches the server through one NAT address"},
+		&numFlag{name: "max-sandboxes", env: "SANDBOX_MAX_SANDBOXES", def: "1000", min: 1, max: 1e7, int: &c.Limits.MaxSandboxes,
+			usage: "sandboxes the server holds at most; beyond it 503 with Retry-After"},
+	)
 	for _, n := range nums {
 		n.register(fs, env(n.env, n.def))
 	}

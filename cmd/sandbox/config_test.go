@@ -13,7 +13,8 @@ import (
 
 // defaultLimits are the limits' defaults, for a class of 100.
 var defaultLimits = Limits{ProxyRate: 50, ProxyBurst: 200, StreamsPerSandbox: 8, StreamsPerLearner: 16,
-	QueueMessages: 1000, QueueBytes: 1 << 20, SandboxQueueMsgs: 2000, SandboxQueueBytes: 2 << 20}
+	QueueMessages: 1000, QueueBytes: 1 << 20, SandboxQueueMsgs: 2000, SandboxQueueBytes: 2 << 20,
+	SandboxesPerLearner: 10, CreatesPerMinute: 10, CreatesBurst: 10, MaxSandboxes: 1000}
 
 type flagCase struct {
 	name    string
@@ -41,7 +42,15 @@ func TestParseFlags(t *testing.T) {
 			env: map[string]string{"SANDBOX_PROXY_BURST": "9", "SANDBOX_QUEUE_MESSAGES": "20", "SANDBOX_SANDBOX_QUEUE_BYTES": "100000"},
 			want: Config{Addr: "127.0.0.1:8080", DataDir: "./sandbox-data", LogLevel: "info", TraceLimit: 500, Limits: Limits{
 				ProxyRate: 2.5, ProxyBurst: 9, StreamsPerSandbox: 8, StreamsPerLearner: 3,
-				QueueMessages: 10, QueueBytes: 1 << 20, SandboxQueueMsgs: 2000, SandboxQueueBytes: 100000}}},
+				QueueMessages: 10, QueueBytes: 1 << 20, SandboxQueueMsgs: 2000, SandboxQueueBytes: 100000,
+				SandboxesPerLearner: 10, CreatesPerMinute: 10, CreatesBurst: 10, MaxSandboxes: 1000}}},
+		{name: "creation limits", args: []string{"--sandboxes-per-learner", "3", "--creates-per-minute", "0.5"},
+			env: map[string]string{"SANDBOX_CREATES_BURST": "100", "SANDBOX_MAX_SANDBOXES": "50"},
+			want: Config{Addr: "127.0.0.1:8080", DataDir: "./sandbox-data", LogLevel: "info", TraceLimit: 500, Limits: func() Limits {
+				l := defaultLimits
+				l.SandboxesPerLearner, l.CreatesPerMinute, l.CreatesBurst, l.MaxSandboxes = 3, 0.5, 100, 50
+				return l
+			}()}},
 		{name: "bad limit", args: []string{"--queue-messages", "1.5"}, wantErr: "--queue-messages"},
 		{name: "bad limit env", env: map[string]string{"SANDBOX_STREAMS_PER_SANDBOX": "0"}, wantErr: "--streams-per-sandbox"},
 		{name: "bad level", args: []string{"--log-level", "loud"}, wantErr: "--log-level"},

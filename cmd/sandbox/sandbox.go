@@ -133,8 +133,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	reg := world.NewRegistry(world.SystemClock{}, sandboxes.Persister{Store: m.db})
+	lim := m.Config.Limits
 	sbs, err := sandboxes.New(sandboxes.Config{Store: m.db, Cloud: sandboxes.NewSimulated(reg), Book: book,
-		TraceLimit: m.Config.TraceLimit, Logger: m.log, Real: realAzure})
+		TraceLimit: m.Config.TraceLimit, Logger: m.log, Real: realAzure, Limits: sandboxes.Limits{
+			PerLearner: lim.SandboxesPerLearner, PerAddressPerMinute: lim.CreatesPerMinute,
+			PerAddressBurst: lim.CreatesBurst, Total: lim.MaxSandboxes,
+		}})
 	if err != nil {
 		return err
 	}
@@ -143,7 +147,6 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.log.Info("sandboxes restored", "count", n)
-	lim := m.Config.Limits
 	cloud, err := sim.New(sim.Config{Registry: reg, Keys: keys, Book: book, Logger: m.log, QueueLimits: queue.Limits{
 		MessagesPerQueue: lim.QueueMessages, BytesPerQueue: lim.QueueBytes,
 		MessagesPerSandbox: lim.SandboxQueueMsgs, BytesPerSandbox: lim.SandboxQueueBytes,
