@@ -18,6 +18,7 @@ require (
 )
 
 require github.com/kr/text v0.2.0 // indirect
+require github.com/skip2/go-qrcode v0.0.0-20200617195104-da1b6568686e // indirect
 
 require (
 	github.com/Azure/azure-sdk-for-go/sdk/internal v1.13.0 // indirect
