@@ -305,4 +305,3 @@ func (db *DB) Events(ctx context.Context, workshopID string) ([]ProgressEvent, e
 	}
 	return out, wrap("events", rows.Err())
 }
-
