@@ -14,11 +14,11 @@ require (
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/yuin/goldmark v1.8.7
 	gopkg.in/yaml.v3 v3.0.1
+	github.com/skip2/go-qrcode v0.0.0-20200617195104-da1b6568686e
 	modernc.org/sqlite v1.61.1
 )
 
 require github.com/kr/text v0.2.0 // indirect
-require github.com/skip2/go-qrcode v0.0.0-20200617195104-da1b6568686e // indirect
 
 require (
 	github.com/Azure/azure-sdk-for-go/sdk/internal v1.13.0 // indirect

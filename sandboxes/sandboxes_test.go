@@ -305,3 +305,27 @@ func TestPersister(t *testing.T) {
 		t.Fatalf("saved %s", worlds[sb.ID])
 	}
 }
+
+// A workshop join reaches the limits hook marked, so a per-address cap can
+// let a class behind one NAT address in; other creations are not marked.
+func TestAdmitSeesWorkshopJoins(t *testing.T) {
+	e := newEnv(t)
+	var marks []bool
+	svc, err := sandboxes.New(sandboxes.Config{Store: e.db, Cloud: e.cloud, Book: e.book,
+		Admit: func(ctx context.Context, _, _ string) error {
+			marks = append(marks, sandboxes.IsForWorkshop(ctx))
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.Create(sandboxes.ForWorkshop(context.Background()), e.learner(), scenario.Empty); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.Create(context.Background(), e.learner(), scenario.Empty); err != nil {
+		t.Fatal(err)
+	}
+	if len(marks) != 2 || !marks[0] || marks[1] {
+		t.Fatalf("Admit saw workshop marks %v, want [true false]", marks)
+	}
+}

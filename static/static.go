@@ -4,7 +4,8 @@ package static
 
 import "embed"
 
-// FS holds css/ and js/.
+// FS holds css/, js/ and img/favicon.svg (the other images are the
+// README's).
 //
-//go:embed css js
+//go:embed css js img/favicon.svg
 var FS embed.FS

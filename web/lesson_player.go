@@ -50,6 +50,11 @@ type playerConfig struct {
 	// the Python tab runs Go).
 	python *lessons.Python
 	pyWhy  string
+	// Workshops (optional): stepped hears of each run a learner made in a
+	// sandbox (goalMet is asked only for a workshop's sandbox); notice is
+	// the workshop banner of a sandbox's lesson page.
+	stepped func(ctx context.Context, sandboxID string, l *lessons.Lesson, res *lessons.StepResult, goalMet func() bool)
+	notice  func(ctx context.Context, sandboxID string) *ui.WorkshopNotice
 }
 
 // player is the lesson player: the lesson catalog, and one run ("the
@@ -150,6 +155,9 @@ type target struct {
 	// lang is the code language the learner reads steps in ("" = each
 	// step's first).
 	lang string
+	// byInstructor marks runs a workshop's instructor made (faults): the
+	// dashboard records them as faults, not as the learner's progress.
+	byInstructor bool
 }
 
 // resolve finds the sandbox (the caller's own), the lesson and its run.
@@ -291,6 +299,9 @@ func (p *player) do(ctx context.Context, t *target, label string, run func() (*l
 	t.run.record(stepRun{StepID: res.StepID, Label: label, Marker: res.Marker, AfterSeq: after, Res: res})
 	if err := p.save(ctx, t.run); err != nil {
 		return nil, err
+	}
+	if !t.byInstructor && p.stepped != nil {
+		p.stepped(ctx, t.sb.ID, t.lesson, res, func() bool { return p.goalView(t, p.exchanges(t.sb.ID)).Met })
 	}
 	return res, nil
 }

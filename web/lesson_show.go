@@ -14,5 +14,12 @@ func (p *player) lessonShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, ui.LessonShow(p.lessonPage(c, t)))
+	m := p.lessonPage(c, t)
+	if p.notice == nil {
+		return render(c, http.StatusOK, ui.LessonShow(m))
+	}
+	if n := p.notice(c.Request().Context(), t.sb.ID); n != nil {
+		m.Notice, m.NoticeStream = n, "/sandboxes/"+t.sb.ID+"/workshop/stream"
+	}
+	return render(c, http.StatusOK, ui.LessonShow(m))
 }

@@ -18,6 +18,7 @@ func (s *Server) routes(e *echo.Echo) error {
 	// Operations and assets: no session, no body.
 	e.GET("/healthz", s.healthGet)
 	e.GET("/ca.pem", s.caGet)
+	e.GET("/favicon.ico", s.faviconGet)
 	assets, err := fs.Sub(static.FS, ".")
 	if err != nil {
 		return fmt.Errorf("web: static: %w", err)
@@ -64,5 +65,29 @@ func (s *Server) routes(e *echo.Echo) error {
 	e.POST("/sandboxes/:id/lessons/:lesson/fix", p.fixApply, app...)
 	e.POST("/sandboxes/:id/lessons/:lesson/panel/:action", p.panelApply, app...)
 	e.POST("/sandboxes/:id/lessons/:lesson/reset", p.panelReset, app...)
+
+	// Classroom workshops (workshops.go): the instructor's sign-in, their
+	// workshops and live dashboards; learners join with a code.
+	if s.ws != nil {
+		e.GET("/join", s.joinShow, app...)
+		e.POST("/join", s.joinSubmit, app...)
+		e.GET("/sandboxes/:id/workshop/stream", s.noticeStream, app...)
+		e.GET("/instructor/signin", s.instructorSignInShow, app...)
+		e.POST("/instructor/signin", s.instructorSignIn, app...)
+		in := append(app[:len(app):len(app)], s.instructorOnly)
+		e.GET("/instructor", s.instructorHome, in...)
+		e.POST("/instructor/workshops", s.workshopCreate, in...)
+		e.GET("/instructor/workshops/:wid", s.workshopShow, in...)
+		e.GET("/instructor/workshops/:wid/qr.svg", s.workshopQR, in...)
+		e.GET("/instructor/workshops/:wid/stream", s.workshopStream, in...)
+		e.GET("/instructor/workshops/:wid/progress.csv", s.workshopExport, in...)
+		e.GET("/instructor/workshops/:wid/learners/:mid", s.workshopLearner, in...)
+		e.POST("/instructor/workshops/:wid/learners/:mid/reset", s.workshopLearnerReset, in...)
+		e.POST("/instructor/workshops/:wid/broadcast", s.workshopBroadcast, in...)
+		e.POST("/instructor/workshops/:wid/lesson", s.workshopMove, in...)
+		e.POST("/instructor/workshops/:wid/fault", s.workshopFault, in...)
+		e.POST("/instructor/workshops/:wid/presenter", s.workshopPresenter, in...)
+		e.POST("/instructor/workshops/:wid/end", s.workshopEnd, in...)
+	}
 	return nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 	"github.com/azure-auth-sandbox/sandbox/store"
+	"github.com/azure-auth-sandbox/sandbox/workshop"
 )
 
 // Store is what the web layer needs of the persistent store: learners and
@@ -128,6 +129,10 @@ type Server struct {
 	player    *player // the lesson player (lesson_player.go)
 	key       []byte  // derives proxy passwords and CSRF tokens (keys.go)
 	limits    Limits
+	// ws and hub serve classroom workshops (workshops.go); nil when the
+	// store keeps no workshops.
+	ws  workshopStore
+	hub *workshop.Hub
 
 	echo *echo.Echo
 }
@@ -157,6 +162,10 @@ func New(cfg Config) (*Server, error) {
 		s.key = make([]byte, 32)
 		rand.Read(s.key)
 	}
+	if ws, ok := cfg.Store.(workshopStore); ok {
+		s.ws = ws
+		s.hub = workshop.NewHub(ws, time.Now)
+	}
 	if s.creator == "" {
 		s.creator = "azure-auth-sandbox"
 	}
@@ -172,6 +181,9 @@ func New(cfg Config) (*Server, error) {
 		python: cfg.Python, pyWhy: pythonMissing(cfg)})
 	if err != nil {
 		return nil, err
+	}
+	if s.ws != nil {
+		p.stepped, p.notice = s.workshopStep, s.lessonNotice
 	}
 	s.player = p
 	if err := s.routes(e); err != nil {

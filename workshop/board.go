@@ -3,6 +3,7 @@ package workshop
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -120,7 +121,7 @@ type Board struct {
 	notice  Notice
 
 	smu  sync.Mutex
-	subs map[chan struct{}]bool // true: a learner's page (notices only)
+	subs map[chan struct{}]bool // true: notices only (a learner's page)
 }
 
 // Notice is what the instructor last told the class.
@@ -137,10 +138,13 @@ type row struct {
 	lesson, step string
 	stepSince    time.Time // when the learner reached the current step
 	lastProgress time.Time // the last success (or the join)
-	fails        int       // failures in a row of the current step
+	// fails counts each step's failures since it last succeeded (a learner
+	// re-runs the steps before a failing one between attempts).
+	fails map[string]int
 	goals        map[string]bool
 	outcome      string
 	outcomeOK    bool
+	fault        string // the last fault the instructor injected
 	steps, errs  int
 }
 
@@ -162,7 +166,7 @@ func (b *Board) addLocked(m *store.Member) {
 		r.member = *m
 		return
 	}
-	b.rows[m.ID] = &row{member: *m, goals: map[string]bool{}, stepSince: m.JoinedAt, lastProgress: m.JoinedAt}
+	b.rows[m.ID] = &row{member: *m, goals: map[string]bool{}, fails: map[string]int{}, stepSince: m.JoinedAt, lastProgress: m.JoinedAt}
 	b.order = append(b.order, m.ID)
 }
 
@@ -180,8 +184,9 @@ func (b *Board) SetMemberSandbox(memberID, sandboxID string) {
 func (b *Board) SetWorkshop(w store.Workshop) {
 	b.mu.Lock()
 	b.w = w
+	b.notice.Seq++
 	b.mu.Unlock()
-	b.changed()
+	b.notify(true)
 }
 
 func (b *Board) applyLocked(e *store.ProgressEvent) {
@@ -192,19 +197,21 @@ func (b *Board) applyLocked(e *store.ProgressEvent) {
 	}
 	switch e.Kind {
 	case KindStep, KindAction:
+		key := e.LessonID + "/" + e.StepID
 		if e.Kind == KindStep {
 			r.steps++
 			if e.LessonID != r.lesson || e.StepID != r.step {
-				r.lesson, r.step, r.stepSince, r.fails = e.LessonID, e.StepID, e.At, 0
+				r.lesson, r.step, r.stepSince = e.LessonID, e.StepID, e.At
 			}
 		} else if e.LessonID != "" && r.lesson == "" {
 			r.lesson = e.LessonID
 		}
-		if e.OK {
-			r.fails = 0
+		switch {
+		case e.OK:
+			delete(r.fails, key)
 			r.lastProgress = e.At
-		} else if e.Kind == KindStep {
-			r.fails++
+		case e.Kind == KindStep:
+			r.fails[key]++
 			r.errs++
 		}
 		if e.GoalMet && !r.goals[e.LessonID] {
@@ -213,9 +220,10 @@ func (b *Board) applyLocked(e *store.ProgressEvent) {
 		}
 		r.outcome, r.outcomeOK = e.Outcome, e.OK
 	case KindFault:
-		r.outcome, r.outcomeOK = "fault injected: "+e.Outcome, false
+		r.fault = e.Outcome
 	case KindReset:
-		r.step, r.fails, r.stepSince, r.lastProgress = "", 0, e.At, e.At
+		r.step, r.stepSince, r.lastProgress = "", e.At, e.At
+		clear(r.fails)
 		r.outcome, r.outcomeOK = "sandbox reset", true
 	case KindJoin:
 		r.lastProgress = e.At
@@ -234,6 +242,7 @@ type Row struct {
 	Goals       map[string]bool
 	Outcome     string
 	OutcomeOK   bool
+	Fault       string // the last fault injected
 	Steps       int // steps run
 	Failures    int // steps that failed
 	Stuck       bool
@@ -253,7 +262,7 @@ func (b *Board) Snapshot(now time.Time) (store.Workshop, []Row) {
 		}
 		v := Row{MemberID: id, Name: r.member.DisplayName, SandboxID: r.member.SandboxID, JoinedAt: r.member.JoinedAt,
 			Lesson: r.lesson, Step: r.step, OnStep: now.Sub(r.stepSince), Goals: goals, Outcome: r.outcome,
-			OutcomeOK: r.outcomeOK, Steps: r.steps, Failures: r.errs}
+			OutcomeOK: r.outcomeOK, Fault: r.fault, Steps: r.steps, Failures: r.errs}
 		v.Stuck, v.StuckReason = stuck(r, b.w, now)
 		out = append(out, v)
 	}
@@ -277,8 +286,10 @@ func stuck(r *row, w store.Workshop, now time.Time) (bool, string) {
 	if done {
 		return false, ""
 	}
-	if r.fails >= StuckFailures {
-		return true, fmt.Sprintf("step %q failed %d times in a row", r.step, r.fails)
+	for key, n := range r.fails {
+		if n >= StuckFailures && strings.HasPrefix(key, r.lesson+"/") {
+			return true, fmt.Sprintf("%q failed %d times", strings.TrimPrefix(key, r.lesson+"/"), n)
+		}
 	}
 	if w.StuckAfter > 0 && now.Sub(r.lastProgress) >= w.StuckAfter {
 		return true, "no progress for " + now.Sub(r.lastProgress).Truncate(time.Second).String()
@@ -299,7 +310,7 @@ func (b *Board) Broadcast(msg string, at time.Time) {
 	b.notice.Seq++
 	b.notice.Message, b.notice.At = msg, at
 	b.mu.Unlock()
-	b.changed()
+	b.notify(true)
 }
 
 // MoveTo sends the class to a lesson (the caller stored it).
@@ -309,15 +320,22 @@ func (b *Board) MoveTo(lesson string, at time.Time) {
 	b.notice.Lesson, b.notice.At = lesson, at
 	b.w.CurrentLesson = lesson
 	b.mu.Unlock()
-	b.changed()
+	b.notify(true)
 }
 
 // Subscribe returns a channel that receives a value after every change
 // (changes coalesce: a slow reader sees the latest state, not each one).
-func (b *Board) Subscribe() (<-chan struct{}, func()) {
+func (b *Board) Subscribe() (<-chan struct{}, func()) { return b.subscribe(false) }
+
+// SubscribeNotices is Subscribe for a learner's page: only the notice
+// (message, lesson move) and the workshop's end wake it, not every
+// learner's step.
+func (b *Board) SubscribeNotices() (<-chan struct{}, func()) { return b.subscribe(true) }
+
+func (b *Board) subscribe(noticesOnly bool) (<-chan struct{}, func()) {
 	ch := make(chan struct{}, 1)
 	b.smu.Lock()
-	b.subs[ch] = true
+	b.subs[ch] = noticesOnly
 	b.smu.Unlock()
 	return ch, func() {
 		b.smu.Lock()
@@ -326,10 +344,15 @@ func (b *Board) Subscribe() (<-chan struct{}, func()) {
 	}
 }
 
-func (b *Board) changed() {
+func (b *Board) changed() { b.notify(false) }
+
+func (b *Board) notify(notice bool) {
 	b.smu.Lock()
 	defer b.smu.Unlock()
-	for ch := range b.subs {
+	for ch, noticesOnly := range b.subs {
+		if noticesOnly && !notice {
+			continue
+		}
 		select {
 		case ch <- struct{}{}:
 		default:

@@ -15,7 +15,7 @@ import (
 // outcome. titles maps lesson IDs to their titles for the header.
 func WriteCSV(out io.Writer, w store.Workshop, rows []Row, titles map[string]string) error {
 	cw := csv.NewWriter(out)
-	head := []string{"learner", "joined", "lesson", "step", "steps run", "steps failed", "stuck", "last outcome"}
+	head := []string{"learner", "joined", "lesson", "step", "steps run", "steps failed", "stuck", "last outcome", "last fault"}
 	for _, l := range w.Lessons {
 		t := titles[l]
 		if t == "" {
@@ -32,7 +32,7 @@ func WriteCSV(out io.Writer, w store.Workshop, rows []Row, titles map[string]str
 			stuck = r.StuckReason
 		}
 		rec := []string{cell(r.Name), r.JoinedAt.UTC().Format(time.RFC3339), r.Lesson, r.Step,
-			fmt.Sprint(r.Steps), fmt.Sprint(r.Failures), stuck, cell(r.Outcome)}
+			fmt.Sprint(r.Steps), fmt.Sprint(r.Failures), stuck, cell(r.Outcome), r.Fault}
 		for _, l := range w.Lessons {
 			rec = append(rec, map[bool]string{true: "met", false: ""}[r.Goals[l]])
 		}

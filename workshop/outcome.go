@@ -7,18 +7,19 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 )
 
 // serviceTitles name the trace's services as the dashboard shows them.
-var serviceTitles = map[string]string{
-	"entra":            "Entra ID",
-	"managed-identity": "the managed identity endpoint",
-	"arm":              "Resource Manager",
-	"graph":            "Microsoft Graph",
-	"keyvault":         "Key Vault",
-	"queue":            "Queue Storage",
-	"webapp":           "App Service",
+var serviceTitles = map[service.Name]string{
+	service.Entra:           "Entra ID",
+	service.ManagedIdentity: "the managed identity endpoint",
+	service.ARM:             "Resource Manager",
+	service.Graph:           "Microsoft Graph",
+	service.KeyVault:        "Key Vault",
+	service.Queue:           "Queue Storage",
+	service.WebApps:         "App Service",
 }
 
 // maxOutcome bounds the dashboard's outcome text.
@@ -49,7 +50,7 @@ func Outcome(exs []trace.Exchange, ok bool, errText string) string {
 	}
 	where := serviceTitles[ex.Service]
 	if where == "" {
-		where = ex.Service
+		where = string(ex.Service)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d", ex.Status)

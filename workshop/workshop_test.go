@@ -229,8 +229,8 @@ func TestBoardStuckAndRebuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 3 || recs[0][8] != "goal: Lesson one" || recs[0][9] != "goal: l2" || recs[1][0] != "Ann" ||
-		recs[2][8] != "met" || recs[2][0] != `'=HYPERLINK("x")` {
+	if len(recs) != 3 || recs[0][9] != "goal: Lesson one" || recs[0][10] != "goal: l2" || recs[1][0] != "Ann" ||
+		recs[2][9] != "met" || recs[2][0] != `'=HYPERLINK("x")` {
 		t.Fatalf("CSV = %q", recs)
 	}
 }

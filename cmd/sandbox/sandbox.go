@@ -59,7 +59,9 @@ type Main struct {
 	pprof  *http.Server
 	url    string
 	caPath string
-	done   chan error
+	// dataDir is the absolute data directory.
+	dataDir string
+	done    chan error
 	// azureReport is real mode's preflight (nil when real mode is off).
 	azureReport *azure.Report
 }
@@ -110,6 +112,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
+	m.dataDir = dataDir
 	m.db, err = store.Open(ctx, filepath.Join(dataDir, dbFile), store.WithTraceLimit(m.Config.TraceLimit), store.WithLogger(m.log))
 	if err != nil {
 		return err
@@ -493,4 +496,11 @@ simulated Azure through this server as its proxy, trusting its CA:
 
 (The sandbox page shows these with its own values. CA download: %s/ca.pem)
 `, m.url, proxyURL, m.caPath, m.caPath, m.caPath, m.url)
+	if ins, err := m.db.Instructors(context.Background()); err == nil && len(ins) == 0 {
+		fmt.Fprintf(m.Stdout, `
+Workshops: no instructor yet. To run a class, print a one-time sign-in link:
+
+  sandbox instructor add "YOUR NAME" --data %s --public-url %s
+`, m.dataDir, m.url)
+	}
 }

@@ -168,6 +168,25 @@
     showNewExchanges(d);
   });
 
+  // Workshop dashboard: the server pushes the class table; the ticked
+  // learners stay ticked across updates.
+  var dash = document.querySelector("[data-dashboard-stream]");
+  if (dash && window.EventSource) {
+    var des = new EventSource(dash.getAttribute("data-dashboard-stream"));
+    des.addEventListener("table", function (e) {
+      var ticked = {};
+      dash.querySelectorAll('input[name="members"]:checked').forEach(function (b) { ticked[b.value] = true; });
+      var el = replace("dashboard-table", e.data);
+      if (el) el.querySelectorAll('input[name="members"]').forEach(function (b) { b.checked = !!ticked[b.value]; });
+    });
+  }
+  // A workshop learner's page: the instructor's messages and lesson moves.
+  var note = document.querySelector("[data-notice-stream]");
+  if (note && window.EventSource) {
+    var nes = new EventSource(note.getAttribute("data-notice-stream"));
+    nes.addEventListener("notice", function (e) { replace("workshop-notice", e.data); });
+  }
+
   // Presenter: reveal the exchanges one at a time with the arrow keys.
   var presenter = document.querySelector("[data-presenter]");
   var shown = 1; // it opens on the first exchange

@@ -8,6 +8,10 @@ type Page struct {
 	// CSRFToken goes into every state-changing form and into a meta tag for
 	// scripts that send X-CSRF-Token.
 	CSRFToken string
+	// Notice, when set, shows a workshop learner what the instructor said
+	// last; NoticeStream is its event stream.
+	Notice       *WorkshopNotice
+	NoticeStream string
 }
 
 // HomePage is the view model of the home page.
