@@ -140,12 +140,12 @@ type row struct {
 	lastProgress time.Time // the last success (or the join)
 	// fails counts each step's failures since it last succeeded (a learner
 	// re-runs the steps before a failing one between attempts).
-	fails map[string]int
-	goals        map[string]bool
-	outcome      string
-	outcomeOK    bool
-	fault        string // the last fault the instructor injected
-	steps, errs  int
+	fails       map[string]int
+	goals       map[string]bool
+	outcome     string
+	outcomeOK   bool
+	fault       string // the last fault the instructor injected
+	steps, errs int
 }
 
 func newBoard(w store.Workshop) *Board {
@@ -243,8 +243,8 @@ type Row struct {
 	Outcome     string
 	OutcomeOK   bool
 	Fault       string // the last fault injected
-	Steps       int // steps run
-	Failures    int // steps that failed
+	Steps       int    // steps run
+	Failures    int    // steps that failed
 	Stuck       bool
 	StuckReason string
 }
