@@ -30,6 +30,12 @@ func instructorCommand(ctx context.Context, args []string, stdout, stderr io.Wri
 		return 2
 	}
 	verb := args[0]
+	switch verb {
+	case "add", "remove", "list":
+	default:
+		fmt.Fprintln(stderr, instructorUsage)
+		return 2
+	}
 	fs := flag.NewFlagSet("sandbox instructor "+verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("data", cmpOr(getenv(envData), "./sandbox-data"), "data `directory` of the sandbox ["+envData+"]")
