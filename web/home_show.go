@@ -25,7 +25,7 @@ func (s *Server) homeShow(c echo.Context) error {
 // homePage builds the home page's view model.
 func (s *Server) homePage(c echo.Context, l *store.Learner, formError string) (ui.HomePage, error) {
 	m := ui.HomePage{
-		Page:        ui.Page{Title: "Your sandboxes", CSRFToken: csrfToken(c)},
+		Page:        ui.Page{Title: "Home", CSRFToken: csrfToken(c)},
 		DisplayName: l.DisplayName,
 		Scenarios:   scenario.Names,
 		CACertURL:   s.url("/ca.pem"),
@@ -34,10 +34,14 @@ func (s *Server) homePage(c echo.Context, l *store.Learner, formError string) (u
 	if s.sandboxes.RealAvailable() {
 		m.RealAzure = azure.Plan()
 	}
+	ctx := c.Request().Context()
+	if err := s.homeLessons(ctx, l.ID, &m); err != nil {
+		return m, err
+	}
 	if l.ID == "" { // not a learner yet
 		return m, nil
 	}
-	views, err := s.sandboxViews(c.Request().Context(), l.ID)
+	views, err := s.sandboxViews(ctx, l.ID)
 	if err != nil {
 		return m, err
 	}
@@ -67,4 +71,48 @@ func (s *Server) homeRefused(c echo.Context, l *store.Learner, ae *Error) error 
 		return err
 	}
 	return render(c, statusOf(ae.Code), ui.Home(m))
+}
+
+// homeLessons fills the landing page's catalog (with Start) and the
+// learner's workshops.
+func (s *Server) homeLessons(ctx context.Context, learnerID string, m *ui.HomePage) error {
+	met := map[string]bool{}
+	if ps, ok := s.store.(progressStore); ok && learnerID != "" {
+		rows, err := ps.ProgressByLearner(ctx, learnerID)
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			met[r.LessonID] = met[r.LessonID] || r.GoalMet
+		}
+	}
+	if s.player != nil {
+		for _, les := range s.player.catalog.List() {
+			m.Lessons = append(m.Lessons, ui.HomeLesson{ID: les.ID, Title: les.Title, Summary: les.Summary,
+				StartURL: "/lessons/" + les.ID + "/start", GoalMet: met[les.ID]})
+		}
+	}
+	if s.ws == nil {
+		return nil
+	}
+	m.Join = true
+	if learnerID == "" {
+		return nil
+	}
+	ms, err := s.ws.MembershipsByLearner(ctx, learnerID)
+	if err != nil {
+		return err
+	}
+	for _, mb := range ms {
+		w, err := s.ws.Workshop(ctx, mb.WorkshopID)
+		if err != nil {
+			return err
+		}
+		hw := ui.HomeWorkshop{Title: w.Title, Name: mb.DisplayName, Ended: !w.EndedAt.IsZero()}
+		if mb.SandboxID != "" && !hw.Ended {
+			hw.URL = lessonURL(mb.SandboxID, currentLesson(w))
+		}
+		m.Workshops = append(m.Workshops, hw)
+	}
+	return nil
 }

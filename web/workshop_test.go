@@ -212,3 +212,34 @@ func rowOf(t *testing.T, html, name string) string {
 	j := strings.Index(html[i:], "</tr>")
 	return html[i : i+j]
 }
+
+func TestLandingPage(t *testing.T) {
+	c := newClassroom(t)
+	b := c.browser()
+	home := b.visit()
+	if n := count(home, "home-lesson"); n != len(c.app.player.catalog.List()) || count(home, "start") != n {
+		t.Fatalf("landing page lists %d lessons with %d Start buttons", n, count(home, "start"))
+	}
+	if count(home, "join-form") != 1 || !strings.Contains(home, `action="/lessons/`+lesson1+`/start"`) {
+		t.Fatal("no join form or Start of lesson 1")
+	}
+	// Start from the landing page opens the lesson in a new sandbox.
+	res := b.form("/lessons/"+lesson1+"/start", nil, false)
+	if res.StatusCode != 303 || !strings.HasSuffix(res.Header.Get("Location"), "/lessons/"+lesson1) {
+		t.Fatalf("Start = %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	// After joining, the workshop is listed with a way back.
+	res = b.form("/join", url.Values{"code": {c.code}, "name": {"Cy"}}, false)
+	if res.StatusCode != 303 {
+		t.Fatalf("join = %d", res.StatusCode)
+	}
+	home = b.visit()
+	if count(home, "my-workshops") != 1 || !strings.Contains(home, `href="`+res.Header.Get("Location")+`"`) || count(home, "sandbox") != 2 {
+		t.Fatalf("landing page after joining lacks the workshop or the sandboxes")
+	}
+
+	fav := b.do("GET", "/favicon.ico", nil, nil)
+	if fav.StatusCode != 200 || fav.Header.Get("Content-Type") != "image/svg+xml" || !strings.HasPrefix(fav.body, "<svg") {
+		t.Fatalf("favicon = %d %q", fav.StatusCode, fav.Header.Get("Content-Type"))
+	}
+}

@@ -31,6 +31,7 @@ type workshopStore interface {
 	Member(ctx context.Context, workshopID, memberID string) (*store.Member, error)
 	MemberByLearner(ctx context.Context, workshopID, learnerID string) (*store.Member, error)
 	MemberBySandbox(ctx context.Context, sandboxID string) (*store.Member, error)
+	MembershipsByLearner(ctx context.Context, learnerID string) ([]store.Member, error)
 }
 
 const (

@@ -27,6 +27,24 @@ type HomePage struct {
 	// RealAzure, when set, offers real-mode sandboxes: what each one gets
 	// in the server's subscription, with its pricing tier.
 	RealAzure []string
+	// Lessons is the catalog, each with a Start button (self-paced).
+	Lessons []HomeLesson
+	// Join shows the "Join a workshop" form; Workshops are the learner's.
+	Join      bool
+	Workshops []HomeWorkshop
+}
+
+// HomeLesson is a lesson on the landing page.
+type HomeLesson struct {
+	ID, Title, Summary string
+	StartURL           string
+	GoalMet            bool
+}
+
+// HomeWorkshop is a workshop the learner joined.
+type HomeWorkshop struct {
+	Title, Name, URL string
+	Ended            bool
 }
 
 // SandboxView is one sandbox's connection details, as shown to its learner.
