@@ -67,7 +67,7 @@ func (s *Server) dashboardTable(c echo.Context, b *workshop.Board) ui.DashboardT
 	}
 	base := dashboardURL(w.ID)
 	for _, r := range rows {
-		dr := ui.DashboardRow{MemberID: r.MemberID, Name: r.Name, URL: base + "/learners/" + r.MemberID,
+		dr := ui.DashboardRow{MemberID: r.MemberID, Name: r.Name, Steps: r.Steps, URL: base + "/learners/" + r.MemberID,
 			Lesson: s.lessonTitle(r.Lesson), Step: s.stepTitle(r.Lesson, r.Step), Outcome: r.Outcome, OutcomeOK: r.OutcomeOK, Fault: r.Fault,
 			Stuck: r.Stuck, StuckReason: r.StuckReason, HasSandbox: r.SandboxID != "" && w.EndedAt.IsZero()}
 		if r.Step != "" {

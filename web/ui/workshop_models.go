@@ -79,6 +79,7 @@ type DashboardTable struct {
 type DashboardRow struct {
 	MemberID    string
 	Name        string
+	Steps       int // steps run
 	URL         string
 	Lesson      string
 	Step        string

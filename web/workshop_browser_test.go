@@ -1,0 +1,181 @@
+package web
+
+import (
+	"context"
+	"encoding/csv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// consoleErrors collects what a page's console would show as errors:
+// exceptions, console.error, and the browser's own error entries (CSP
+// violations, failed loads such as a missing favicon).
+type consoleErrors struct {
+	mu   sync.Mutex
+	errs []string
+}
+
+func (ce *consoleErrors) listen(ev any) {
+	var msg string
+	switch e := ev.(type) {
+	case *runtime.EventExceptionThrown:
+		msg = "exception: " + e.ExceptionDetails.Text
+		if e.ExceptionDetails.Exception != nil {
+			msg += " " + e.ExceptionDetails.Exception.Description
+		}
+	case *runtime.EventConsoleAPICalled:
+		if e.Type == runtime.ConsoleAPICalledTypeError {
+			msg = "console.error"
+		}
+	case *cdplog.EventEntryAdded:
+		if e.Entry.Level == cdplog.EntryLevelError {
+			msg = string(e.Entry.Source) + ": " + e.Entry.Text + " " + e.Entry.URL
+		}
+	}
+	if msg != "" {
+		ce.mu.Lock()
+		ce.errs = append(ce.errs, msg)
+		ce.mu.Unlock()
+	}
+}
+
+func (ce *consoleErrors) list() []string {
+	ce.mu.Lock()
+	defer ce.mu.Unlock()
+	return append([]string(nil), ce.errs...)
+}
+
+// tab opens a page in a browser context of its own (its own cookies: one
+// person), with its console watched.
+func tab(t *testing.T, browser *chromePage, ce *consoleErrors) *chromePage {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(ce.listen))
+	t.Cleanup(cancel)
+	pg := &chromePage{t: t, ctx: ctx, runs: map[string]int{}}
+	pg.do(chromedp.Navigate("about:blank"))
+	_, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{})
+	pg.fail(err)
+	return pg
+}
+
+// A class in real browsers: the instructor creates a workshop, three
+// learners join in browser contexts of their own, one fails the same step
+// three times and shows as stuck on the live dashboard, a fault injected
+// for everyone shows in each learner's diagram, and the CSV export lists
+// the three. No page logs a console error (CSP, missing favicon).
+func TestBrowserWorkshop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	e := newEnv(t)
+	if _, err := e.db.AddInstructor(context.Background(), "Ada", "the-link"); err != nil {
+		t.Fatal(err)
+	}
+	browser := openChrome(t)
+	browser.do(chromedp.Navigate("about:blank"))
+	var ce consoleErrors
+
+	teacher := tab(t, browser, &ce)
+	teacher.do(chromedp.Navigate(e.srv.URL + "/instructor/signin?token=the-link"))
+	teacher.do(chromedp.Click(chromedp.CSS(`[data-testid="instructor-signin"] button`)))
+	teacher.do(visible(`[data-testid="workshop-form"]`))
+	teacher.do(chromedp.SetValue(chromedp.CSS(`#ws-title`), "Friday class"))
+	teacher.do(chromedp.Click(chromedp.CSS(`[data-testid="workshop-form"] button[type="submit"]`)))
+	teacher.do(visible(`[data-testid="join-code"]`),
+		visible(`[data-testid="join-qr"]`))
+
+	code := teacher.text(`[data-testid="join-code"]`)
+	if ok := teacher.js(`String(document.querySelector('[data-testid="join-qr"]').naturalWidth > 0)`); ok != "true" {
+		t.Error("the QR code image did not load")
+	}
+	dashboard := teacher.js(`location.href`)
+
+	names := []string{"Ann", "Bob", "Cy"}
+	learners := map[string]*chromePage{}
+	for _, name := range names {
+		lp := tab(t, browser, &ce)
+		lp.do(chromedp.Navigate(e.srv.URL+"/"),
+			visible(`[data-testid="home-lessons"]`),
+			chromedp.SetValue(chromedp.CSS(`#join-code`), strings.ToLower(code)),
+			chromedp.SetValue(chromedp.CSS(`#join-name`), name),
+			chromedp.Click(chromedp.CSS(`[data-testid="join-form"] button`)),
+			visible(`[data-testid="lesson-title"]`),
+			chromedp.WaitReady(chromedp.CSS(`[data-testid="workshop-notice"]`)))
+		learners[name] = lp
+	}
+
+	// Ann reads the secret three times without a role: stuck.
+	ann := learners["Ann"]
+	ann.do(ann.step("create-credential"), ann.step("create-client"),
+		ann.step("get-secret"), ann.step("get-secret"), ann.step("get-secret"))
+	bob := learners["Bob"]
+	bob.do(bob.step("create-credential"))
+
+	_, err := chromedp.Run(teacher.ctx, chromedp.Poll[bool](
+		`!!document.querySelector('[data-testid="learner-row"][data-name="Ann"][data-stuck="true"]') && document.querySelectorAll('[data-testid="learner-row"]').length === 3`,
+		chromedp.WithPollingTimeout(15*time.Second)))
+	teacher.fail(err)
+	annRow := teacher.text(`[data-testid="learner-row"][data-name="Ann"]`)
+	for _, want := range []string{"stuck", "403 ForbiddenByRbac at Key Vault: no Key Vault Secrets User", "Read the secret"} {
+		if !strings.Contains(annRow, want) {
+			t.Errorf("Ann's row lacks %q: %s", want, annRow)
+		}
+	}
+	if s := teacher.attr(`[data-testid="learner-row"][data-name="Bob"]`, "data-stuck"); s != "false" {
+		t.Errorf("Bob stuck = %s", s)
+	}
+
+	// A message and a fault for everyone.
+	teacher.do(chromedp.SetValue(chromedp.CSS(`#bc-msg`), "Look at the 403"),
+		chromedp.Click(chromedp.CSS(`[data-testid="broadcast-form"] button`)),
+		visible(`[data-testid="action-message"]`),
+		chromedp.SetValue(chromedp.CSS(`#ft-kind`), "siteIdentityOff"),
+		chromedp.Click(chromedp.CSS(`[data-testid="fault-form"] button[type="submit"]`)),
+		visible(`[data-testid="action-message"]`))
+	if msg := teacher.text(`[data-testid="action-message"]`); !strings.Contains(msg, "3 of 3") {
+		t.Fatalf("fault: %q", msg)
+	}
+	for _, name := range names {
+		lp := learners[name]
+		_, err := chromedp.Run(lp.ctx, chromedp.Poll[bool](`(document.querySelector('[data-testid="notice-message"]')||{}).innerText === "Instructor: Look at the 403"`,
+			chromedp.WithPollingTimeout(10*time.Second)))
+		if err != nil {
+			t.Errorf("%s did not get the message: %v", name, err)
+		}
+		// The fault's marker and its ARM request, live in the diagram.
+		_, err = chromedp.Run(lp.ctx, chromedp.Poll[bool](`document.querySelector("#diagram svg").textContent.includes("Instructor: turn off the site's system-assigned identity") && !!document.querySelector('#diagram [data-testid="exchange"][data-service="ARM"]')`,
+			chromedp.WithPollingTimeout(10*time.Second)))
+		if err != nil {
+			t.Errorf("%s's diagram does not show the fault: %v\n%s", name, err, lp.svgText())
+		}
+	}
+
+	body, err := chromedp.Run(teacher.ctx, chromedp.Evaluate[string](`fetch(location.pathname + "/progress.csv").then(r => r.text())`, chromedp.EvalAwaitPromise))
+	teacher.fail(err)
+	recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil || len(recs) != 4 {
+		t.Fatalf("CSV (%v): %q", err, body)
+	}
+	for i, name := range names {
+		if recs[i+1][0] != name {
+			t.Errorf("CSV row %d = %q, want %s", i+1, recs[i+1][0], name)
+		}
+	}
+
+	// The learner page seen by the instructor, and the landing page.
+	teacher.do(chromedp.Navigate(dashboard), visible(`[data-testid="learner-link"]`),
+		chromedp.Click(chromedp.CSS(`[data-testid="learner-row"][data-name="Ann"] [data-testid="learner-link"]`)),
+		visible(`[data-testid="learner-trace"]`),
+		chromedp.Navigate(e.srv.URL+"/"), visible(`[data-testid="home-lessons"]`))
+	time.Sleep(200 * time.Millisecond) // late console entries
+	if errs := ce.list(); len(errs) > 0 {
+		t.Errorf("console errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
