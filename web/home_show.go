@@ -77,8 +77,8 @@ func (s *Server) homeRefused(c echo.Context, l *store.Learner, ae *Error) error 
 // learner's workshops.
 func (s *Server) homeLessons(ctx context.Context, learnerID string, m *ui.HomePage) error {
 	met := map[string]bool{}
-	if ps, ok := s.store.(progressStore); ok && learnerID != "" {
-		rows, err := ps.ProgressByLearner(ctx, learnerID)
+	if learnerID != "" {
+		rows, err := s.store.ProgressByLearner(ctx, learnerID)
 		if err != nil {
 			return err
 		}

@@ -92,8 +92,9 @@ func TestBrowserWorkshop(t *testing.T) {
 		visible(`[data-testid="join-qr"]`))
 
 	code := teacher.text(`[data-testid="join-code"]`)
-	if ok := teacher.js(`String(document.querySelector('[data-testid="join-qr"]').naturalWidth > 0)`); ok != "true" {
-		t.Error("the QR code image did not load")
+	if _, err := chromedp.Run(teacher.ctx, chromedp.Poll[bool](`(i => i.complete && i.naturalWidth > 0)(document.querySelector('[data-testid="join-qr"]'))`,
+		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Errorf("the QR code image did not load: %v", err)
 	}
 	dashboard := teacher.js(`location.href`)
 
@@ -137,8 +138,17 @@ func TestBrowserWorkshop(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid="broadcast-form"] button`)),
 		visible(`[data-testid="action-message"]`),
 		chromedp.SetValue(chromedp.CSS(`#ft-kind`), "siteIdentityOff"),
-		chromedp.Click(chromedp.CSS(`[data-testid="fault-form"] button[type="submit"]`)),
-		visible(`[data-testid="action-message"]`))
+		chromedp.Click(chromedp.CSS(`[data-testid="fault-form"] button[type="submit"]`)))
+	// The form navigates: poll from Go, ignoring the moments between pages.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		msg, err := chromedp.Run(teacher.ctx, chromedp.Evaluate[string](`(document.querySelector('[data-testid="action-message"]')||{innerText:""}).innerText`))
+		if err == nil && strings.Contains(msg, "fault injected") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no fault message: %q %v", msg, err)
+		}
+	}
 	if msg := teacher.text(`[data-testid="action-message"]`); !strings.Contains(msg, "3 of 3") {
 		t.Fatalf("fault: %q", msg)
 	}
