@@ -65,6 +65,25 @@ func tab(t *testing.T, browser *chromePage, ce *consoleErrors) *chromePage {
 	return pg
 }
 
+// until polls a JavaScript condition from Go, ignoring errors while a form
+// submission or a link navigates (the page's nodes go away mid-query).
+func until(t *testing.T, pg *chromePage, cond string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ok, err := chromedp.Run(pg.ctx, chromedp.Evaluate[bool](cond))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s (%v)", cond, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func has(sel string) string { return "!!" + quote(sel) }
+
 // A class in real browsers: the instructor creates a workshop, three
 // learners join in browser contexts of their own, one fails the same step
 // three times and shows as stuck on the live dashboard, a fault injected
@@ -83,13 +102,12 @@ func TestBrowserWorkshop(t *testing.T) {
 	var ce consoleErrors
 
 	teacher := tab(t, browser, &ce)
-	teacher.do(chromedp.Navigate(e.srv.URL + "/instructor/signin?token=the-link"))
-	teacher.do(chromedp.Click(chromedp.CSS(`[data-testid="instructor-signin"] button`)))
-	teacher.do(visible(`[data-testid="workshop-form"]`))
-	teacher.do(chromedp.SetValue(chromedp.CSS(`#ws-title`), "Friday class"))
-	teacher.do(chromedp.Click(chromedp.CSS(`[data-testid="workshop-form"] button[type="submit"]`)))
-	teacher.do(visible(`[data-testid="join-code"]`),
-		visible(`[data-testid="join-qr"]`))
+	teacher.do(chromedp.Navigate(e.srv.URL+"/instructor/signin?token=the-link"),
+		click(`[data-testid="instructor-signin"] button`))
+	until(t, teacher, has(`[data-testid="workshop-form"]`))
+	teacher.do(chromedp.SetValue(chromedp.CSS(`#ws-title`), "Friday class"),
+		click(`[data-testid="workshop-form"] button[type="submit"]`))
+	until(t, teacher, has(`[data-testid="join-code"]`)+" && "+has(`[data-testid="join-qr"]`))
 
 	code := teacher.text(`[data-testid="join-code"]`)
 	if _, err := chromedp.Run(teacher.ctx, chromedp.Poll[bool](`(i => i.complete && i.naturalWidth > 0)(document.querySelector('[data-testid="join-qr"]'))`,
@@ -106,9 +124,8 @@ func TestBrowserWorkshop(t *testing.T) {
 			visible(`[data-testid="home-lessons"]`),
 			chromedp.SetValue(chromedp.CSS(`#join-code`), strings.ToLower(code)),
 			chromedp.SetValue(chromedp.CSS(`#join-name`), name),
-			chromedp.Click(chromedp.CSS(`[data-testid="join-form"] button`)),
-			visible(`[data-testid="lesson-title"]`),
-			chromedp.WaitReady(chromedp.CSS(`[data-testid="workshop-notice"]`)))
+			click(`[data-testid="join-form"] button`))
+		until(t, lp, has(`[data-testid="lesson-title"]`)+" && "+has(`[data-testid="workshop-notice"]`))
 		learners[name] = lp
 	}
 
@@ -135,10 +152,10 @@ func TestBrowserWorkshop(t *testing.T) {
 
 	// A message and a fault for everyone.
 	teacher.do(chromedp.SetValue(chromedp.CSS(`#bc-msg`), "Look at the 403"),
-		chromedp.Click(chromedp.CSS(`[data-testid="broadcast-form"] button`)),
-		visible(`[data-testid="action-message"]`),
-		chromedp.SetValue(chromedp.CSS(`#ft-kind`), "siteIdentityOff"),
-		chromedp.Click(chromedp.CSS(`[data-testid="fault-form"] button[type="submit"]`)))
+		click(`[data-testid="broadcast-form"] button`))
+	until(t, teacher, `(document.querySelector('[data-testid="action-message"]')||{innerText:""}).innerText.includes("message sent")`)
+	teacher.do(chromedp.SetValue(chromedp.CSS(`#ft-kind`), "siteIdentityOff"),
+		click(`[data-testid="fault-form"] button[type="submit"]`))
 	// The form navigates: poll from Go, ignoring the moments between pages.
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		msg, err := chromedp.Run(teacher.ctx, chromedp.Evaluate[string](`(document.querySelector('[data-testid="action-message"]')||{innerText:""}).innerText`))
@@ -181,9 +198,9 @@ func TestBrowserWorkshop(t *testing.T) {
 
 	// The learner page seen by the instructor, and the landing page.
 	teacher.do(chromedp.Navigate(dashboard), visible(`[data-testid="learner-link"]`),
-		chromedp.Click(chromedp.CSS(`[data-testid="learner-row"][data-name="Ann"] [data-testid="learner-link"]`)),
-		visible(`[data-testid="learner-trace"]`),
-		chromedp.Navigate(e.srv.URL+"/"), visible(`[data-testid="home-lessons"]`))
+		click(`[data-testid="learner-row"][data-name="Ann"] [data-testid="learner-link"]`))
+	until(t, teacher, has(`[data-testid="learner-trace"]`))
+	teacher.do(chromedp.Navigate(e.srv.URL+"/"), visible(`[data-testid="home-lessons"]`))
 	time.Sleep(200 * time.Millisecond) // late console entries
 	if errs := ce.list(); len(errs) > 0 {
 		t.Errorf("console errors:\n%s", strings.Join(errs, "\n"))
