@@ -520,3 +520,10 @@ func (p *Provisioner) createClientSecret(ctx context.Context, c *Client, sb *San
 	sb.LocalDev.Secret, sb.LocalDev.SecretKeyID = cred.SecretText, cred.KeyID
 	return nil
 }
+
+// Endpoints are the configured cloud's endpoints.
+func (p *Provisioner) Endpoints() Endpoints { return p.ep }
+
+// Credential is the server's own identity. The lesson runner's owner
+// actions act with it, only through Transport's guard rail.
+func (p *Provisioner) Credential() azcore.TokenCredential { return p.cred }

@@ -156,3 +156,11 @@ func (s *Sandbox) ownsGraphObject(u *url.URL) bool {
 	}
 	return false
 }
+
+// VaultURL is the vault's data-plane URL in the cloud of ep.
+func (s *Sandbox) VaultURL(ep Endpoints) string { return "https://" + s.Vault + ep.VaultSuffix }
+
+// QueueURL is the messages queue's URL in the cloud of ep.
+func (s *Sandbox) QueueURL(ep Endpoints) string {
+	return "https://" + s.StorageAccount + ep.QueueSuffix + "/" + QueueName
+}

@@ -65,7 +65,7 @@ func runClientSecretCredential(x *execution) (string, error) {
 	clientID := cmp.Or(x.params["clientId"], x.env[EnvClientID])
 	clientSecret := cmp.Or(x.params["clientSecret"], x.env[EnvClientSecret])
 	credential, err := azidentity.NewClientSecretCredential(tenantID, clientID, clientSecret,
-		&azidentity.ClientSecretCredentialOptions{ClientOptions: x.r.clientOptions()})
+		&azidentity.ClientSecretCredentialOptions{ClientOptions: x.options()})
 	if err != nil {
 		return "", err
 	}
@@ -74,7 +74,7 @@ func runClientSecretCredential(x *execution) (string, error) {
 }
 
 func runManagedIdentityCredential(x *execution) (string, error) {
-	credential, err := newManagedIdentityCredential(x.env, "", false, x.r.clientOptions())
+	credential, err := newManagedIdentityCredential(x.env, "", false, x.options())
 	if err != nil {
 		return "", err
 	}

@@ -97,7 +97,7 @@ func runDeployWalkthrough(x *execution) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	opts := &arm.ClientOptions{ClientOptions: x.r.clientOptions()}
+	opts := &arm.ClientOptions{ClientOptions: x.ownerOptions()}
 	client, err := arm.NewClient("sandbox-lessons", "v1.0.0", cred, opts)
 	if err != nil {
 		return "", fmt.Errorf("lessons: deploy: %w", err)
@@ -186,7 +186,7 @@ func grantOwnerSecretsOfficer(x *execution, sub, ownerID, vaultID string, cred a
 // secret set). With a role propagation delay the new role does not count
 // yet: say so, since running the step again later succeeds.
 func setSecret(x *execution, vaultURL, value string, cred azcore.TokenCredential) error {
-	client, err := azsecrets.NewClient(vaultURL, cred, &azsecrets.ClientOptions{ClientOptions: x.r.clientOptions()})
+	client, err := azsecrets.NewClient(vaultURL, cred, &azsecrets.ClientOptions{ClientOptions: x.options()})
 	if err != nil {
 		return fmt.Errorf("lessons: deploy: %w", err)
 	}

@@ -44,7 +44,7 @@ func runNewQueueClient(x *execution) (string, error) {
 		return "", err
 	}
 	queueURL := x.params["queueUrl"]
-	queue, err := azqueue.NewQueueClient(queueURL, credential, &azqueue.ClientOptions{ClientOptions: x.r.clientOptions()})
+	queue, err := azqueue.NewQueueClient(queueURL, credential, &azqueue.ClientOptions{ClientOptions: x.options()})
 	if err != nil {
 		return "", err
 	}

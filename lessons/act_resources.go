@@ -25,6 +25,9 @@ func vaultOf(st *world.State) (*world.Vault, error) {
 
 // vaultID returns the scenario vault's ARM ID.
 func (x *execution) vaultID() (id string, err error) {
+	if x.f.Real() {
+		return x.f.Scope(scenario.ScopeVault)
+	}
 	x.r.w.View(func(st *world.State) {
 		var v *world.Vault
 		if v, err = vaultOf(st); err == nil {
@@ -80,6 +83,9 @@ func policyPermissions(raw string) ([]string, error) {
 // policyTarget returns the vault's ARM ID, the labelled principal's object
 // ID, the tenant, and the principal's current access policy (nil if none).
 func (x *execution) policyTarget() (vaultID, oid, tenant string, current *world.AccessPolicy, err error) {
+	if x.f.Real() {
+		return x.realPolicyTarget()
+	}
 	x.r.w.View(func(st *world.State) {
 		var v *world.Vault
 		if v, err = vaultOf(st); err != nil {
@@ -213,4 +219,28 @@ func runSetSiteIdentity(x *execution) (string, error) {
 		return "", err
 	}
 	return "system-assigned identity on: service principal " + oid + " (nobody holds a secret for it)", nil
+}
+
+// realPolicyTarget is policyTarget in real Azure: the principal from the
+// facts, the current access policies read from ARM (GET of the vault, as
+// az keyvault delete-policy reads them first).
+func (x *execution) realPolicyTarget() (vaultID, oid, tenant string, current *world.AccessPolicy, err error) {
+	p, err := x.f.Principal(x.params["principal"])
+	if err != nil {
+		return "", "", "", nil, err
+	}
+	if vaultID, err = x.f.Scope(scenario.ScopeVault); err != nil {
+		return "", "", "", nil, err
+	}
+	var v wireVault
+	if err := x.armCall(http.MethodGet, vaultID, apiKeyVault, nil, &v); err != nil {
+		return "", "", "", nil, err
+	}
+	for _, ap := range v.Properties.AccessPolicies {
+		if strings.EqualFold(ap.ObjectID, p.ObjectID) {
+			current = &ap
+			break
+		}
+	}
+	return vaultID, p.ObjectID, x.f.Tenant(), current, nil
 }

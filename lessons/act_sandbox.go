@@ -2,6 +2,7 @@ package lessons
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -97,14 +98,20 @@ type ownerCred struct {
 // clock move (advanceClock) gets a fresh credential: otherwise its cached
 // token would be expired in the sandbox yet still served.
 func (x *execution) ownerCredential() (azcore.TokenCredential, error) {
+	return x.f.OwnerCredential(x.ctx, x.ownerOptions())
+}
+
+// simOwnerCredential is the simulated sandbox's owner credential (see
+// ownerCredential), cached in the run's hidden objects.
+func (r *Runner) simOwnerCredential(ctx context.Context, opts azcore.ClientOptions) (azcore.TokenCredential, error) {
 	var tenant, appID, secret string
 	var offset time.Duration
-	valid, now := false, x.r.w.Now()
-	x.r.w.View(func(st *world.State) {
+	valid, now := false, r.w.Now()
+	r.w.View(func(st *world.State) {
 		tenant, offset = st.TenantID, st.ClockOffset
 		if p := st.Principals[st.Labels[scenario.LabelOwner]]; p != nil {
 			appID, secret = p.AppID, st.Keychain[scenario.LabelOwner]
-			valid = x.holdsLiveSecret(p, secret, now)
+			valid = r.holdsLiveSecret(p, secret, now)
 		}
 	})
 	renewed := false
@@ -112,7 +119,7 @@ func (x *execution) ownerCredential() (azcore.TokenCredential, error) {
 		// The owner stands for the learner's admin sign-in, not a lesson
 		// subject: when a clock move has expired its secret, the sandbox
 		// gives it a new one rather than lock the learner out.
-		err := x.r.w.Update(x.ctx, func(tx *world.Tx) error {
+		err := r.w.Update(ctx, func(tx *world.Tx) error {
 			p := tx.State.Principals[tx.State.Labels[scenario.LabelOwner]]
 			if p == nil {
 				return fmt.Errorf("the sandbox owner: %w", errNoSandboxObject)
@@ -126,44 +133,42 @@ func (x *execution) ownerCredential() (azcore.TokenCredential, error) {
 		}
 		renewed = true
 	}
-	if c, ok := x.r.hidden["owner"].(ownerCred); ok && c.offset == offset && !renewed {
+	if c, ok := r.hidden["owner"].(ownerCred); ok && c.offset == offset && !renewed {
 		return c.cred, nil
 	}
 	if appID == "" {
 		return nil, fmt.Errorf("the sandbox owner: %w", errNoSandboxObject)
 	}
-	cred, err := azidentity.NewClientSecretCredential(tenant, appID, secret, &azidentity.ClientSecretCredentialOptions{ClientOptions: x.r.clientOptions()})
+	cred, err := azidentity.NewClientSecretCredential(tenant, appID, secret, &azidentity.ClientSecretCredentialOptions{ClientOptions: opts})
 	if err != nil {
 		return nil, err
 	}
-	x.r.hidden["owner"] = ownerCred{cred: cred, offset: offset}
+	r.hidden["owner"] = ownerCred{cred: cred, offset: offset}
 	return cred, nil
 }
 
 // holdsLiveSecret reports whether secret is one of p's unexpired secrets.
 // now is read before the caller's View: World.Now takes the read lock.
-func (x *execution) holdsLiveSecret(p *world.Principal, secret string, now time.Time) bool {
+func (r *Runner) holdsLiveSecret(p *world.Principal, secret string, now time.Time) bool {
 	for _, cs := range p.Secrets {
-		if now.Before(cs.EndDate) && x.r.w.CheckSecret(secret, cs.Hash) {
+		if now.Before(cs.EndDate) && r.w.CheckSecret(secret, cs.Hash) {
 			return true
 		}
 	}
 	return false
 }
 
-func (x *execution) roleTarget() (principal *world.Principal, role rbac.RoleDefinition, scope, sub string, err error) {
-	x.r.w.View(func(st *world.State) {
-		sub = st.SubscriptionID
-		if principal, err = principalByLabel(st, x.params["principal"]); err != nil {
-			return
-		}
-		var ok bool
-		if role, ok = rbac.RoleByName(x.params["role"], st.CustomRoles); !ok {
-			err = fmt.Errorf("unknown role %q", x.params["role"])
-			return
-		}
-		scope, err = resolvedScope(st, x.params["scope"])
-	})
+func (x *execution) roleTarget() (principal PrincipalRef, role rbac.RoleDefinition, scope, sub string, err error) {
+	sub = x.f.Subscription()
+	if principal, err = x.f.Principal(x.params["principal"]); err != nil {
+		return
+	}
+	var ok bool
+	if role, ok = x.f.Role(x.params["role"]); !ok {
+		err = fmt.Errorf("unknown role %q", x.params["role"])
+		return
+	}
+	scope, err = x.f.Scope(x.params["scope"])
 	return
 }
 
@@ -174,7 +179,7 @@ func (x *execution) roleAssignments(sub string) (*armauthorization.RoleAssignmen
 	if err != nil {
 		return nil, err
 	}
-	return armauthorization.NewRoleAssignmentsClient(sub, cred, &arm.ClientOptions{ClientOptions: x.r.clientOptions()})
+	return armauthorization.NewRoleAssignmentsClient(sub, cred, &arm.ClientOptions{ClientOptions: x.ownerOptions()})
 }
 
 // runAssignRole creates the assignment through ARM as the owner, so it is
@@ -189,7 +194,7 @@ func runAssignRole(x *execution) (string, error) {
 		return "", err
 	}
 	roleDefID := "/subscriptions/" + sub + "/providers/Microsoft.Authorization/roleDefinitions/" + role.ID
-	pt := armauthorization.PrincipalType(p.Type())
+	pt := armauthorization.PrincipalType(p.Type)
 	_, err = client.Create(x.ctx, scope, world.NewGUID(), armauthorization.RoleAssignmentCreateParameters{
 		Properties: &armauthorization.RoleAssignmentProperties{PrincipalID: to.Ptr(p.ObjectID), RoleDefinitionID: to.Ptr(roleDefID), PrincipalType: &pt},
 	}, nil)
@@ -287,8 +292,11 @@ func runUseCredential(x *execution) (string, error) {
 	p.CLI, p.CLIUser = CLINotInstalled, ""
 	switch c := x.params["credential"]; c {
 	case CredLocalDev:
-		x.r.w.View(func(st *world.State) { p.Env = PrincipalEnv(st, scenario.LabelLocalDev) })
+		p.Env = principalEnv(x.f, scenario.LabelLocalDev)
 	case CredDeveloper:
+		if x.f.Real() {
+			return "", fmt.Errorf("the developer user exists only in the simulator: a real sandbox has no one to sign in as")
+		}
 		p.CLI, p.CLIUser = CLISignedIn, scenario.LabelDeveloper
 	case CredNone:
 	default:
@@ -445,7 +453,7 @@ func runCreateResourceGroup(x *execution) (string, error) {
 	}
 	var sub string
 	x.r.w.View(func(st *world.State) { sub = st.SubscriptionID })
-	opts := arm.ClientOptions{ClientOptions: x.r.clientOptions()}
+	opts := arm.ClientOptions{ClientOptions: x.ownerOptions()}
 	client, err := arm.NewClient("sandbox-lessons", "v1.0.0", cred, &opts)
 	if err != nil {
 		return "", err

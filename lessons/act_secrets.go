@@ -41,7 +41,7 @@ func runNewSecretClient(x *execution) (string, error) {
 		return "", err
 	}
 	vaultURL := x.params["vaultUrl"]
-	client, err := azsecrets.NewClient(vaultURL, credential, &azsecrets.ClientOptions{ClientOptions: x.r.clientOptions()})
+	client, err := azsecrets.NewClient(vaultURL, credential, &azsecrets.ClientOptions{ClientOptions: x.options()})
 	if err != nil {
 		return "", err
 	}

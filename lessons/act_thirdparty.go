@@ -34,7 +34,7 @@ func runCallThirdParty(x *execution) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	client := &http.Client{Transport: stepTransport{x.r}}
+	client := &http.Client{Transport: stepTransport{r: x.r, f: x.f}}
 	resp, err := client.Do(req)
 	if err != nil {
 		return "", err

@@ -67,7 +67,7 @@ func runGetSecretWithToken(x *execution) (string, error) {
 		return "", err
 	}
 	req.Header.Set("Authorization", "Bearer "+token.Token)
-	client := &http.Client{Transport: stepTransport{x.r}}
+	client := &http.Client{Transport: stepTransport{r: x.r, f: x.f}}
 	resp, err := client.Do(req)
 	if err != nil {
 		return "", err

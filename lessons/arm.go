@@ -23,7 +23,7 @@ func (x *execution) armCall(method, id, apiVersion string, in, out any) error {
 	if err != nil {
 		return err
 	}
-	client, err := arm.NewClient("sandbox-lessons", "v1.0.0", cred, &arm.ClientOptions{ClientOptions: x.r.clientOptions()})
+	client, err := arm.NewClient("sandbox-lessons", "v1.0.0", cred, &arm.ClientOptions{ClientOptions: x.ownerOptions()})
 	if err != nil {
 		return fmt.Errorf("lessons: arm %s %s: %w", method, id, err)
 	}

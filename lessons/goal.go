@@ -33,6 +33,16 @@ type CheckResult struct {
 // the sandbox's trace (only exchanges made by this lesson's steps count).
 // It never looks at which buttons were pressed. Call it inside World.View.
 func EvaluateGoal(l *Lesson, st *world.State, exs []trace.Exchange) GoalStatus {
+	return evaluateGoal(l, exs, func(m *StateMatch) (bool, string) { return stateMet(m, st) })
+}
+
+// EvaluateGoalIn is EvaluateGoal with the state checks asked of f (a
+// real-mode sandbox's are read from the wire, WireState).
+func EvaluateGoalIn(l *Lesson, f Facts, exs []trace.Exchange) GoalStatus {
+	return evaluateGoal(l, exs, func(m *StateMatch) (bool, string) { return f.State(m, exs) })
+}
+
+func evaluateGoal(l *Lesson, exs []trace.Exchange, state func(*StateMatch) (bool, string)) GoalStatus {
 	prefix := l.ID + "/"
 	var mine []trace.Exchange
 	for _, ex := range exs {
@@ -54,7 +64,7 @@ func EvaluateGoal(l *Lesson, st *world.State, exs []trace.Exchange) GoalStatus {
 		case c.NoExchangesInStep != "":
 			r.Met, r.Detail = noExchanges(l, c.NoExchangesInStep, mine)
 		case c.State != nil:
-			r.Met, r.Detail = stateMet(c.State, st)
+			r.Met, r.Detail = state(c.State)
 		}
 		g.Met = g.Met && r.Met
 		g.Items = append(g.Items, r)
@@ -68,6 +78,9 @@ func EvaluateGoal(l *Lesson, st *world.State, exs []trace.Exchange) GoalStatus {
 // Goal evaluates the lesson's goal for this run's sandbox.
 func (r *Runner) Goal() GoalStatus {
 	exs := r.cloud.Exchanges(r.w.ID(), 0)
+	if f := r.Real(); f != nil {
+		return EvaluateGoalIn(r.lesson, f, exs)
+	}
 	var g GoalStatus
 	r.w.View(func(st *world.State) { g = EvaluateGoal(r.lesson, st, exs) })
 	return g

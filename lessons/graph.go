@@ -30,7 +30,7 @@ func (x *execution) graphCall(method, path string, in, out any) error {
 	if err != nil {
 		return err
 	}
-	opts := x.r.clientOptions()
+	opts := x.ownerOptions()
 	pl := azruntime.NewPipeline("sandbox-lessons", "v1.0.0",
 		azruntime.PipelineOptions{PerRetry: []policy.Policy{azruntime.NewBearerTokenPolicy(cred, []string{graphScope}, nil)}}, &opts)
 	req, err := azruntime.NewRequest(x.ctx, method, graphEndpoint+path)

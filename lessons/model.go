@@ -2,6 +2,7 @@ package lessons
 
 import (
 	"html/template"
+	"slices"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/service"
 )
@@ -56,6 +57,13 @@ type Lesson struct {
 	// Solution lists the step IDs that, run in order on a fresh sandbox,
 	// meet the goal (the tests walk it; the UI may offer "show me").
 	Solution []string `json:"solution" yaml:"solution"`
+	// Real lists the steps and actions that run against real Azure in a
+	// real-mode sandbox; the others stay simulated there (code on Azure
+	// compute, clock moves, principals only the simulator has).
+	Real []string `json:"real,omitempty" yaml:"real"`
+	// RealNeeds names what the real steps need the server's identity to be
+	// able to do (the preflight's capabilities, RealCapabilities).
+	RealNeeds []string `json:"realNeeds,omitempty" yaml:"realNeeds"`
 
 	// Blocks are the lesson's content in order.
 	Blocks []Block `json:"blocks" yaml:"-"`
@@ -224,6 +232,9 @@ func (l *Lesson) Checks() []*Check {
 	}
 	return out
 }
+
+// RunsReal reports whether the step or action id is declared real.
+func (l *Lesson) RunsReal(id string) bool { return slices.Contains(l.Real, id) }
 
 // Marker is the trace marker of a step of this lesson: exchanges the step
 // caused carry it as their Step.

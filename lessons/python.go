@@ -156,7 +156,7 @@ func (r *Runner) runPython(ctx context.Context, s *Step, params map[string]strin
 	r.w.View(func(st *world.State) {
 		ps.id = st.ID
 		ps.values = placeholderValues(st)
-		maps.Copy(ps.values, expandParams(a, params, st))
+		maps.Copy(ps.values, expandParams(a, params, placeholders(st)))
 		ps.env = r.place.Environ(st)
 		ps.secrets = knownSecrets(st)
 		if r.place.RunsOn == RunsOnWorkstation && r.place.CLI == CLISignedIn {

@@ -49,6 +49,9 @@ type StepResult struct {
 	// Restart is set when the program stopped (a Python worker that crashed,
 	// hung or could not start): the learner restarts it.
 	Restart bool `json:"restart,omitempty"`
+	// Real is set when the step ran against real Azure (a real-mode
+	// sandbox, a step the lesson declares real).
+	Real bool `json:"real,omitempty"`
 }
 
 // Runner is one learner's run of one lesson: "the learner's app". The
@@ -58,6 +61,8 @@ type StepResult struct {
 type Runner struct {
 	cloud   Cloud
 	w       *world.World
+	sim     Facts // the simulated world's facts
+	real    Facts // real Azure's, for a real-mode sandbox (UseReal); nil otherwise
 	lesson  *Lesson
 	actions map[string]*Action
 
@@ -88,8 +93,71 @@ const (
 // place. It does not apply the lesson's setup (see Setup).
 func NewRunner(c Cloud, w *world.World, l *Lesson) *Runner {
 	r := &Runner{cloud: c, w: w, lesson: l, actions: actionsByName(), objects: map[string]any{}, hidden: map[string]any{}, lang: LangGo}
+	r.sim = simFacts{r}
 	w.View(func(st *world.State) { r.place = DefaultPlace(l, st) })
 	return r
+}
+
+// UseReal makes the run a real-mode one: the steps the lesson declares real
+// (and the setup, panel and fix actions that can run there) read f and
+// reach real Azure; the others stay in the simulated world. The workstation
+// starts again with f's values.
+func (r *Runner) UseReal(f Facts) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.real = f
+	p := r.place.Clone()
+	if p.RunsOn == RunsOnWorkstation {
+		p.Env = map[string]string{}
+		if r.lesson.Credential == "" || r.lesson.Credential == CredLocalDev {
+			p.Env = principalEnv(f, scenario.LabelLocalDev)
+		}
+	}
+	r.setPlaceLocked(p)
+}
+
+// Real returns real Azure's facts of a real-mode run, nil for a simulated one.
+func (r *Runner) Real() Facts {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.real
+}
+
+// RunsReal reports whether block id of the lesson runs against real Azure
+// in this run.
+func (r *Runner) RunsReal(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.factsFor(id, "").Real()
+}
+
+// factsFor chooses where an action runs: real Azure for the lesson's
+// declared real blocks and for real-capable actions outside the lesson's
+// blocks (setup, the panel, one-click fixes) of a real-mode run; the
+// simulated world otherwise.
+func (r *Runner) factsFor(stepID, action string) Facts {
+	if r.real == nil {
+		return r.sim
+	}
+	if r.lesson.Step(stepID) != nil {
+		if r.lesson.RunsReal(stepID) {
+			return r.real
+		}
+		return r.sim
+	}
+	if RealActions[action] {
+		return r.real
+	}
+	return r.sim
+}
+
+// principalEnv is PrincipalEnv from facts.
+func principalEnv(f Facts, label string) map[string]string {
+	p, err := f.Principal(label)
+	if err != nil || p.AppID == "" {
+		return map[string]string{}
+	}
+	return map[string]string{EnvTenantID: f.Tenant(), EnvClientID: p.AppID, EnvClientSecret: p.Secret}
 }
 
 // Lesson returns the lesson being run.
@@ -177,7 +245,7 @@ func (r *Runner) Run(ctx context.Context, stepID string, edits map[string]string
 		}
 		r.mu.Unlock()
 	}
-	if r.runsPython(s) {
+	if r.runsPython(s) && !r.RunsReal(stepID) {
 		return r.runPython(ctx, s, params, marker)
 	}
 	res, err := r.Do(ctx, stepID, s.Action, params, marker)
@@ -197,7 +265,8 @@ func (r *Runner) Do(ctx context.Context, stepID, action string, params map[strin
 	r.mu.Lock()
 	defer r.mu.Unlock()
 
-	res := &StepResult{StepID: stepID, Action: action, Marker: marker}
+	f := r.factsFor(stepID, action)
+	res := &StepResult{StepID: stepID, Action: action, Marker: marker, Real: f.Real()}
 	var st struct {
 		env    map[string]string
 		params map[string]string
@@ -205,10 +274,13 @@ func (r *Runner) Do(ctx context.Context, stepID, action string, params map[strin
 	}
 	r.w.View(func(s *world.State) {
 		st.env = r.place.Environ(s)
-		st.params = expandParams(a, params, s)
+		st.params = expandParams(a, params, replacerOf(f.Placeholders()))
 		st.id = s.ID
 	})
-	before := lastSeq(r.cloud.Exchanges(st.id, 0))
+	if f.Real() && r.place.RunsOn == RunsOnSite {
+		return nil, fmt.Errorf("lessons: run %s: code on Azure compute runs in the simulator only", stepID)
+	}
+	before := lastSeq(f.Exchanges(0))
 	origin := world.Origin{SandboxID: st.id, Via: "runner", Step: marker}
 	if r.place.RunsOn == RunsOnSite {
 		origin.Site = r.place.Site
@@ -216,7 +288,7 @@ func (r *Runner) Do(ctx context.Context, stepID, action string, params map[strin
 	r.setOrigin(origin)
 	r.takeReport()
 
-	x := &execution{ctx: ctx, r: r, params: st.params, env: st.env}
+	x := &execution{ctx: ctx, r: r, f: f, params: st.params, env: st.env}
 	start := time.Now()
 	out, err := a.run(x)
 	res.Duration = time.Since(start)
@@ -228,7 +300,7 @@ func (r *Runner) Do(ctx context.Context, stepID, action string, params map[strin
 	}
 	res.Chain = r.takeReport()
 	res.Place = r.place.Clone()
-	for _, ex := range r.cloud.Exchanges(st.id, before) {
+	for _, ex := range f.Exchanges(before) {
 		if ex.Step == marker {
 			res.Exchanges = append(res.Exchanges, ex)
 		}
@@ -274,20 +346,40 @@ func (r *Runner) currentOrigin() world.Origin {
 
 // stepTransport hands each request to the cloud from the origin of the step
 // in progress. SDK clients keep the transport they were built with, so a
-// client created in one step labels its requests with the step that uses it.
-type stepTransport struct{ r *Runner }
-
-func (t stepTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	return t.r.cloud.Transport(t.r.currentOrigin()).RoundTrip(req)
+// client created in one step labels its requests with the step that uses it;
+// it keeps the cloud (simulated or real) of the step that created it.
+type stepTransport struct {
+	r     *Runner
+	f     Facts
+	owner bool // the sandbox's own tools, not the learner's program
 }
 
-// clientOptions are the azcore options every SDK client of the run uses.
+func (t stepTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.owner {
+		return t.f.OwnerTransport(t.r.currentOrigin()).RoundTrip(req)
+	}
+	return t.f.Transport(t.r.currentOrigin()).RoundTrip(req)
+}
+
+// options are the azcore options every SDK client of the learner's program
+// uses.
+func (x *execution) options() azcore.ClientOptions {
+	return clientOptions(stepTransport{r: x.r, f: x.f}, x.f.Cloud())
+}
+
+// ownerOptions are those of the sandbox's own tools (role assignments, the
+// vault's settings, Graph).
+func (x *execution) ownerOptions() azcore.ClientOptions {
+	return clientOptions(stepTransport{r: x.r, f: x.f, owner: true}, x.f.Cloud())
+}
+
+// clientOptions are the azcore options of the run's SDK clients over t.
 // Cloud is set explicitly so azidentity never reads AZURE_AUTHORITY_HOST
 // from the server's own environment.
-func (r *Runner) clientOptions() azcore.ClientOptions {
+func clientOptions(t http.RoundTripper, c cloud.Configuration) azcore.ClientOptions {
 	return azcore.ClientOptions{
-		Cloud:     cloud.AzurePublic,
-		Transport: &http.Client{Transport: stepTransport{r}},
+		Cloud:     c,
+		Transport: &http.Client{Transport: t},
 		// Retry counts stay the SDK defaults; delays are shortened so a
 		// learner does not wait tens of seconds for a result.
 		Retry: policy.RetryOptions{RetryDelay: 100 * time.Millisecond, MaxRetryDelay: 500 * time.Millisecond},
@@ -298,14 +390,19 @@ func (r *Runner) clientOptions() azcore.ClientOptions {
 type execution struct {
 	ctx    context.Context
 	r      *Runner
+	f      Facts // where the action runs
 	params map[string]string
 	env    map[string]string
 }
 
 func (x *execution) deps() credDeps {
-	d := credDeps{options: x.r.clientOptions(), onReport: x.r.addReport}
+	d := credDeps{options: x.options(), onReport: x.r.addReport, tenantID: x.f.Tenant()}
+	if x.f.Real() {
+		// No Azure CLI sign-in on a real sandbox's workstation: the
+		// developer user exists only in the simulator.
+		return d
+	}
 	x.r.w.View(func(st *world.State) {
-		d.tenantID = st.TenantID
 		if x.r.place.RunsOn == RunsOnWorkstation && x.r.place.CLI != CLINotInstalled {
 			d.cli.State = x.r.place.CLI
 			if p := st.Principals[st.Labels[x.r.place.CLIUser]]; p != nil {
@@ -349,11 +446,15 @@ func Expand(text string, st *world.State) string {
 	return placeholders(st).Replace(text)
 }
 
-func placeholders(st *world.State) *strings.Replacer {
-	vals := placeholderValues(st)
+func placeholders(st *world.State) *strings.Replacer { return replacerOf(placeholderValues(st)) }
+
+// replacerOf replaces each {name} of vals with its value.
+func replacerOf(vals map[string]string) *strings.Replacer {
 	pairs := make([]string, 0, 2*len(vals))
 	for _, name := range placeholderNames() {
-		pairs = append(pairs, "{"+name+"}", vals[name])
+		if v, ok := vals[name]; ok {
+			pairs = append(pairs, "{"+name+"}", v)
+		}
 	}
 	return strings.NewReplacer(pairs...)
 }
@@ -399,8 +500,7 @@ func developerValue(st *world.State, get func(*world.Principal) string) string {
 }
 
 // expandParams fills an action's defaults and expands placeholders.
-func expandParams(a *Action, params map[string]string, st *world.State) map[string]string {
-	repl := placeholders(st)
+func expandParams(a *Action, params map[string]string, repl *strings.Replacer) map[string]string {
 	out := map[string]string{}
 	for _, p := range a.Params {
 		if p.Default != "" {

@@ -226,7 +226,53 @@ func validateLesson(l *Lesson) []Problem {
 			bad(0, "front matter: solution names unknown step %q", id)
 		}
 	}
+	for _, m := range validateReal(l) {
+		bad(0, "front matter: %s", m)
+	}
 	return probs
+}
+
+// RealCapabilities are what a lesson's realNeeds may name: the real-mode
+// preflight's capabilities (azure.Capability; a test in cmd/sandbox checks
+// they are the same).
+var RealCapabilities = []string{"arm-token", "read-subscription", "create-resource-group", "create-role-assignments", "create-app-registrations"}
+
+// validateReal checks the real-mode declarations: each names a step or
+// action of the lesson whose action can run against real Azure, on the
+// workstation, acting only on what a real sandbox has (localDev and the
+// vault, its resource group, the storage account and queue).
+func validateReal(l *Lesson) []string {
+	var out []string
+	for _, id := range l.Real {
+		s := l.Step(id)
+		switch {
+		case s == nil:
+			out = append(out, fmt.Sprintf("real names unknown step %q", id))
+		case !RealActions[s.Action]:
+			out = append(out, fmt.Sprintf("real: step %q (%s) cannot run against real Azure: it needs the simulator", id, s.Action))
+		case s.RunsOn == RunsOnSite || (s.RunsOn == "" && l.RunsOn == RunsOnSite):
+			out = append(out, fmt.Sprintf("real: step %q runs on the App Service site: code on Azure compute stays simulated", id))
+		default:
+			if p := s.Params["principal"]; p != "" && p != scenario.LabelLocalDev {
+				out = append(out, fmt.Sprintf("real: step %q acts on %q: a real sandbox has only %s", id, p, scenario.LabelLocalDev))
+			}
+			if sc := s.Params["scope"]; sc == scenario.ScopeSubscription {
+				out = append(out, fmt.Sprintf("real: step %q assigns at the subscription: real mode changes only the sandbox's resource group", id))
+			}
+			if s.Action == "useCredential" && s.Params["credential"] == CredDeveloper {
+				out = append(out, fmt.Sprintf("real: step %q signs in as the developer user, who exists only in the simulator", id))
+			}
+		}
+	}
+	for _, n := range l.RealNeeds {
+		if !slices.Contains(RealCapabilities, n) {
+			out = append(out, fmt.Sprintf("realNeeds: unknown capability %q (one of %s)", n, strings.Join(RealCapabilities, ", ")))
+		}
+	}
+	if len(l.Real) > 0 && len(l.RealNeeds) == 0 {
+		out = append(out, "realNeeds must name what the real steps need of the server's identity")
+	}
+	return out
 }
 
 func validateStep(l *Lesson, b Block, acts map[string]*Action, labels []string) []Problem {

@@ -55,6 +55,8 @@ type playerConfig struct {
 	// the workshop banner of a sandbox's lesson page.
 	stepped func(ctx context.Context, sandboxID string, l *lessons.Lesson, res *lessons.StepResult, goalMet func() bool)
 	notice  func(ctx context.Context, sandboxID string) *ui.WorkshopNotice
+	// realFacts gives a real-mode sandbox's facts (nil: no real mode).
+	realFacts func(sandboxID string, w *world.World) (lessons.Facts, bool)
 }
 
 // player is the lesson player: the lesson catalog, and one run ("the
@@ -182,16 +184,30 @@ func (p *player) resolve(c echo.Context) (*target, error) {
 // world replaced).
 func (p *player) runFor(ctx context.Context, sb *store.Sandbox, w *world.World, l *lessons.Lesson) (*lessonRun, error) {
 	key := w.ID() + "/" + l.ID
+	var real lessons.Facts
+	if p.realFacts != nil {
+		real, _ = p.realFacts(sb.ID, w)
+	}
 	p.mu.Lock()
 	r := p.runs[key]
 	p.mu.Unlock()
-	if r != nil && r.w == w {
+	// A run started while the sandbox's Azure resources were being created
+	// is simulated; once they are ready the lesson starts again in real mode.
+	if r != nil && r.w == w && (real == nil || r.runner.Real() != nil) {
 		return r, nil
 	}
 	// Built outside p.mu, which every player request passes: highlighting
 	// the lesson's code and reading the saved run take milliseconds, and a
 	// class opens its lessons at once.
 	r = &lessonRun{w: w, lesson: l, runner: lessons.NewRunner(p.cloud, w, l), last: map[string]int{}, vals: p.lessonValues(sb)}
+	if real != nil {
+		// The page shows the real resources' names; the declared steps
+		// run against real Azure.
+		r.runner.UseReal(real)
+		for k, v := range real.Placeholders() {
+			r.vals["{"+k+"}"] = v
+		}
+	}
 	if p.python != nil {
 		// Python where the server has it: the code on the page is the
 		// code that runs. The learner may choose Go (saved with the run).
@@ -209,7 +225,7 @@ func (p *player) runFor(ctx context.Context, sb *store.Sandbox, w *world.World, 
 		p.restore(r, saved)
 	}
 	p.mu.Lock()
-	if cur := p.runs[key]; cur != nil && cur.w == w { // another request started it meanwhile
+	if cur := p.runs[key]; cur != nil && cur.w == w && (real == nil || cur.runner.Real() != nil) { // another request started it meanwhile
 		p.mu.Unlock()
 		r.runner.Close()
 		return cur, nil

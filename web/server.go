@@ -95,6 +95,10 @@ type Config struct {
 	// Python tab runs Go, and PythonMissing says why.
 	Python        *lessons.Python
 	PythonMissing string
+	// RealFacts, when set, gives the lesson runner a real-mode sandbox's
+	// facts (false: a simulated sandbox, or its Azure resources are not
+	// ready yet).
+	RealFacts func(sandboxID string, w *world.World) (lessons.Facts, bool)
 }
 
 // Limits are the web application's caps for a shared classroom server.
@@ -178,7 +182,7 @@ func New(cfg Config) (*Server, error) {
 	s.echo = e
 	p, err := newPlayer(playerConfig{store: cfg.Store, sandboxes: cfg.Sandboxes, cloud: cfg.Cloud, lessonsDir: cfg.LessonsDir,
 		log: s.log, limits: s.limits, sandboxFor: s.sandboxFor, ensureLearner: s.ensureLearner, lessonValues: s.lessonValues,
-		python: cfg.Python, pyWhy: pythonMissing(cfg)})
+		python: cfg.Python, pyWhy: pythonMissing(cfg), realFacts: cfg.RealFacts})
 	if err != nil {
 		return nil, err
 	}

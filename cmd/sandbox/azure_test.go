@@ -341,6 +341,8 @@ func TestRealModeServerAgainstStandIn(t *testing.T) {
 		t.Fatalf("the resource group in the cloud: %v", err)
 	}
 
+	t.Run("lesson 1 through the player", func(t *testing.T) { playLessonOneInRealMode(t, p.url, sb) })
+
 	if code := api(t, p.url, sb.AccessKey, "DELETE", "/api/sandboxes/"+sb.ID, "", nil); code != 204 {
 		t.Fatalf("delete = %d", code)
 	}

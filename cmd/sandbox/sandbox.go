@@ -189,6 +189,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Limits:           web.Limits{StreamsPerSandbox: lim.StreamsPerSandbox, StreamsPerLearner: lim.StreamsPerLearner},
 		Python:           py,
 		PythonMissing:    pyMissing,
+		RealFacts:        m.realFacts(realAzure, book),
 	})
 	if err != nil {
 		return err
