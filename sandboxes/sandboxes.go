@@ -4,7 +4,8 @@
 // runs against is behind Cloud, declared here: the simulated cloud is one
 // implementation (Simulated). A real-mode sandbox also has resources in real
 // Azure, created, reset and deleted through RealAzure (real.go) alongside its
-// world; its lesson steps do not run there yet. The web layer and the
+// world (which keeps the lessons' simulated steps; the declared real
+// steps run in Azure). The web layer and the
 // command call this package; it knows nothing of HTTP.
 package sandboxes
 
