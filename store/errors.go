@@ -45,3 +45,10 @@ func affected(op string, res sql.Result, err error) error {
 	}
 	return nil
 }
+
+// isBusy reports SQLITE_BUSY and its extended codes (another connection
+// holds the lock).
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}

@@ -102,13 +102,15 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		o(db)
 	}
 
-	// busy_timeout comes first so the pragmas after it (journal_mode needs a
-	// lock) wait instead of failing with SQLITE_BUSY. synchronous(NORMAL) in
+	// busy_timeout comes first so the pragmas and statements after it wait
+	// for a lock instead of failing with SQLITE_BUSY. synchronous(NORMAL) in
 	// WAL mode is durable against a crash of the process (kill -9): a commit
 	// is in the WAL file (the OS page cache) when it returns; only a power
 	// loss or OS crash may roll back the last commits, which we accept.
+	// journal_mode is not here: WAL is a property of the file, set once by
+	// the writer (useWAL), because that switch can fail at once with
+	// SQLITE_BUSY whatever the timeout.
 	const pragmas = "_pragma=busy_timeout(10000)" +
-		"&_pragma=journal_mode(WAL)" +
 		"&_pragma=foreign_keys(ON)" +
 		"&_pragma=synchronous(NORMAL)"
 	var err error
@@ -128,6 +130,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if err := db.w.PingContext(ctx); err != nil {
 		db.w.Close()
 		return nil, fmt.Errorf("store: open writer: %w", err)
+	}
+	if err := db.useWAL(ctx); err != nil {
+		db.w.Close()
+		return nil, err
 	}
 	if err := db.migrate(ctx); err != nil {
 		db.w.Close()
@@ -159,6 +165,37 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	}
 	db.startWriter()
 	return db, nil
+}
+
+// walWait bounds how long useWAL retries, like busy_timeout for the rest.
+const walWait = 10 * time.Second
+
+// useWAL switches the file to WAL. Switching from a fresh file's rollback
+// journal reads the header under a shared lock and then needs the write
+// lock; when another connection (another Open, another process) is doing
+// the same, SQLite answers SQLITE_BUSY at once instead of calling the busy
+// handler, since waiting while holding the shared lock could deadlock. The
+// statement has let go of its lock when it fails, so trying again is safe;
+// once one connection has switched the file, the others find it in WAL.
+func (db *DB) useWAL(ctx context.Context) error {
+	deadline := time.Now().Add(walWait)
+	for pause := time.Millisecond; ; pause = min(2*pause, 50*time.Millisecond) {
+		var mode string
+		err := db.w.QueryRowContext(ctx, `PRAGMA journal_mode=WAL`).Scan(&mode)
+		switch {
+		case err == nil && strings.EqualFold(mode, "wal"):
+			return nil
+		case err == nil:
+			return fmt.Errorf("store: open: journal mode is %q, want wal", mode)
+		case !isBusy(err) || time.Now().After(deadline):
+			return fmt.Errorf("store: open: journal mode: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("store: open: journal mode: %w", ctx.Err())
+		case <-time.After(pause):
+		}
+	}
 }
 
 func (db *DB) prepare(ctx context.Context) error {
