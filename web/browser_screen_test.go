@@ -90,7 +90,12 @@ func TestBrowserFollowsTheWire(t *testing.T) {
 	if s := pg.attr(`#tab-create-client-javascript`, "aria-selected"); s != "true" {
 		t.Errorf("choosing JavaScript in step 1 leaves step 2 on another language")
 	}
-	pg.do(chromedp.Sleep(500*time.Millisecond), chromedp.Reload(), visible(`[data-testid="lesson-title"]`))
+	// The choice reaches the server in the background (app.js's fetch):
+	// reload once the server serves the page with it.
+	pg.do(chromedp.Poll[chromedp.Void](`fetch(location.href, {credentials: "same-origin"}).then(r => r.text()).then(h =>
+		new DOMParser().parseFromString(h, "text/html").querySelector("#tab-get-secret-javascript").getAttribute("aria-selected") === "true")`,
+		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Reload(), visible(`[data-testid="lesson-title"]`))
 	if s := pg.attr(`#tab-get-secret-javascript`, "aria-selected"); s != "true" {
 		t.Errorf("after a reload, step 3 is not on the learner's JavaScript")
 	}
@@ -114,7 +119,7 @@ func TestBrowserFollowsTheWire(t *testing.T) {
 	}
 	pg.axe("lesson, inspector open")
 
-	pg.do(click(`[data-testid="apply-fix"]`), visible(`[data-testid="fix-message"]`))
+	pg.do(click(`[data-testid="apply-fix"]`), visible(`[data-testid="fix-message"]`), settled())
 	if tid := pg.js(`document.activeElement.getAttribute("data-testid") || document.activeElement.tagName`); tid != "fix-message" {
 		t.Errorf("focus after the fix is on %q, want the confirmation", tid)
 	}

@@ -121,13 +121,25 @@ func visible(sel string) chromedp.Action[chromedp.Void] {
 	return chromedp.WaitVisible(chromedp.CSS(sel))
 }
 
+// settled waits until htmx has settled every response it swapped in. The
+// new content is visible at the swap; what app.js does on htmx:afterSettle
+// (the focus, scrolling to new exchanges, the aria-live announcement) comes
+// a settle delay later (20 ms, much longer on a busy machine), and until
+// then htmx has put the focus back on the swapped element's namesake. A
+// check made between the two sees the page half-way. htmx marks swapped
+// elements htmx-settling until it has fired htmx:afterSettle on them.
+func settled() chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](`document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling") === null`)
+}
+
 // step clicks a step's Run (or Apply) button and waits until htmx has
-// swapped in this run's outcome.
+// swapped in this run's outcome and settled.
 func (pg *chromePage) step(id string) chromedp.Action[chromedp.Void] {
 	pg.runs[id]++
 	return chromedp.Steps(
 		chromedp.Click(chromedp.CSS(`#step-`+id+` [data-testid="run-step"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#result-`+id+` [data-testid="step-outcome"][data-run="`+id+`-`+itoa64(int64(pg.runs[id]))+`"]`)),
+		settled(),
 	)
 }
 
