@@ -131,17 +131,14 @@ func (s *Service) writeVault(req *request, patch bool) *armError {
 	}
 	var out vaultJSON
 	status := http.StatusOK
-	var aerr *armError
-	err := req.c.w.Update(req.r.Context(), func(tx *world.Tx) error {
+	if e := update(req, func(tx *world.Tx) error {
 		v, e := findVault(tx.State, req.rt.rg, req.rt.name)
 		if e != nil && (patch || e.code == "ResourceGroupNotFound") {
-			aerr = e
 			return e
 		}
 		if v == nil && !vaultName.MatchString(req.rt.name) {
-			aerr = errorf(http.StatusBadRequest, "VaultNameNotValid", "The vault name '"+req.rt.name+
+			return errorf(http.StatusBadRequest, "VaultNameNotValid", "The vault name '"+req.rt.name+
 				"' is invalid. A vault's name must be between 3-24 alphanumeric characters. The name must begin with a letter, end with a letter or digit, and not contain consecutive hyphens. Follow this link for more information: https://go.microsoft.com/fwlink/?linkid=2147742")
-			return aerr
 		}
 		if v == nil {
 			// A new vault: RBAC is the default only from api-version 2026-02-01.
@@ -155,9 +152,8 @@ func (s *Service) writeVault(req *request, patch bool) *armError {
 				nv, err = tx.NewVault(tx.State.ResourceGroups[strings.ToLower(req.rt.rg)].Name, req.rt.name, rbacModel)
 			}
 			if errors.Is(err, world.ErrNameTaken) {
-				aerr = errorf(http.StatusConflict, "VaultAlreadyExists", "The vault name '"+req.rt.name+
+				return errorf(http.StatusConflict, "VaultAlreadyExists", "The vault name '"+req.rt.name+
 					"' is already in use. Vault names are globally unique so it is possible that the name is already taken. If you are sure that the vault name was not taken then it is possible that a vault with the same name was recently deleted but not purged after being placed in a recoverable state. If the vault is in a recoverable state then the vault will need to be purged before reusing the name. For more information on soft delete and purging a vault follow this link https://go.microsoft.com/fwlink/?linkid=2147740.")
-				return aerr
 			}
 			if err != nil {
 				return err
@@ -185,12 +181,8 @@ func (s *Service) writeVault(req *request, patch bool) *armError {
 		}
 		out = vaultView(tx.State, v)
 		return nil
-	})
-	if aerr != nil {
-		return aerr
-	}
-	if err != nil {
-		return updateError(err)
+	}); e != nil {
+		return e
 	}
 	writeJSON(req.rw, status, out)
 	return nil
@@ -205,12 +197,10 @@ func (s *Service) deleteVault(req *request) *armError {
 		return e
 	}
 	status := http.StatusOK
-	var aerr *armError
-	err := req.c.w.Update(req.r.Context(), func(tx *world.Tx) error {
+	if e := update(req, func(tx *world.Tx) error {
 		v, e := findVault(tx.State, req.rt.rg, req.rt.name)
 		switch {
 		case e != nil && e.code == "ResourceGroupNotFound":
-			aerr = e
 			return e
 		case v == nil:
 			status = http.StatusNoContent
@@ -219,12 +209,8 @@ func (s *Service) deleteVault(req *request) *armError {
 		delete(tx.State.Vaults, strings.ToLower(v.Name))
 		tx.Release(world.NameVault, v.Name)
 		return nil
-	})
-	if aerr != nil {
-		return aerr
-	}
-	if err != nil {
-		return updateError(err)
+	}); e != nil {
+		return e
 	}
 	req.rw.WriteHeader(status)
 	return nil
@@ -273,11 +259,9 @@ func (s *Service) putAccessPolicies(req *request) *armError {
 		return e
 	}
 	var vid string
-	var aerr *armError
-	err := req.c.w.Update(req.r.Context(), func(tx *world.Tx) error {
+	if e := update(req, func(tx *world.Tx) error {
 		v, e := findVault(tx.State, req.rt.rg, req.rt.name)
 		if e != nil {
-			aerr = e
 			return e
 		}
 		for _, p := range body.Properties.AccessPolicies {
@@ -285,12 +269,8 @@ func (s *Service) putAccessPolicies(req *request) *armError {
 		}
 		vid = tx.State.VaultID(v)
 		return nil
-	})
-	if aerr != nil {
-		return aerr
-	}
-	if err != nil {
-		return updateError(err)
+	}); e != nil {
+		return e
 	}
 	writeJSON(req.rw, http.StatusOK, map[string]any{
 		"id": vid + "/accessPolicies/" + op, "type": "Microsoft.KeyVault/vaults/accessPolicies",

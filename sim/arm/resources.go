@@ -162,20 +162,16 @@ func (s *Service) writeResourceGroup(req *request, patch bool) *armError {
 	}
 	var out rgJSON
 	status := http.StatusOK
-	var aerr *armError
-	err := req.c.w.Update(req.r.Context(), func(tx *world.Tx) error {
+	if e := update(req, func(tx *world.Tx) error {
 		rg, exists := tx.State.ResourceGroups[strings.ToLower(name)]
 		switch {
 		case !exists && patch:
-			aerr = errRGNotFound(name)
-			return aerr
+			return errRGNotFound(name)
 		case !exists && body.Location == "":
-			aerr = errorf(http.StatusBadRequest, "LocationRequired", "The location property is required for this definition.")
-			return aerr
+			return errorf(http.StatusBadRequest, "LocationRequired", "The location property is required for this definition.")
 		case exists && body.Location != "" && !strings.EqualFold(normLocation(body.Location), rg.Location):
-			aerr = errorf(http.StatusConflict, "InvalidResourceGroupLocation", "Invalid resource group location '"+body.Location+
+			return errorf(http.StatusConflict, "InvalidResourceGroupLocation", "Invalid resource group location '"+body.Location+
 				"'. The Resource group already exists in location '"+rg.Location+"'.")
-			return aerr
 		case !exists:
 			rg = tx.NewResourceGroup(name, normLocation(body.Location))
 			status = http.StatusCreated
@@ -185,12 +181,8 @@ func (s *Service) writeResourceGroup(req *request, patch bool) *armError {
 		}
 		out = rgView(tx.State, rg)
 		return nil
-	})
-	if aerr != nil {
-		return aerr
-	}
-	if err != nil {
-		return updateError(err)
+	}); e != nil {
+		return e
 	}
 	writeJSON(req.rw, status, out)
 	return nil
@@ -207,12 +199,10 @@ func (s *Service) deleteResourceGroup(req *request) *armError {
 	if e := req.c.authorize(req.r, actRGDelete, rgScope(req), req.rt.path); e != nil {
 		return e
 	}
-	var aerr *armError
-	err := req.c.w.Update(req.r.Context(), func(tx *world.Tx) error {
+	if e := update(req, func(tx *world.Tx) error {
 		key := strings.ToLower(req.rt.rg)
 		if _, ok := tx.State.ResourceGroups[key]; !ok {
-			aerr = errRGNotFound(req.rt.rg)
-			return aerr
+			return errRGNotFound(req.rt.rg)
 		}
 		in := func(rg string) bool { return strings.EqualFold(rg, req.rt.rg) }
 		for k, v := range tx.State.Vaults {
@@ -236,12 +226,8 @@ func (s *Service) deleteResourceGroup(req *request) *armError {
 		}
 		delete(tx.State.ResourceGroups, key)
 		return nil
-	})
-	if aerr != nil {
-		return aerr
-	}
-	if err != nil {
-		return updateError(err)
+	}); e != nil {
+		return e
 	}
 	req.rw.WriteHeader(http.StatusOK)
 	return nil

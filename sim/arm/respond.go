@@ -48,6 +48,20 @@ func getResource[T any](req *request, action, scope string, view func(st *world.
 	return nil
 }
 
+// update runs change in one world transaction. change refuses the request
+// by returning an *armError, which is the answer; any other error is the
+// world's (updateError).
+func update(req *request, change func(tx *world.Tx) error) *armError {
+	err := req.c.w.Update(req.r.Context(), change)
+	if err == nil {
+		return nil
+	}
+	if aerr, ok := errors.AsType[*armError](err); ok {
+		return aerr
+	}
+	return updateError(err)
+}
+
 // updateError is the response to a failed world update: the sandbox was
 // deleted or reset under the request (404, as for a subscription that is
 // gone), or its state could not be saved.

@@ -198,8 +198,7 @@ func (s *Service) putRoleAssignment(req *request) *armError {
 	}
 	var out rbac.Assignment
 	status := http.StatusCreated
-	var aerr *armError
-	err := c.w.Update(req.r.Context(), func(tx *world.Tx) error {
+	if e := update(req, func(tx *world.Tx) error {
 		for _, a := range tx.State.RoleAssignments {
 			if !live(&a) {
 				continue
@@ -207,26 +206,20 @@ func (s *Service) putRoleAssignment(req *request) *armError {
 			same := strings.EqualFold(a.PrincipalID, want.PrincipalID) && strings.EqualFold(a.RoleDefinitionID, guid) && sameScope(a.Scope, want.Scope)
 			if strings.EqualFold(a.ID, want.ID) {
 				if !same {
-					aerr = errorf(http.StatusBadRequest, "RoleAssignmentUpdateNotPermitted",
+					return errorf(http.StatusBadRequest, "RoleAssignmentUpdateNotPermitted",
 						"Tenant ID, application ID, principal ID, and scope are not allowed to be updated.")
-					return aerr
 				}
 				out, status = a, http.StatusOK // PUT is idempotent
 				return nil
 			}
 			if same {
-				aerr = errorf(http.StatusConflict, "RoleAssignmentExists", "The role assignment already exists.")
-				return aerr
+				return errorf(http.StatusConflict, "RoleAssignmentExists", "The role assignment already exists.")
 			}
 		}
 		out = tx.AddRoleAssignment(want)
 		return nil
-	})
-	if aerr != nil {
-		return aerr
-	}
-	if err != nil {
-		return updateError(err)
+	}); e != nil {
+		return e
 	}
 	writeJSON(req.rw, status, raView(out))
 	return nil
@@ -242,7 +235,7 @@ func (s *Service) deleteRoleAssignment(req *request) *armError {
 	}
 	var out rbac.Assignment
 	var found bool
-	err := c.w.Update(req.r.Context(), func(tx *world.Tx) error {
+	if e := update(req, func(tx *world.Tx) error {
 		for _, a := range tx.State.RoleAssignments {
 			if live(&a) && strings.EqualFold(a.ID, rt.name) && sameScope(a.Scope, rt.scope) {
 				out, found = tx.RemoveRoleAssignment(a.ID)
@@ -250,9 +243,8 @@ func (s *Service) deleteRoleAssignment(req *request) *armError {
 			}
 		}
 		return nil
-	})
-	if err != nil {
-		return updateError(err)
+	}); e != nil {
+		return e
 	}
 	if !found {
 		req.rw.WriteHeader(http.StatusNoContent)

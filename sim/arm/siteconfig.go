@@ -65,11 +65,9 @@ func (s *Service) putAppSettings(req *request) *armError {
 		return e
 	}
 	var out siteConfigJSON
-	var aerr *armError
-	err := req.c.w.Update(req.r.Context(), func(tx *world.Tx) error {
+	if e := update(req, func(tx *world.Tx) error {
 		site, e := findSite(tx.State, req.rt.rg, req.rt.name)
 		if e != nil {
-			aerr = e
 			return e
 		}
 		settings := map[string]string{}
@@ -81,12 +79,8 @@ func (s *Service) putAppSettings(req *request) *armError {
 		site.AppSettings = settings
 		out = appSettingsView(tx.State, site)
 		return nil
-	})
-	if aerr != nil {
-		return aerr
-	}
-	if err != nil {
-		return updateError(err)
+	}); e != nil {
+		return e
 	}
 	writeJSON(req.rw, http.StatusOK, out)
 	return nil

@@ -149,11 +149,9 @@ func (s *Service) updateSite(req *request, body *siteCreateBody, put bool) *armE
 		return e
 	}
 	var out siteJSON
-	var aerr *armError
-	err := req.c.w.Update(req.r.Context(), func(tx *world.Tx) error {
+	if e := update(req, func(tx *world.Tx) error {
 		site, e := findSite(tx.State, req.rt.rg, req.rt.name)
 		if e != nil {
-			aerr = e
 			return e
 		}
 		if set {
@@ -174,12 +172,8 @@ func (s *Service) updateSite(req *request, body *siteCreateBody, put bool) *armE
 		}
 		out = siteView(tx.State, site)
 		return nil
-	})
-	if aerr != nil {
-		return aerr
-	}
-	if err != nil {
-		return updateError(err)
+	}); e != nil {
+		return e
 	}
 	writeJSON(req.rw, http.StatusOK, out)
 	return nil

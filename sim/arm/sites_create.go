@@ -2,6 +2,7 @@ package arm
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"regexp"
 	"strings"
@@ -92,21 +93,17 @@ func (s *Service) createSite(req *request, body *siteCreateBody) *armError {
 	}
 	taken := appServiceErrorf(http.StatusConflict, "Conflict", "54001", "Website with given name {0} already exists.", name)
 	var out siteJSON
-	var aerr *armError
-	err := req.c.w.Update(req.r.Context(), func(tx *world.Tx) error {
+	if e := update(req, func(tx *world.Tx) error {
 		rg, ok := tx.State.ResourceGroups[strings.ToLower(req.rt.rg)]
 		switch {
 		case !ok:
-			aerr = errRGNotFound(req.rt.rg)
-			return aerr
+			return errRGNotFound(req.rt.rg)
 		case tx.State.Site(name) != nil: // in another group of this sandbox, or created meanwhile
-			aerr = taken
-			return aerr
+			return taken
 		}
 		site, err := tx.NewSite(rg.Name, name, siteKind(body.Kind))
 		if errors.Is(err, world.ErrNameTaken) {
-			aerr = taken
-			return aerr
+			return taken
 		}
 		if err != nil {
 			return err
@@ -125,12 +122,8 @@ func (s *Service) createSite(req *request, body *siteCreateBody) *armError {
 		}
 		out = siteView(tx.State, site)
 		return nil
-	})
-	if aerr != nil {
-		return aerr
-	}
-	if err != nil {
-		return updateError(err)
+	}); e != nil {
+		return e
 	}
 	writeJSON(req.rw, http.StatusOK, out)
 	return nil
@@ -161,24 +154,13 @@ type hostKeysJSON struct {
 // app's host keys (`az functionapp keys list`). The simulation has no master
 // key, so masterKey is left out.
 func (s *Service) listHostKeys(req *request) *armError {
-	if e := req.c.authorize(req.r, actSiteListKeys, siteScope(req), req.rt.path); e != nil {
-		return e
-	}
-	out := hostKeysJSON{FunctionKeys: map[string]string{}, SystemKeys: map[string]string{}}
-	var aerr *armError
-	req.c.w.View(func(st *world.State) {
+	return getResource(req, actSiteListKeys, siteScope(req), func(st *world.State) (hostKeysJSON, *armError) {
 		site, e := findSite(st, req.rt.rg, req.rt.name)
 		if e != nil {
-			aerr = e
-			return
+			return hostKeysJSON{}, e
 		}
-		for k, v := range site.FunctionKeys {
-			out.FunctionKeys[k] = v
-		}
+		out := hostKeysJSON{FunctionKeys: map[string]string{}, SystemKeys: map[string]string{}}
+		maps.Copy(out.FunctionKeys, site.FunctionKeys)
+		return out, nil
 	})
-	if aerr != nil {
-		return aerr
-	}
-	writeJSON(req.rw, http.StatusOK, out)
-	return nil
 }

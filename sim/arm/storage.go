@@ -144,32 +144,26 @@ func (s *Service) putStorageAccount(req *request) *armError {
 		return e
 	}
 	var out storageJSON
-	var aerr *armError
-	err := req.c.w.Update(req.r.Context(), func(tx *world.Tx) error {
+	if e := update(req, func(tx *world.Tx) error {
 		a, e := findStorage(tx.State, req.rt.rg, name)
 		switch {
 		case e != nil && e.code == "ResourceGroupNotFound":
-			aerr = e
 			return e
 		case a != nil:
 			if body.Location != "" && normLocation(body.Location) != a.Location {
-				aerr = errorf(http.StatusConflict, "InvalidResourceLocation", "The resource '"+name+
+				return errorf(http.StatusConflict, "InvalidResourceLocation", "The resource '"+name+
 					"' already exists in location '"+a.Location+"' in resource group '"+a.ResourceGroup+
 					"'. A resource with the same name cannot be created in location '"+normLocation(body.Location)+"'. Please select a new resource name.")
-				return aerr
 			}
 		case body.Location == "":
-			aerr = errorf(http.StatusBadRequest, "LocationRequired", "The location property is required for this definition.")
-			return aerr
+			return errorf(http.StatusBadRequest, "LocationRequired", "The location property is required for this definition.")
 		case tx.State.StorageAccount(name) != nil:
-			aerr = errorf(http.StatusConflict, "StorageAccountInAnotherResourceGroup",
+			return errorf(http.StatusConflict, "StorageAccountInAnotherResourceGroup",
 				"The account "+name+" is already in another resource group in this subscription.")
-			return aerr
 		default:
 			na, err := tx.NewStorageAccount(tx.State.ResourceGroups[strings.ToLower(req.rt.rg)].Name, name)
 			if errors.Is(err, world.ErrNameTaken) {
-				aerr = errorf(http.StatusConflict, "StorageAccountAlreadyTaken", "The storage account named "+name+" is already taken.")
-				return aerr
+				return errorf(http.StatusConflict, "StorageAccountAlreadyTaken", "The storage account named "+name+" is already taken.")
 			}
 			if err != nil {
 				return err
@@ -179,12 +173,8 @@ func (s *Service) putStorageAccount(req *request) *armError {
 		}
 		out = storageView(tx.State, a)
 		return nil
-	})
-	if aerr != nil {
-		return aerr
-	}
-	if err != nil {
-		return updateError(err)
+	}); e != nil {
+		return e
 	}
 	writeJSON(req.rw, http.StatusOK, out)
 	return nil
@@ -250,11 +240,9 @@ func (s *Service) putQueue(req *request) *armError {
 		return errorf(http.StatusBadRequest, "InvalidResourceName", "The specifed resource name contains invalid characters.")
 	}
 	var out queueJSON
-	var aerr *armError
-	err := req.c.w.Update(req.r.Context(), func(tx *world.Tx) error {
+	if e := update(req, func(tx *world.Tx) error {
 		a, e := findStorage(tx.State, req.rt.rg, req.rt.name)
 		if e != nil {
-			aerr = e
 			return e
 		}
 		if a.Queues == nil {
@@ -270,12 +258,8 @@ func (s *Service) putQueue(req *request) *armError {
 		}
 		out = queueView(tx.State, a, q)
 		return nil
-	})
-	if aerr != nil {
-		return aerr
-	}
-	if err != nil {
-		return updateError(err)
+	}); e != nil {
+		return e
 	}
 	writeJSON(req.rw, http.StatusOK, out)
 	return nil

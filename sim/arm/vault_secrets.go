@@ -61,17 +61,14 @@ func (s *Service) putVaultSecret(req *request) *armError {
 	}
 	var out secretJSON
 	status := http.StatusOK
-	var aerr *armError
-	err := req.c.w.Update(req.r.Context(), func(tx *world.Tx) error {
+	if e := update(req, func(tx *world.Tx) error {
 		v, e := findVault(tx.State, req.rt.rg, req.rt.name)
 		if e != nil {
-			aerr = e
 			return e
 		}
 		key := strings.ToLower(req.rt.child)
 		if v.DeletedSecrets[key] != nil {
-			aerr = errorf(http.StatusConflict, "Conflict", "Secret "+req.rt.child+" is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.")
-			return aerr
+			return errorf(http.StatusConflict, "Conflict", "Secret "+req.rt.child+" is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.")
 		}
 		if v.Secrets[key] == nil {
 			status = http.StatusCreated
@@ -85,12 +82,8 @@ func (s *Service) putVaultSecret(req *request) *armError {
 		out.Properties.Attributes = secretAttributes{Enabled: true, Created: sv.Created.Unix(), Updated: sv.Updated.Unix()}
 		out.Properties.SecretURI, out.Properties.SecretURIWithVersion = uri, uri+"/"+sv.Version
 		return nil
-	})
-	if aerr != nil {
-		return aerr
-	}
-	if err != nil {
-		return updateError(err)
+	}); e != nil {
+		return e
 	}
 	writeJSON(req.rw, status, out)
 	return nil
