@@ -3,17 +3,13 @@ package lessons
 import (
 	"context"
 	"net/http"
-	"sync"
 	"testing"
 
 	"github.com/azure-auth-sandbox/sandbox/sim"
-	"github.com/azure-auth-sandbox/sandbox/sim/entra"
+	"github.com/azure-auth-sandbox/sandbox/sim/entra/entratest"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
-
-// testKeys is generated once: RSA key generation dominates a cold test.
-var testKeys = sync.OnceValues(entra.GenerateKeySet)
 
 type fixture struct {
 	cloud *sim.Cloud
@@ -22,12 +18,8 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	keys, err := testKeys()
-	if err != nil {
-		t.Fatal(err)
-	}
 	reg := world.NewRegistry(nil, nil)
-	c, err := sim.New(sim.Config{Registry: reg, Keys: keys})
+	c, err := sim.New(sim.Config{Registry: reg, Keys: entratest.Keys(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -20,28 +19,13 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 	"github.com/google/uuid"
 
-	"github.com/azure-auth-sandbox/sandbox/sim/entra"
+	"github.com/azure-auth-sandbox/sandbox/sim/entra/entratest"
 	"github.com/azure-auth-sandbox/sandbox/sim/rbac"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
 	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
-
-// RSA key generation is slow: the tests share one key set.
-var (
-	keysOnce sync.Once
-	keySet   *entra.KeySet
-	keysErr  error
-)
-
-func sharedKeys(tb testing.TB) *entra.KeySet {
-	keysOnce.Do(func() { keySet, keysErr = entra.GenerateKeySet() })
-	if keysErr != nil {
-		tb.Fatal(keysErr)
-	}
-	return keySet
-}
 
 type sandbox struct {
 	w     *world.World
@@ -63,7 +47,7 @@ func (s sandbox) clientID(l string) string {
 
 func newCloud(tb testing.TB, svc Services) *Cloud {
 	tb.Helper()
-	c, err := New(Config{Registry: world.NewRegistry(nil, nil), Keys: sharedKeys(tb), Services: svc})
+	c, err := New(Config{Registry: world.NewRegistry(nil, nil), Keys: entratest.Keys(tb), Services: svc})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -265,7 +249,7 @@ func (d *discard) Write(p []byte) (int, error) {
 }
 
 func TestFrontDoorErrors(t *testing.T) {
-	c, err := New(Config{Registry: world.NewRegistry(nil, nil), Keys: sharedKeys(t), MaxRequestBody: 10,
+	c, err := New(Config{Registry: world.NewRegistry(nil, nil), Keys: entratest.Keys(t), MaxRequestBody: 10,
 		Services: Services{ARM: stub("s", nil)}})
 	if err != nil {
 		t.Fatal(err)
@@ -508,7 +492,7 @@ func (failingSink) Flush(context.Context) error         { return nil }
 func TestFrontDoorLogsToItsLogger(t *testing.T) {
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, nil))
-	c, err := New(Config{Registry: world.NewRegistry(nil, nil), Keys: sharedKeys(t),
+	c, err := New(Config{Registry: world.NewRegistry(nil, nil), Keys: entratest.Keys(t),
 		Book: trace.NewBook(0, failingSink{}), Logger: log, Services: Services{ARM: stub("s", nil)}})
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,20 +18,12 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
+	"github.com/azure-auth-sandbox/sandbox/sim/entra/entratest"
 	"github.com/azure-auth-sandbox/sandbox/sim/inproc"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
 	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
-
-// testKeys is generated once: RSA key generation is slow.
-var testKeys = sync.OnceValue(func() *entra.KeySet {
-	ks, err := entra.GenerateKeySet()
-	if err != nil {
-		panic(err)
-	}
-	return ks
-})
 
 // cloud is the services under test behind a host router, as the front door
 // routes them.
@@ -46,7 +37,7 @@ type cloud struct {
 
 func newCloud(t testing.TB) *cloud {
 	t.Helper()
-	ks := testKeys()
+	ks := entratest.Keys(t)
 	reg := world.NewRegistry(nil, nil)
 	c := &cloud{reg: reg, iss: entra.NewIssuer(ks), arm: New(reg, entra.NewValidator(ks))}
 	c.sts = entra.NewService(reg, c.iss)

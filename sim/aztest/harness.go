@@ -18,34 +18,13 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/azure-auth-sandbox/sandbox/sim"
-	"github.com/azure-auth-sandbox/sandbox/sim/entra"
+	"github.com/azure-auth-sandbox/sandbox/sim/entra/entratest"
 	"github.com/azure-auth-sandbox/sandbox/sim/proxy"
+	"github.com/azure-auth-sandbox/sandbox/sim/proxy/proxytest"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
-
-// RSA key and CA generation are slow: the tests share one of each.
-var (
-	fixturesOnce sync.Once
-	sharedKeys   *entra.KeySet
-	sharedCA     *proxy.CA
-	fixturesErr  error
-)
-
-func fixtures(tb testing.TB) (*entra.KeySet, *proxy.CA) {
-	tb.Helper()
-	fixturesOnce.Do(func() {
-		if sharedKeys, fixturesErr = entra.GenerateKeySet(); fixturesErr != nil {
-			return
-		}
-		sharedCA, fixturesErr = proxy.NewCA()
-	})
-	if fixturesErr != nil {
-		tb.Fatal(fixturesErr)
-	}
-	return sharedKeys, sharedCA
-}
 
 // azPath finds az: skipped without it, except in CI where that fails.
 func azPath(t *testing.T) string {
@@ -122,7 +101,7 @@ const proxyPassword = "proxy-pass-for-az"
 func New(t *testing.T, id string) *Sandbox {
 	t.Helper()
 	azBin := azPath(t)
-	keys, ca := fixtures(t)
+	keys, ca := entratest.Keys(t), proxytest.CA(t)
 	c, err := sim.New(sim.Config{Registry: world.NewRegistry(nil, nil), Keys: keys})
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
+	"github.com/azure-auth-sandbox/sandbox/sim/entra/entratest"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
 	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
@@ -17,7 +18,7 @@ import (
 func BenchmarkGetServicePrincipal(b *testing.B) {
 	e := newEnv(b)
 	tok := e.graphToken(e.labelled(scenario.LabelOwner))
-	g := New(e.reg, entra.NewValidator(sharedKeys(b)))
+	g := New(e.reg, entra.NewValidator(entratest.Keys(b)))
 	var id string
 	e.w.View(func(st *world.State) { id = st.Labels[scenario.LabelLocalDev] })
 	b.ReportAllocs()

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
+	"github.com/azure-auth-sandbox/sandbox/sim/entra/entratest"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
 	"github.com/azure-auth-sandbox/sandbox/sim/service"
 )
@@ -16,7 +17,7 @@ import (
 func FuzzGraphRequest(f *testing.F) {
 	e := newEnv(f)
 	tok := e.graphToken(e.labelled(scenario.LabelOwner))
-	g := New(e.reg, entra.NewValidator(sharedKeys(f)))
+	g := New(e.reg, entra.NewValidator(entratest.Keys(f)))
 	for _, s := range []struct{ m, p, b string }{
 		{"POST", "/v1.0/applications", `{"displayName":"a"}`},
 		{"GET", "/v1.0/applications(appId='x')", ""},

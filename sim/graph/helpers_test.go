@@ -15,27 +15,13 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
+	"github.com/azure-auth-sandbox/sandbox/sim/entra/entratest"
 	"github.com/azure-auth-sandbox/sandbox/sim/inproc"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
 	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
-
-// Generating RSA keys is slow; every test environment shares one key set.
-var (
-	keysOnce sync.Once
-	keySet   *entra.KeySet
-	keysErr  error
-)
-
-func sharedKeys(tb testing.TB) *entra.KeySet {
-	keysOnce.Do(func() { keySet, keysErr = entra.GenerateKeySet() })
-	if keysErr != nil {
-		tb.Fatal(keysErr)
-	}
-	return keySet
-}
 
 // env is one walkthrough sandbox with Entra and Graph behind a host router.
 type env struct {
@@ -52,7 +38,7 @@ type env struct {
 
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
-	keys := sharedKeys(tb)
+	keys := entratest.Keys(tb)
 	e := &env{tb: tb, reg: world.NewRegistry(nil, nil), iss: entra.NewIssuer(keys)}
 	w, err := scenario.Build(context.Background(), e.reg, "sbx-graph", scenario.Walkthrough)
 	if err != nil {

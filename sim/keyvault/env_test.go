@@ -17,6 +17,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
+	"github.com/azure-auth-sandbox/sandbox/sim/entra/entratest"
 	"github.com/azure-auth-sandbox/sandbox/sim/inproc"
 	"github.com/azure-auth-sandbox/sandbox/sim/rbac"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
@@ -24,21 +25,6 @@ import (
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
-
-// Generating RSA keys is slow; every test environment shares one key set.
-var (
-	keysOnce sync.Once
-	keySet   *entra.KeySet
-	keysErr  error
-)
-
-func sharedKeys(tb testing.TB) *entra.KeySet {
-	keysOnce.Do(func() { keySet, keysErr = entra.GenerateKeySet() })
-	if keysErr != nil {
-		tb.Fatal(keysErr)
-	}
-	return keySet
-}
 
 // env is a registry with one walkthrough sandbox, the Entra and Key Vault
 // services behind a host router, and an HTTP client reaching them in process.
@@ -59,7 +45,7 @@ type env struct {
 
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
-	keys := sharedKeys(tb)
+	keys := entratest.Keys(tb)
 	e := &env{tb: tb, reg: world.NewRegistry(nil, nil), iss: entra.NewIssuer(keys)}
 	w, err := scenario.Build(context.Background(), e.reg, "sbx-kv", scenario.Walkthrough)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/entra"
+	"github.com/azure-auth-sandbox/sandbox/sim/entra/entratest"
 	"github.com/azure-auth-sandbox/sandbox/sim/rbac"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
 	"github.com/azure-auth-sandbox/sandbox/sim/service"
@@ -235,7 +236,7 @@ func (p *savingPersister) QueueChange(string, int64, []byte) func() error {
 // Mutations go through World.Update, so they are persisted before the
 // response is sent; reads persist nothing.
 func TestMutationsPersist(t *testing.T) {
-	keys := sharedKeys(t)
+	keys := entratest.Keys(t)
 	p := &savingPersister{}
 	reg := world.NewRegistry(nil, p)
 	w, err := scenario.Build(context.Background(), reg, "sbx-persist", scenario.Walkthrough)

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,36 +16,15 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/azure-auth-sandbox/sandbox/sim"
-	"github.com/azure-auth-sandbox/sandbox/sim/entra"
+	"github.com/azure-auth-sandbox/sandbox/sim/entra/entratest"
 	"github.com/azure-auth-sandbox/sandbox/sim/proxy"
+	"github.com/azure-auth-sandbox/sandbox/sim/proxy/proxytest"
 	"github.com/azure-auth-sandbox/sandbox/sim/rbac"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
 	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
-
-// RSA key and CA generation are slow: the tests share one of each.
-var (
-	fixturesOnce sync.Once
-	sharedKeys   *entra.KeySet
-	sharedCA     *proxy.CA
-	fixturesErr  error
-)
-
-func fixtures(tb testing.TB) (*entra.KeySet, *proxy.CA) {
-	tb.Helper()
-	fixturesOnce.Do(func() {
-		if sharedKeys, fixturesErr = entra.GenerateKeySet(); fixturesErr != nil {
-			return
-		}
-		sharedCA, fixturesErr = proxy.NewCA()
-	})
-	if fixturesErr != nil {
-		tb.Fatal(fixturesErr)
-	}
-	return sharedKeys, sharedCA
-}
 
 // miLifetime caps runner managed-identity tokens: msal-go never caches a
 // token valid for 5 minutes or less, so its process-wide managed-identity
@@ -72,7 +50,7 @@ type box struct {
 
 func newEnv(tb testing.TB, ids ...string) *env {
 	tb.Helper()
-	keys, ca := fixtures(tb)
+	keys, ca := entratest.Keys(tb), proxytest.CA(tb)
 	c, err := sim.New(sim.Config{Registry: world.NewRegistry(nil, nil), Keys: keys, RunnerMITokenLifetime: miLifetime})
 	if err != nil {
 		tb.Fatal(err)
