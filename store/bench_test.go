@@ -74,16 +74,22 @@ func BenchmarkAppendExchangeParallel(b *testing.B) {
 	})
 }
 
-func BenchmarkExchanges500(b *testing.B) {
+// fullTrace is a store whose sandbox "sb" has appended more exchanges
+// than its trace keeps.
+func fullTrace(b *testing.B) *DB {
 	db := openTest(b)
-	ctx := context.Background()
 	mustSandbox(b, db, "sb", "")
 	ex := benchExchange()
 	for range trace.DefaultLimit + 20 {
-		if err := db.AppendExchange(ctx, ex); err != nil {
+		if err := db.AppendExchange(context.Background(), ex); err != nil {
 			b.Fatal(err)
 		}
 	}
+	return db
+}
+
+func BenchmarkExchanges500(b *testing.B) {
+	db, ctx := fullTrace(b), context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
 		got, err := db.Exchanges(ctx, "sb", 0)
@@ -95,15 +101,7 @@ func BenchmarkExchanges500(b *testing.B) {
 
 // BenchmarkExchangesJSON500 is the API's path: a full trace without decoding.
 func BenchmarkExchangesJSON500(b *testing.B) {
-	db := openTest(b)
-	ctx := context.Background()
-	mustSandbox(b, db, "sb", "")
-	ex := benchExchange()
-	for range trace.DefaultLimit + 20 {
-		if err := db.AppendExchange(ctx, ex); err != nil {
-			b.Fatal(err)
-		}
-	}
+	db, ctx := fullTrace(b), context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
 		got, err := db.ExchangesJSON(ctx, "sb", 0)
