@@ -33,6 +33,9 @@ type Python struct {
 	// PATH ("" when the machine has none: AzureCliCredential is then
 	// unavailable, as on a workstation without az).
 	AZ string
+	// Zygote forks workers from a pre-imported interpreter (nil: each
+	// worker starts its own).
+	Zygote *pyrun.Zygote
 }
 
 // runRegistry hands out proxy credentials whose traffic takes a run's
@@ -251,7 +254,7 @@ func (r *Runner) startPythonLocked(ctx context.Context, ps pyStep, origin world.
 			return fmt.Errorf("az login as %s failed: %s", ps.cli.user, maskText(err.Error(), append(ps.secrets, pass)))
 		}
 	}
-	w, err := pyrun.Start(ctx, pyrun.Config{Python: r.py.Path, Env: env, Dir: dir, Limits: r.py.Limits})
+	w, err := pyrun.Start(ctx, pyrun.Config{Python: r.py.Path, Env: env, Dir: dir, Limits: r.py.Limits, Zygote: r.py.Zygote})
 	if err != nil {
 		prog.release()
 		_ = os.RemoveAll(dir)

@@ -47,7 +47,19 @@ func (f *fixture) python(t testing.TB) *Python {
 	if p, err := lookAZ(); err == nil {
 		az = p
 	}
-	return &Python{Path: exe, Info: info, ProxyURL: srv.URL, CAFile: caFile, Runs: runs, AZ: az}
+	return &Python{Path: exe, Info: info, ProxyURL: srv.URL, CAFile: caFile, Runs: runs, AZ: az, Zygote: testZygote(exe)}
+}
+
+// The tests' workers are forked, as the server's are, from one zygote
+// that lives as long as the test binary.
+var (
+	zygoteOnce sync.Once
+	zygoteVal  *pyrun.Zygote
+)
+
+func testZygote(exe string) *pyrun.Zygote {
+	zygoteOnce.Do(func() { zygoteVal = pyrun.NewZygote(exe) })
+	return zygoteVal
 }
 
 func lookAZ() (string, error) {

@@ -27,6 +27,9 @@ var (
 	pyCAOnce sync.Once
 	pyCA     *proxy.CA
 	pyCAErr  error
+	// The workers are forked, as the server's are, from one zygote.
+	pyZygoteOnce sync.Once
+	pyZygote     *pyrun.Zygote
 )
 
 // newPythonPlayerEnv is a player whose steps run in Python: Debian's
@@ -60,7 +63,8 @@ func newPythonPlayerEnv(t testing.TB) *playerEnv {
 			srv.Close()
 			p.Close()
 		})
-		py := &lessons.Python{Path: exe, Info: info, ProxyURL: srv.URL, CAFile: caFile, Runs: runs}
+		pyZygoteOnce.Do(func() { pyZygote = pyrun.NewZygote(exe) })
+		py := &lessons.Python{Path: exe, Info: info, ProxyURL: srv.URL, CAFile: caFile, Runs: runs, Zygote: pyZygote}
 		if _, err := os.Stat("/usr/bin/az"); err == nil {
 			py.AZ = "/usr/bin/az"
 		}

@@ -64,6 +64,8 @@ type Main struct {
 	done    chan error
 	// azureReport is real mode's preflight (nil when real mode is off).
 	azureReport *azure.Report
+	// zygote forks the lessons' Python workers (nil without Python).
+	zygote *pyrun.Zygote
 }
 
 // NewMain returns a Main writing to stdout and stderr, reading the
@@ -301,6 +303,10 @@ func (m *Main) Close() error {
 		m.app.StopPrograms() // the lessons' Python workers
 		m.app = nil
 	}
+	if m.zygote != nil {
+		_ = m.zygote.Close()
+		m.zygote = nil
+	}
 	if m.proxy != nil {
 		if err := m.proxy.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("proxy: %w", err))
@@ -337,6 +343,15 @@ func (m *Main) python(ctx context.Context, runs *proxy.Runs) (*lessons.Python, s
 	if az, err := exec.LookPath("az"); err == nil {
 		py.AZ = az
 	}
+	// The fork server imports the SDK now, in the background, so a class
+	// starting at once forks workers instead of queueing behind imports.
+	m.zygote = pyrun.NewZygote(exe)
+	py.Zygote = m.zygote
+	go func(z *pyrun.Zygote) {
+		if err := z.Warm(); err != nil {
+			m.log.Warn("lessons start Python workers directly", "reason", err)
+		}
+	}(m.zygote)
 	m.log.Info("lessons run Python", "python", exe, "version", info.Python, "azure-identity", info.AzureIdentity, "az", py.AZ)
 	return py, ""
 }

@@ -37,7 +37,7 @@ func BenchmarkWorkerStart(b *testing.B) {
 
 // BenchmarkWorkerStep is a warm step that does no I/O: the protocol's cost.
 func BenchmarkWorkerStep(b *testing.B) {
-	w := start(b, Limits{})
+	w := directStarter(b, Limits{})
 	for b.Loop() {
 		if res, err := w.Run(context.Background(), Step{ID: "s", Code: "x = 1"}); err != nil || !res.OK {
 			b.Fatal(err)

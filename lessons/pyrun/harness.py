@@ -6,23 +6,28 @@
 # parameters filled in by the server; it runs in one namespace that lives
 # between steps, as a program's variables do.
 import contextlib
+import gc
 import io
 import json
 import logging
 import os
 import resource
+import selectors
 import signal
+import socket
 import sys
+import tempfile
 import types
 
-PROTO = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
-# Anything else written to fd 1 (a subprocess such as az) goes to stderr, so
-# it can never be read as a reply.
-os.dup2(2, 1)
-
-MEMORY = int(sys.argv[1]) if len(sys.argv) > 1 else 0
-if MEMORY > 0:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+ZYGOTE = len(sys.argv) > 1 and sys.argv[1] == "zygote"
+if not ZYGOTE:
+    PROTO = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+    # Anything else written to fd 1 (a subprocess such as az) goes to
+    # stderr, so it can never be read as a reply.
+    os.dup2(2, 1)
+    MEMORY = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    if MEMORY > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
 
 
 class CPUExceeded(Exception):
@@ -175,14 +180,17 @@ def run(ns, req):
     return reply
 
 
-def main():
-    ns = {"__name__": "__main__", "__builtins__": __builtins__}
-    PROTO.write(json.dumps({
-        "ready": True,
+def info():
+    return {
         "python": "%d.%d.%d" % sys.version_info[:3],
         "azureIdentity": azure.identity.__version__,
-    }) + "\n")
-    for line in sys.stdin:
+    }
+
+
+def serve(requests_in, replies):
+    ns = {"__name__": "__main__", "__builtins__": __builtins__}
+    replies.write(json.dumps(dict(info(), ready=True)) + "\n")
+    for line in requests_in:
         line = line.strip()
         if not line:
             continue
@@ -191,7 +199,156 @@ def main():
             reply = run(ns, req)
         except Exception as ex:  # noqa: BLE001 - a bad request is answered, not fatal
             reply = {"ok": False, "error": {"type": qualified(type(ex)), "message": str(ex)}}
-        PROTO.write(json.dumps(reply) + "\n")
+        replies.write(json.dumps(reply) + "\n")
 
 
-main()
+# The fork server ("zygote"). It imported the SDK once, above; each worker
+# is a fork of it, so a worker starts in milliseconds and shares the
+# imported modules' memory. Control messages are SOCK_SEQPACKET datagrams
+# of JSON on fd 3 (the server's end closing stops the zygote):
+#   server -> zygote {"id": N, "env": [...], "dir": D, "memory": M} with
+#                    two fds (SCM_RIGHTS): the worker's protocol socket and
+#                    its stderr pipe
+#   zygote -> server {"id": N, "pid": P} or {"id": N, "error": E}
+#   server -> zygote {"kill": P}       kill worker P's process group
+#   zygote -> server {"exit": P, "status": S}   S is waitpid's status
+# The zygote never runs a step and starts no thread, so a fork copies no
+# lock held by another thread.
+
+CONTROL_FD = 3
+
+
+def _pdeathsig():
+    """Asks the kernel to kill this process when its parent (the zygote)
+    dies: a worker never outlives the fork server, which never outlives the
+    Go server."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    PR_SET_PDEATHSIG = 1
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
+
+
+def _child(req, proto_fd, err_fd, zygote_pid, close):
+    for c in close:
+        c()
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.dup2(err_fd, 2)
+    os.dup2(err_fd, 1)  # az's stdout too: never the protocol
+    os.close(err_fd)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.setsid()  # its own process group: a kill ends an az it started too
+    _pdeathsig()
+    if os.getppid() != zygote_pid:
+        os._exit(70)  # the zygote died between fork and prctl
+    os.chdir(req["dir"])
+    # The request's environment replaces the zygote's (itself started with
+    # an empty one): the SDK, requests and OpenSSL read proxies, CA bundle
+    # and credentials from os.environ when a credential or request is made.
+    os.environ.clear()
+    for kv in req["env"]:
+        k, _, v = kv.partition("=")
+        os.environ[k] = v
+    tempfile.tempdir = None  # recomputed from this worker's TMPDIR
+    memory = int(req.get("memory", 0))
+    if memory > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    gc.unfreeze()
+    requests_in = os.fdopen(proto_fd, "r", encoding="utf-8")
+    replies = os.fdopen(os.dup(proto_fd), "w", buffering=1, encoding="utf-8")
+    serve(requests_in, replies)  # returns when the server closes the socket
+
+
+def zygote():
+    ctl = socket.socket(fileno=CONTROL_FD)
+    me = os.getpid()
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+    sel = selectors.DefaultSelector()
+    sel.register(ctl, selectors.EVENT_READ)
+    sel.register(wake_r, selectors.EVENT_READ)
+    children = set()
+
+    def send(msg):
+        ctl.send(json.dumps(msg).encode())
+
+    def reap():
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            children.discard(pid)
+            send({"exit": pid, "status": status})
+
+    # Objects imported so far are never collected: a worker's collections
+    # do not touch (and so copy) the pages it shares with the zygote.
+    gc.collect()
+    gc.freeze()
+    send(dict(info(), ready=True))
+    while True:
+        for key, _ in sel.select():
+            if key.fileobj == wake_r:
+                try:
+                    while os.read(wake_r, 512):
+                        pass
+                except BlockingIOError:
+                    pass
+                continue
+            msg, fds, _, _ = socket.recv_fds(ctl, 1 << 20, 2)
+            if not msg:
+                os._exit(0)  # the server is gone
+            req = json.loads(msg)
+            if "kill" in req:
+                pid = int(req["kill"])
+                if pid in children:  # not yet reaped: pid is still ours
+                    try:
+                        os.killpg(pid, signal.SIGKILL)
+                    except OSError:
+                        os.kill(pid, signal.SIGKILL)
+                for fd in fds:
+                    os.close(fd)
+                continue
+            if len(fds) != 2:
+                for fd in fds:
+                    os.close(fd)
+                send({"id": req.get("id"), "error": "want two descriptors"})
+                continue
+            try:
+                pid = os.fork()
+            except OSError as ex:
+                for fd in fds:
+                    os.close(fd)
+                send({"id": req.get("id"), "error": str(ex)})
+                continue
+            if pid == 0:
+                code = 0
+                try:
+                    _child(req, fds[0], fds[1], me, (sel.close, ctl.close, lambda: os.close(wake_r), lambda: os.close(wake_w)))
+                except BaseException:  # noqa: BLE001 - told on stderr, then exit
+                    import traceback
+
+                    traceback.print_exc()
+                    code = 70
+                finally:
+                    os._exit(code)
+            children.add(pid)
+            for fd in fds:
+                os.close(fd)
+            send({"id": req.get("id"), "pid": pid})
+        reap()
+
+
+if ZYGOTE:
+    zygote()
+else:
+    serve(sys.stdin, PROTO)

@@ -70,6 +70,9 @@ type Config struct {
 	Env    []string // the worker's whole environment; nothing is inherited
 	Dir    string   // its working directory
 	Limits Limits
+	// Zygote, when set, forks the worker from a pre-imported interpreter
+	// of the same Python instead of starting one.
+	Zygote *Zygote
 }
 
 // Step is one snippet to run.
@@ -147,12 +150,12 @@ func (f *Failure) Error() string {
 type Worker struct {
 	info   Info
 	limits Limits
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
+	proc   process
+	proto  io.WriteCloser // requests go here
 	lines  chan []byte
 	stderr *tail
-	done   chan struct{} // closed when the process exited
 	start  time.Duration
+	forked bool
 
 	mu     sync.Mutex // one step at a time
 	idle   *time.Timer
@@ -160,8 +163,33 @@ type Worker struct {
 	once   sync.Once
 }
 
-// Start starts a worker and waits until it has imported the SDK.
+// process is a worker's operating-system process: started directly or
+// forked by the zygote.
+type process interface {
+	pid() int
+	kill()                 // ends its process group
+	done() <-chan struct{} // closed when it exited (and its stderr is read)
+	status() string        // how it exited, once done: "exit status 7"
+}
+
+// Start starts a worker and waits until it is ready to run a step. With a
+// Zygote in cfg it forks one (milliseconds); when the fork server cannot
+// run, it starts an interpreter that imports the SDK itself.
 func Start(ctx context.Context, cfg Config) (*Worker, error) {
+	if cfg.Zygote != nil {
+		w, err := cfg.Zygote.start(ctx, cfg)
+		if err == nil {
+			return w, nil
+		}
+		var f *Failure
+		if errors.As(err, &f) { // the worker itself failed, not the fork server
+			return nil, err
+		}
+	}
+	return startDirect(ctx, cfg)
+}
+
+func startDirect(ctx context.Context, cfg Config) (*Worker, error) {
 	lim := cfg.Limits.withDefaults()
 	began := time.Now()
 	cmd := exec.Command(cfg.Python, "-I", "-c", harness, strconv.FormatUint(lim.Memory, 10))
@@ -171,8 +199,8 @@ func Start(ctx context.Context, cfg Config) (*Worker, error) {
 	}
 	cmd.Dir = cfg.Dir
 	setProcAttr(cmd)
-	w := &Worker{limits: lim, cmd: cmd, lines: make(chan []byte, 1), stderr: &tail{max: 4096}, done: make(chan struct{})}
-	cmd.Stderr = w.stderr
+	stderr := &tail{max: 4096}
+	cmd.Stderr = stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, fmt.Errorf("pyrun: start: %w", err)
@@ -181,32 +209,54 @@ func Start(ctx context.Context, cfg Config) (*Worker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pyrun: start: %w", err)
 	}
-	w.stdin = stdin
 	if err := cmd.Start(); err != nil {
 		return nil, &Failure{Reason: "start", Detail: err.Error()}
 	}
-	go w.read(stdout)
+	p := &direct{cmd: cmd, exited: make(chan struct{})}
 	go func() {
 		_ = cmd.Wait()
-		close(w.done)
+		close(p.exited)
 	}()
+	return ready(ctx, lim, p, stdin, stdout, stderr, began)
+}
+
+// ready reads the worker's first line and makes it a Worker.
+func ready(ctx context.Context, lim Limits, p process, proto io.WriteCloser, replies io.Reader, stderr *tail, began time.Time) (*Worker, error) {
+	w := &Worker{limits: lim, proc: p, proto: proto, lines: make(chan []byte, 1), stderr: stderr}
+	go w.read(replies)
 	line, err := w.receive(ctx, lim.Start)
 	if err != nil {
 		w.kill()
-		return nil, &Failure{Reason: "start", Detail: failureDetail(err)}
+		return nil, &Failure{Reason: "start", Detail: w.failureDetail(err)}
 	}
-	var ready struct {
+	var r struct {
 		Ready bool `json:"ready"`
 		Info
 	}
-	if err := json.Unmarshal(line, &ready); err != nil || !ready.Ready {
+	if err := json.Unmarshal(line, &r); err != nil || !r.Ready {
 		w.kill()
 		return nil, &Failure{Reason: "start", Detail: "unexpected first line from the worker"}
 	}
-	w.info = ready.Info
+	w.info = r.Info
 	w.start = time.Since(began)
 	w.idle = time.AfterFunc(lim.Idle, func() { w.stop("idle for " + lim.Idle.String()) })
 	return w, nil
+}
+
+// direct is an interpreter the server started itself.
+type direct struct {
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+func (d *direct) pid() int              { return d.cmd.Process.Pid }
+func (d *direct) kill()                 { killGroup(d.cmd) }
+func (d *direct) done() <-chan struct{} { return d.exited }
+func (d *direct) status() string {
+	if st := d.cmd.ProcessState; st != nil {
+		return st.String()
+	}
+	return ""
 }
 
 // Info says which Python and azure-identity the worker runs.
@@ -216,7 +266,10 @@ func (w *Worker) Info() Info { return w.info }
 func (w *Worker) StartTime() time.Duration { return w.start }
 
 // Pid is the worker's process ID.
-func (w *Worker) Pid() int { return w.cmd.Process.Pid }
+func (w *Worker) Pid() int { return w.proc.pid() }
+
+// Forked reports whether the worker is a fork of the zygote.
+func (w *Worker) Forked() bool { return w.forked }
 
 func (w *Worker) read(r io.Reader) {
 	sc := bufio.NewScanner(r)
@@ -236,7 +289,7 @@ func (w *Worker) receive(ctx context.Context, timeout time.Duration) ([]byte, er
 	select {
 	case line, ok := <-w.lines:
 		if !ok {
-			<-w.done
+			<-w.proc.done()
 			return nil, io.EOF
 		}
 		return line, nil
@@ -261,8 +314,8 @@ func failureDetail(err error) string {
 
 func (w *Worker) exitText() string {
 	s := ""
-	if st := w.cmd.ProcessState; st != nil {
-		s = " (" + st.String() + ")"
+	if st := w.proc.status(); st != "" {
+		s = " (" + st + ")"
 	}
 	if t := w.stderr.String(); t != "" {
 		s += ": " + t
@@ -287,7 +340,7 @@ func (w *Worker) Run(ctx context.Context, s Step) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pyrun: run: %w", err)
 	}
-	if _, err := w.stdin.Write(append(req, '\n')); err != nil {
+	if _, err := w.proto.Write(append(req, '\n')); err != nil {
 		return nil, w.fail("crashed", err)
 	}
 	line, err := w.receive(ctx, w.limits.StepTimeout)
@@ -328,9 +381,9 @@ func (w *Worker) stop(why string) {
 // waits for it.
 func (w *Worker) kill() {
 	w.once.Do(func() {
-		_ = w.stdin.Close()
-		killGroup(w.cmd)
-		<-w.done
+		w.proc.kill()
+		_ = w.proto.Close()
+		<-w.proc.done()
 	})
 }
 
@@ -348,7 +401,7 @@ func (w *Worker) Alive() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	select {
-	case <-w.done:
+	case <-w.proc.done():
 		return false
 	default:
 		return w.failed == nil

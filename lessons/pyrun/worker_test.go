@@ -3,8 +3,12 @@ package pyrun
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -23,14 +27,71 @@ func python(t testing.TB) string {
 	return exe
 }
 
-func start(t testing.TB, lim Limits, env ...string) *Worker {
+// starter starts workers one way: directly, or forked by a zygote.
+type starter func(t testing.TB, lim Limits, env ...string) *Worker
+
+func directStarter(t testing.TB, lim Limits, env ...string) *Worker {
+	return startWith(t, nil, lim, env...)
+}
+
+func zygoteStarter(z *Zygote) starter {
+	return func(t testing.TB, lim Limits, env ...string) *Worker {
+		t.Helper()
+		w := startWith(t, z, lim, env...)
+		if !w.Forked() {
+			t.Fatal("the worker was not forked by the zygote")
+		}
+		return w
+	}
+}
+
+func startWith(t testing.TB, z *Zygote, lim Limits, env ...string) *Worker {
 	t.Helper()
-	w, err := Start(context.Background(), Config{Python: python(t), Env: env, Dir: t.TempDir(), Limits: lim})
+	w, err := Start(context.Background(), Config{Python: python(t), Env: env, Dir: t.TempDir(), Limits: lim, Zygote: z})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.Close() })
 	return w
+}
+
+func newZygote(t testing.TB) *Zygote {
+	t.Helper()
+	z := NewZygote(python(t))
+	t.Cleanup(func() { z.Close() })
+	if err := z.Warm(); err != nil {
+		t.Fatal(err)
+	}
+	return z
+}
+
+// Every bound and behaviour of a worker holds whether it was started
+// directly or forked by the zygote.
+func TestWorker(t *testing.T) {
+	z := newZygote(t)
+	for _, mode := range []struct {
+		name  string
+		start starter
+	}{{"direct", directStarter}, {"forked", zygoteStarter(z)}} {
+		for _, tc := range []struct {
+			name string
+			test func(*testing.T, starter)
+		}{
+			{"KeepsObjectsBetweenSteps", testWorkerKeepsObjectsBetweenSteps},
+			{"ReportsPythonExceptions", testWorkerReportsPythonExceptions},
+			{"StdoutCannotForgeAReply", testWorkerStdoutCannotForgeAReply},
+			{"CPUTimePerStep", testWorkerCPUTimePerStep},
+			{"MemoryLimit", testWorkerMemoryLimit},
+			{"HungIsKilled", testWorkerHungIsKilled},
+			{"Crash", testWorkerCrash},
+			{"StopsWhenIdle", testWorkerStopsWhenIdle},
+			{"ChainFromSDKLogging", testWorkerChainFromSDKLogging},
+			{"FillValuesStayStrings", testFillValuesStayStrings},
+			{"EnvironmentFromScratch", testWorkerEnvironmentFromScratch},
+		} {
+			t.Run(mode.name+"/"+tc.name, func(t *testing.T) { tc.test(t, mode.start) })
+		}
+	}
 }
 
 func run(t testing.TB, w *Worker, code string) *Result {
@@ -51,7 +112,7 @@ func varNamed(res *Result, name string) *Var {
 	return nil
 }
 
-func TestWorkerKeepsObjectsBetweenSteps(t *testing.T) {
+func testWorkerKeepsObjectsBetweenSteps(t *testing.T, start starter) {
 	w := start(t, Limits{})
 	if w.Info().AzureIdentity == "" || w.Info().Python == "" {
 		t.Fatalf("info = %+v", w.Info())
@@ -72,7 +133,7 @@ func TestWorkerKeepsObjectsBetweenSteps(t *testing.T) {
 	}
 }
 
-func TestWorkerReportsPythonExceptions(t *testing.T) {
+func testWorkerReportsPythonExceptions(t *testing.T, start starter) {
 	w := start(t, Limits{})
 	for _, tc := range []struct{ code, typ, msg string }{
 		{"raise ValueError('boom')", "ValueError", "boom"},
@@ -92,7 +153,7 @@ func TestWorkerReportsPythonExceptions(t *testing.T) {
 	}
 }
 
-func TestWorkerStdoutCannotForgeAReply(t *testing.T) {
+func testWorkerStdoutCannotForgeAReply(t *testing.T, start starter) {
 	w := start(t, Limits{})
 	res := run(t, w, "import os, subprocess\nos.write(1, b'{\"ok\": true, \"stdout\": \"forged\"}\\n')\nprint('printed')\nraise RuntimeError('real')")
 	if res.OK || res.Error == nil || res.Error.Message != "real" || res.Stdout != "printed\n" {
@@ -100,7 +161,7 @@ func TestWorkerStdoutCannotForgeAReply(t *testing.T) {
 	}
 }
 
-func TestWorkerCPUTimePerStep(t *testing.T) {
+func testWorkerCPUTimePerStep(t *testing.T, start starter) {
 	w := start(t, Limits{StepCPU: time.Second})
 	res := run(t, w, "while True:\n    pass")
 	if res.OK || res.Error == nil || res.Error.Type != "CPUExceeded" {
@@ -111,7 +172,7 @@ func TestWorkerCPUTimePerStep(t *testing.T) {
 	}
 }
 
-func TestWorkerMemoryLimit(t *testing.T) {
+func testWorkerMemoryLimit(t *testing.T, start starter) {
 	w := start(t, Limits{Memory: 400 << 20})
 	res := run(t, w, "big = bytearray(600 * 1024 * 1024)")
 	if res.OK || res.Error == nil || res.Error.Type != "MemoryError" {
@@ -122,7 +183,7 @@ func TestWorkerMemoryLimit(t *testing.T) {
 	}
 }
 
-func TestWorkerHungIsKilled(t *testing.T) {
+func testWorkerHungIsKilled(t *testing.T, start starter) {
 	w := start(t, Limits{StepTimeout: 500 * time.Millisecond})
 	_, err := w.Run(context.Background(), Step{ID: "sleep", Code: "import time\ntime.sleep(30)"})
 	var f *Failure
@@ -137,7 +198,7 @@ func TestWorkerHungIsKilled(t *testing.T) {
 	}
 }
 
-func TestWorkerCrash(t *testing.T) {
+func testWorkerCrash(t *testing.T, start starter) {
 	w := start(t, Limits{})
 	_, err := w.Run(context.Background(), Step{ID: "exit", Code: "import os, sys\nsys.stderr.write('going down\\n')\nos._exit(7)"})
 	var f *Failure
@@ -146,7 +207,7 @@ func TestWorkerCrash(t *testing.T) {
 	}
 }
 
-func TestWorkerStopsWhenIdle(t *testing.T) {
+func testWorkerStopsWhenIdle(t *testing.T, start starter) {
 	w := start(t, Limits{Idle: 200 * time.Millisecond})
 	run(t, w, "x = 1")
 	deadline := time.Now().Add(5 * time.Second)
@@ -165,7 +226,7 @@ func TestWorkerStopsWhenIdle(t *testing.T) {
 
 // The chain report is azure-identity's own account of DefaultAzureCredential:
 // its order and its messages, read from its log records.
-func TestWorkerChainFromSDKLogging(t *testing.T) {
+func testWorkerChainFromSDKLogging(t *testing.T, start starter) {
 	// No environment credential, IMDS behind a proxy that refuses, no az.
 	w := start(t, Limits{}, "HTTP_PROXY=http://127.0.0.1:9", "HTTPS_PROXY=http://127.0.0.1:9", "PATH=/nonexistent")
 	run(t, w, "from azure.identity import DefaultAzureCredential\ncredential = DefaultAzureCredential()")
@@ -189,7 +250,7 @@ func TestWorkerChainFromSDKLogging(t *testing.T) {
 	}
 }
 
-func TestFillValuesStayStrings(t *testing.T) {
+func testFillValuesStayStrings(t *testing.T, start starter) {
 	w := start(t, Limits{})
 	for _, v := range []string{
 		`plain`, `with "double" and 'single' quotes`, `back\slash\`, "new\nline", "tab\tcr\r",
@@ -209,4 +270,199 @@ func TestFillValuesStayStrings(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A worker's environment is exactly the one it was given: nothing of the
+// server's (nor, forked, of the zygote's) reaches it.
+func testWorkerEnvironmentFromScratch(t *testing.T, start starter) {
+	t.Setenv("SANDBOX_SERVER_SECRET", "server-only")
+	dir := t.TempDir()
+	w := start(t, Limits{}, "ONLY=this", "HOME="+dir, "TMPDIR="+dir)
+	res := run(t, w, "import os, tempfile\nenv = ','.join(sorted(k for k in os.environ if k not in ('LC_CTYPE',)))\n"+
+		"tmp = tempfile.gettempdir()\nhome = os.path.expanduser('~')\ncwd = os.getcwd()")
+	if v := varNamed(res, "env"); v == nil || v.Value != "HOME,ONLY,TMPDIR" {
+		t.Errorf("environment = %+v", v)
+	}
+	for _, name := range []string{"tmp", "home"} {
+		if v := varNamed(res, name); v == nil || v.Value != dir {
+			t.Errorf("%s = %+v, want %s", name, v, dir)
+		}
+	}
+}
+
+// Two workers forked from one zygote each see their own environment, and
+// what one sets is not seen by the other.
+func TestZygoteEnvironmentIsolation(t *testing.T) {
+	z := newZygote(t)
+	start := zygoteStarter(z)
+	a := start(t, Limits{}, "PLACE=a", "HTTPS_PROXY=http://user-a:pass@127.0.0.1:1")
+	b := start(t, Limits{}, "PLACE=b", "AZURE_CLIENT_ID=b-client")
+	run(t, a, "import os\nos.environ['SET_BY_A'] = '1'")
+	probe := "import os, urllib.request\nplace = os.environ.get('PLACE')\nproxy = urllib.request.getproxies().get('https', '')\n" +
+		"client = os.environ.get('AZURE_CLIENT_ID', '')\nseen = os.environ.get('SET_BY_A', '')"
+	for _, tc := range []struct {
+		w                          *Worker
+		place, proxy, client, seen string
+	}{
+		{a, "a", "http://user-a:pass@127.0.0.1:1", "", "1"},
+		{b, "b", "", "b-client", ""},
+	} {
+		res := run(t, tc.w, probe)
+		for name, want := range map[string]string{"place": tc.place, "proxy": tc.proxy, "client": tc.client, "seen": tc.seen} {
+			if v := varNamed(res, name); v == nil || v.Value != want {
+				t.Errorf("worker %s: %s = %+v, want %q", tc.place, name, v, want)
+			}
+		}
+	}
+	// A credential reads the environment when it is made, in the worker.
+	res := run(t, b, "from azure.identity import EnvironmentCredential\nimport os\nos.environ.update(AZURE_TENANT_ID='t', AZURE_CLIENT_SECRET='s')\n"+
+		"c = EnvironmentCredential()\nconfigured = c._credential is not None")
+	if v := varNamed(res, "configured"); v == nil || v.Value != "True" {
+		t.Errorf("EnvironmentCredential in b: %+v %+v", v, res.Error)
+	}
+	res = run(t, a, "from azure.identity import EnvironmentCredential\nc = EnvironmentCredential()\nconfigured = c._credential is not None")
+	if v := varNamed(res, "configured"); v == nil || v.Value != "False" {
+		t.Errorf("EnvironmentCredential in a: %+v %+v", v, res.Error)
+	}
+}
+
+// A killed zygote takes its workers with it; they fail with a clear
+// message, and the next worker comes from a new zygote.
+func TestZygoteKilled(t *testing.T) {
+	z := newZygote(t)
+	start := zygoteStarter(z)
+	w := start(t, Limits{})
+	run(t, w, "x = 1")
+	old := z.Pid()
+	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, old)
+	_, err := w.Run(context.Background(), Step{ID: "after", Code: "y = 2"})
+	var f *Failure
+	if !errors.As(err, &f) || f.Reason != "crashed" {
+		t.Fatalf("step after the zygote died: %v", err)
+	}
+	if waitGone(t, w.Pid()); processAlive(w.Pid()) {
+		t.Errorf("worker %d outlived its zygote", w.Pid())
+	}
+	w2 := start(t, Limits{})
+	if res := run(t, w2, "z = 3"); !res.OK {
+		t.Fatalf("new worker: %+v", res)
+	}
+	if z.Pid() == old || z.Pid() == 0 {
+		t.Fatalf("zygote not restarted: %d (was %d)", z.Pid(), old)
+	}
+}
+
+// A forked worker killed from outside is a crash with its signal; a
+// worker whose socket the server closed exits; the zygote lives on.
+func TestZygoteChildKilled(t *testing.T) {
+	z := newZygote(t)
+	start := zygoteStarter(z)
+	w := start(t, Limits{})
+	if err := syscall.Kill(w.Pid(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_, err := w.Run(context.Background(), Step{ID: "after", Code: "y = 2"})
+	var f *Failure
+	if !errors.As(err, &f) || f.Reason != "crashed" || !strings.Contains(f.Detail, "signal: killed") {
+		t.Fatalf("step on a killed worker: %v", err)
+	}
+	w2 := start(t, Limits{})
+	pid := w2.Pid()
+	_ = w2.proto.Close() // the server's end of its socket only
+	deadline := time.Now().Add(5 * time.Second)
+	for processAlive(pid) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if processAlive(pid) {
+		t.Errorf("worker %d lives on after its socket closed", pid)
+	}
+	if res := run(t, start(t, Limits{}), "ok = 1"); !res.OK {
+		t.Fatalf("zygote after its children died: %+v", res)
+	}
+}
+
+// A class starting at once: thirty workers forked together, each its own.
+func TestZygoteThirtyAtOnce(t *testing.T) {
+	z := newZygote(t)
+	py := python(t)
+	const n = 30
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	pids := make([]int, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w, err := Start(context.Background(), Config{Python: py, Env: []string{"N=" + strconv.Itoa(i)}, Dir: t.TempDir(), Zygote: z})
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer w.Close()
+			res, err := w.Run(context.Background(), Step{ID: "s", Code: "import os\nn = os.environ['N']\npid = os.getpid()"})
+			switch {
+			case err != nil:
+				errs[i] = err
+			case !w.Forked():
+				errs[i] = errors.New("not forked")
+			case varNamed(res, "n") == nil || varNamed(res, "n").Value != strconv.Itoa(i):
+				errs[i] = fmt.Errorf("n = %+v", varNamed(res, "n"))
+			default:
+				pids[i], _ = strconv.Atoi(varNamed(res, "pid").Value)
+			}
+		}()
+	}
+	wg.Wait()
+	seen := map[int]bool{}
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("worker %d: %v", i, err)
+		}
+		if seen[pids[i]] {
+			t.Errorf("pid %d twice", pids[i])
+		}
+		seen[pids[i]] = true
+	}
+}
+
+// Closing the zygote stops its workers.
+func TestZygoteCloseStopsWorkers(t *testing.T) {
+	z := newZygote(t)
+	w := zygoteStarter(z)(t, Limits{})
+	pid := w.Pid()
+	z.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for processAlive(pid) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if processAlive(pid) {
+		t.Fatalf("worker %d outlived a closed zygote", pid)
+	}
+	if w, err := Start(context.Background(), Config{Python: python(t), Dir: t.TempDir(), Zygote: z}); err != nil || w.Forked() {
+		t.Fatalf("after Close, Start = %v, %v; want a direct worker", w, err)
+	} else {
+		w.Close()
+	}
+}
+
+func waitGone(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for processAlive(pid) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// processAlive reports whether pid exists and is not a zombie.
+func processAlive(pid int) bool {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
 }
