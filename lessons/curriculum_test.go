@@ -27,7 +27,7 @@ var external = map[string]func(t *testing.T, f *fixture, w *world.World){
 }
 
 // buildFor builds a fresh sandbox of the lesson's scenario.
-func (f *fixture) buildFor(t *testing.T, id string, l *Lesson) *world.World {
+func (f *fixture) buildFor(t testing.TB, id string, l *Lesson) *world.World {
 	t.Helper()
 	name := l.Scenario
 	if name == "" {

@@ -36,6 +36,9 @@ type Python struct {
 	// Zygote forks workers from a pre-imported interpreter (nil: each
 	// worker starts its own).
 	Zygote *pyrun.Zygote
+
+	azSeed  azSeed
+	azPlain bool // no seed: az starts from an empty config (benchmarks)
 }
 
 // runRegistry hands out proxy credentials whose traffic takes a run's
@@ -237,15 +240,24 @@ func (r *Runner) startPythonLocked(ctx context.Context, ps pyStep, origin world.
 		_ = os.RemoveAll(dir)
 		return fmt.Errorf("the Python program could not start: %w", err)
 	}
+	var azEnv []string
 	if r.place.RunsOn == RunsOnWorkstation && r.place.CLI != CLINotInstalled && r.py.AZ != "" {
 		if err := os.Symlink(r.py.AZ, filepath.Join(bin, "az")); err != nil {
 			_ = os.RemoveAll(dir)
 			return fmt.Errorf("the Python program could not start: %w", err)
 		}
+		if !r.py.azPlain {
+			// A failed seed leaves az to start from nothing, as before.
+			if seed, extra, err := r.py.azConfigSeed(ctx); err == nil {
+				if err := seedAzureConfig(seed, filepath.Join(dir, ".azure")); err == nil {
+					azEnv = extra
+				}
+			}
+		}
 	}
 	user, pass, release := r.py.Runs.Register(r.currentOrigin)
 	prog := &pyProgram{env: ps.env, dir: dir, pass: pass, release: release}
-	env := pythonEnv(r.py, ps.env, dir, bin, user, pass)
+	env := pythonEnv(r.py, ps.env, dir, bin, user, pass, azEnv...)
 	if ps.cli.user != "" {
 		r.setOrigin(world.Origin{SandboxID: origin.SandboxID, Via: "runner", Step: r.lesson.Marker(MarkerAzLogin)})
 		if err := azLogin(ctx, bin, dir, env, ps.cli.user, ps.cli.pass); err != nil {
@@ -271,7 +283,7 @@ const MarkerAzLogin = "az-login"
 // pythonEnv is the worker's whole environment: the place's variables, the
 // proxy with the run's credentials, the sandbox CA, and a HOME of its own.
 // Nothing of the server's environment leaks in.
-func pythonEnv(py *Python, placeEnv map[string]string, dir, bin, user, pass string) []string {
+func pythonEnv(py *Python, placeEnv map[string]string, dir, bin, user, pass string, extra ...string) []string {
 	proxyURL := py.ProxyURL
 	if u, err := url.Parse(py.ProxyURL); err == nil {
 		u.User = url.UserPassword(user, pass)
@@ -287,6 +299,10 @@ func pythonEnv(py *Python, placeEnv map[string]string, dir, bin, user, pass stri
 		"AZURE_CORE_COLLECT_TELEMETRY": "false",
 		"AZURE_CORE_NO_COLOR":          "true",
 	})
+	for _, kv := range extra {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
 	out := make([]string, 0, len(env))
 	for k, v := range env {
 		out = append(out, k+"="+v)

@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -47,7 +49,12 @@ func (f *fixture) python(t testing.TB) *Python {
 	if p, err := lookAZ(); err == nil {
 		az = p
 	}
-	return &Python{Path: exe, Info: info, ProxyURL: srv.URL, CAFile: caFile, Runs: runs, AZ: az, Zygote: testZygote(exe)}
+	py := &Python{Path: exe, Info: info, ProxyURL: srv.URL, CAFile: caFile, Runs: runs, AZ: az, Zygote: testZygote(exe)}
+	t.Cleanup(func() {
+		py.Zygote = nil // shared by the package's tests
+		py.Close()
+	})
+	return py
 }
 
 // The tests' workers are forked, as the server's are, from one zygote
@@ -208,7 +215,14 @@ func TestEveryLessonSolutionInPython(t *testing.T) {
 					res = run(t, r, id)
 				}
 				if azTimedOut(res) {
-					t.Skipf("%s: az never answered within azure-identity's 10 s on this machine (loaded?)", id)
+					// A systematic slowness of az must not hide behind a
+					// skip: under CI only a machine that is genuinely
+					// overloaded excuses it.
+					load, over := overloaded()
+					if os.Getenv("CI") != "" && !over {
+						t.Fatalf("%s: az did not answer within azure-identity's 10 s four times (load average %.1f on %d CPUs)", id, load, runtime.NumCPU())
+					}
+					t.Skipf("%s: az never answered within azure-identity's 10 s on this machine (load average %.1f on %d CPUs)", id, load, runtime.NumCPU())
 				}
 				t.Logf("%s: ok=%v %v %s%s", id, res.OK, services(res), firstLine(res.Output), firstLine(res.Error))
 				if s := l.Step(id); s != nil && s.Kind == BlockStep && res.Language != LangPython {
@@ -233,6 +247,69 @@ func TestEveryLessonSolutionInPython(t *testing.T) {
 // the tests, up to three times.
 const azTimeout = "Failed to invoke the Azure CLI"
 
+// overloaded reports the one-minute load average and whether it is over
+// three runnable processes per CPU, where a 10 s budget for a Python
+// program's start is no longer a fair test.
+func overloaded() (float64, bool) {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0, false
+	}
+	f := strings.Fields(string(data))
+	if len(f) == 0 {
+		return 0, false
+	}
+	load, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return 0, false
+	}
+	return load, load > 3*float64(runtime.NumCPU())
+}
+
 func azTimedOut(res *StepResult) bool {
 	return !res.OK && res.Language == LangPython && strings.Contains(res.Error, azTimeout)
+}
+
+// The Azure CLI seed is az's own configuration, written by `az config set`
+// with the command index az builds on first use; each run gets a copy.
+func TestAzureCLISeed(t *testing.T) {
+	f := newFixture(t)
+	py := f.python(t)
+	if py.AZ == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI needs Debian's azure-cli")
+		}
+		t.Skip("no az")
+	}
+	seed, env, err := py.azConfigSeed(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("az seed %s, extra env %v", seed, env)
+	cfg, err := os.ReadFile(filepath.Join(seed, "config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"collect_telemetry = no", "only_show_errors = yes", "survey_message = no"} {
+		if !strings.Contains(string(cfg), want) {
+			t.Errorf("config lacks %q:\n%s", want, cfg)
+		}
+	}
+	dir := filepath.Join(t.TempDir(), ".azure")
+	if err := seedAzureConfig(seed, dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"config", "commandIndex.json"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("run's config dir: %v", err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "azureProfile.json")); err == nil {
+		t.Error("the seed carried a profile: each run signs in on its own")
+	}
+	py.Zygote = nil // shared by the package's tests
+	py.Close()
+	if _, err := os.Stat(seed); !os.IsNotExist(err) {
+		t.Errorf("seed %s left after Close: %v", seed, err)
+	}
 }

@@ -65,6 +65,10 @@ func newPythonPlayerEnv(t testing.TB) *playerEnv {
 		})
 		pyZygoteOnce.Do(func() { pyZygote = pyrun.NewZygote(exe) })
 		py := &lessons.Python{Path: exe, Info: info, ProxyURL: srv.URL, CAFile: caFile, Runs: runs, Zygote: pyZygote}
+		t.Cleanup(func() {
+			py.Zygote = nil // shared by the package's tests
+			py.Close()
+		})
 		if _, err := os.Stat("/usr/bin/az"); err == nil {
 			py.AZ = "/usr/bin/az"
 		}

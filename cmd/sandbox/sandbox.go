@@ -64,8 +64,9 @@ type Main struct {
 	done    chan error
 	// azureReport is real mode's preflight (nil when real mode is off).
 	azureReport *azure.Report
-	// zygote forks the lessons' Python workers (nil without Python).
-	zygote *pyrun.Zygote
+	// py runs the lessons' Python (nil without Python): its fork server
+	// and Azure CLI seed stop with the server.
+	py *lessons.Python
 }
 
 // NewMain returns a Main writing to stdout and stderr, reading the
@@ -303,9 +304,9 @@ func (m *Main) Close() error {
 		m.app.StopPrograms() // the lessons' Python workers
 		m.app = nil
 	}
-	if m.zygote != nil {
-		_ = m.zygote.Close()
-		m.zygote = nil
+	if m.py != nil {
+		m.py.Close()
+		m.py = nil
 	}
 	if m.proxy != nil {
 		if err := m.proxy.Close(); err != nil {
@@ -344,14 +345,15 @@ func (m *Main) python(ctx context.Context, runs *proxy.Runs) (*lessons.Python, s
 		py.AZ = az
 	}
 	// The fork server imports the SDK now, in the background, so a class
-	// starting at once forks workers instead of queueing behind imports.
-	m.zygote = pyrun.NewZygote(exe)
-	py.Zygote = m.zygote
-	go func(z *pyrun.Zygote) {
-		if err := z.Warm(); err != nil {
-			m.log.Warn("lessons start Python workers directly", "reason", err)
+	// starting at once forks workers instead of queueing behind imports;
+	// the Azure CLI's configuration seed is built beside it.
+	py.Zygote = pyrun.NewZygote(exe)
+	m.py = py
+	go func() {
+		if err := py.Warm(context.WithoutCancel(ctx)); err != nil {
+			m.log.Warn("lessons' Python starts slower", "reason", err)
 		}
-	}(m.zygote)
+	}()
 	m.log.Info("lessons run Python", "python", exe, "version", info.Python, "azure-identity", info.AzureIdentity, "az", py.AZ)
 	return py, ""
 }
