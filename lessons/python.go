@@ -359,9 +359,10 @@ func (r *Runner) pythonResult(res *StepResult, pr *pyrun.Result, secrets []strin
 		res.Error = maskText(pr.Error.String(), secrets)
 	}
 	if c := pr.Chain; c != nil {
-		rep := &ChainReport{Answered: c.Answered, Reused: c.Reused, Error: maskText(c.Error, secrets)}
+		rep := &ChainReport{Scopes: c.Scopes, Answered: c.Answered, Reused: c.Reused, Error: maskText(c.Error, secrets)}
 		for _, l := range c.Links {
-			rep.Links = append(rep.Links, LinkReport{Name: l.Name, Outcome: l.Outcome, Message: maskText(l.Message, secrets)})
+			rep.Links = append(rep.Links, LinkReport{Name: l.Name, Outcome: l.Outcome, Message: maskText(l.Message, secrets),
+				Why: pythonLinkWhy(l, c.Answered, c.Reused)})
 		}
 		res.Chain = rep
 	}

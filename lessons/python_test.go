@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"runtime"
 	"strconv"
 	"strings"
@@ -130,6 +131,11 @@ func TestPythonStepsAuthAtTheCall(t *testing.T) {
 	}
 	if c := res.Chain; c == nil || c.Answered != "EnvironmentCredential" || c.Links[0].Name != "EnvironmentCredential" || c.Links[0].Outcome != LinkAnswered {
 		t.Fatalf("chain = %+v", res.Chain)
+	}
+	if c := res.Chain; !slices.Equal(c.Scopes, []string{"https://vault.azure.net/.default"}) ||
+		!strings.Contains(c.Links[0].Why, "the environment holds a service principal's") ||
+		c.Links[1].Why != "an earlier link answered or stopped the chain" {
+		t.Fatalf("chain scopes %v, why %q / %q", c.Scopes, c.Links[0].Why, c.Links[1].Why)
 	}
 	run(t, r, "grant-role")
 	res = run(t, r, "get-secret")
@@ -311,5 +317,36 @@ func TestAzureCLISeed(t *testing.T) {
 	py.Close()
 	if _, err := os.Stat(seed); !os.IsNotExist(err) {
 		t.Errorf("seed %s left after Close: %v", seed, err)
+	}
+}
+
+// Every link of Python's chain on a bare workstation (no environment
+// credential, no managed identity, no az, no PowerShell) gets plain words
+// from the table of azure-identity's own messages.
+func TestPythonChainWhy(t *testing.T) {
+	f := newFixture(t)
+	py := f.python(t)
+	w, err := pyrun.Start(context.Background(), pyrun.Config{Python: py.Path, Dir: t.TempDir(), Zygote: py.Zygote,
+		Env: []string{"HTTP_PROXY=http://127.0.0.1:9", "HTTPS_PROXY=http://127.0.0.1:9", "PATH=/nonexistent", "HOME=" + t.TempDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := w.Run(context.Background(), pyrun.Step{ID: "a", Code: "from azure.identity import DefaultAzureCredential\ncredential = DefaultAzureCredential()"}); err != nil {
+		t.Fatal(err)
+	}
+	pr, err := w.Run(context.Background(), pyrun.Step{ID: "b", Code: "credential.get_token('https://storage.azure.com/.default')"})
+	if err != nil || pr.Chain == nil {
+		t.Fatalf("%v %+v", err, pr)
+	}
+	if !slices.Equal(pr.Chain.Scopes, []string{"https://storage.azure.com/.default"}) {
+		t.Errorf("scopes = %v", pr.Chain.Scopes)
+	}
+	for _, l := range pr.Chain.Links {
+		why := pythonLinkWhy(l, pr.Chain.Answered, pr.Chain.Reused)
+		t.Logf("%s %s: %s (%s)", l.Name, l.Outcome, why, firstLine(l.Message))
+		if why == "" || l.Message == "" {
+			t.Errorf("%s: why %q for %q", l.Name, why, l.Message)
+		}
 	}
 }

@@ -47,9 +47,18 @@ class Records(logging.Handler):
     def __init__(self):
         super().__init__(logging.DEBUG)
         self.records = []
+        # What each credential said about its configuration when it was
+        # made (often a step before the one that asks for a token).
+        self.config = {}
 
     def emit(self, record):
         self.records.append(record)
+        if record.levelno != logging.INFO:
+            return
+        if record.name.endswith("._credentials.environment"):
+            self.config["EnvironmentCredential"] = record.getMessage()
+        elif record.name.endswith("._credentials.managed_identity") and record.msg.startswith("%s will use"):
+            self.config["ManagedIdentityCredential"] = record.getMessage()
 
 
 RECORDS = Records()
@@ -62,6 +71,22 @@ _identity_log.propagate = False
 import requests  # noqa: E402,F401
 import azure.identity  # noqa: E402
 from azure.identity import CredentialUnavailableError  # noqa: E402
+
+# The scopes a chain was asked for, per step: the SDK does not log them.
+SCOPES = []
+
+
+def _recording_scopes(get_token):
+    def wrapper(self, *scopes, **kwargs):
+        SCOPES.append(list(scopes))
+        return get_token(self, *scopes, **kwargs)
+
+    wrapper.__wrapped__ = get_token
+    return wrapper
+
+
+for _chain in (azure.identity.ChainedTokenCredential, azure.identity.DefaultAzureCredential):
+    _chain.get_token = _recording_scopes(_chain.__dict__["get_token"])
 import azure.keyvault.secrets  # noqa: E402,F401
 import azure.storage.queue  # noqa: E402,F401
 
@@ -133,8 +158,11 @@ def chain_report(ns):
     links = []
     for n in names:
         o = outcomes.get(n, {"outcome": "not tried"})
-        links.append({"name": n, "outcome": o["outcome"], "message": o.get("message", "")})
-    return {"answered": answered, "reused": reused, "links": links, "error": error}
+        links.append({"name": n, "outcome": o["outcome"], "message": o.get("message", ""), "config": RECORDS.config.get(n, "")})
+    report = {"answered": answered, "reused": reused, "links": links, "error": error}
+    if SCOPES:
+        report["scopes"] = SCOPES[-1]
+    return report
 
 
 def cpu_used():
@@ -147,6 +175,7 @@ def run(ns, req):
     step = req.get("step", "step")
     cpu = int(req.get("cpuSeconds", 0))
     RECORDS.records.clear()
+    SCOPES.clear()
     before = {k: id(v) for k, v in ns.items()}
     out = io.StringIO()
     err = None

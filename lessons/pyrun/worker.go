@@ -108,10 +108,11 @@ func (e *Error) String() string { return e.Type + ": " + e.Message }
 // Chain is what a DefaultAzureCredential did during the step, read from
 // azure-identity's own log records.
 type Chain struct {
-	Answered string `json:"answered"`
-	Reused   bool   `json:"reused"`
-	Links    []Link `json:"links"`
-	Error    string `json:"error,omitempty"`
+	Scopes   []string `json:"scopes,omitempty"`
+	Answered string   `json:"answered"`
+	Reused   bool     `json:"reused"`
+	Links    []Link   `json:"links"`
+	Error    string   `json:"error,omitempty"`
 }
 
 // Link is one credential of the chain.
@@ -119,6 +120,9 @@ type Link struct {
 	Name    string `json:"name"`
 	Outcome string `json:"outcome"` // answered, unavailable, failed, not tried
 	Message string `json:"message,omitempty"`
+	// Config is what the credential logged about its configuration when
+	// it was made ("Environment is configured for ClientSecretCredential").
+	Config string `json:"config,omitempty"`
 }
 
 // Info describes the interpreter a worker runs.

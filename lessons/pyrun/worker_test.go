@@ -245,6 +245,9 @@ func testWorkerChainFromSDKLogging(t *testing.T, start starter) {
 	if c.Links[1].Name != "ManagedIdentityCredential" || c.Links[1].Outcome == "not tried" {
 		t.Errorf("second link = %+v", c.Links[1])
 	}
+	if c.Links[0].Config != "No environment configuration found." || len(c.Scopes) != 1 || c.Scopes[0] != "https://vault.azure.net/.default" {
+		t.Errorf("config %q, scopes %v", c.Links[0].Config, c.Scopes)
+	}
 	if !strings.Contains(c.Error, "DefaultAzureCredential failed to retrieve a token") {
 		t.Errorf("chain error = %q", c.Error)
 	}
