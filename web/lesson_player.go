@@ -176,7 +176,25 @@ func (p *player) resolve(c echo.Context) (*target, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &target{sb: sb, w: w, lesson: l, run: run, lang: viewer(c).CodeLanguage}, nil
+	return &target{sb: sb, w: w, lesson: l, run: run, lang: openTab(viewer(c).CodeLanguage, run.runner)}, nil
+}
+
+// tabRunner says which language a lesson run's code runs in.
+type tabRunner interface {
+	PythonAvailable() bool
+	Language() string
+}
+
+// openTab is the code tab a step opens on: the language its Run executes
+// where the server runs Python (Python, or Go when the learner chose Go
+// for this lesson), so the code on screen is the code that runs; otherwise
+// the learner's reading choice (kept with the learner), whose Python tab
+// says that Run executes Go.
+func openTab(chosen string, r tabRunner) string {
+	if r.PythonAvailable() {
+		return r.Language()
+	}
+	return chosen
 }
 
 // runFor returns the lesson's run in the world, starting one (and applying

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -233,5 +234,36 @@ func TestBrowserEveryLessonInPython(t *testing.T) {
 				t.Fatalf("goal not met: %s", pg.text(`#goal`))
 			}
 		})
+	}
+}
+
+// Where the server runs Python, a step opens on the tab its Run executes:
+// Python, or Go once the learner chose Go for the lesson, whatever tab the
+// learner last read; the reading choice stays theirs where Python is off.
+func TestPythonTabIsTheOneThatRuns(t *testing.T) {
+	pe := newPythonPlayerEnv(t)
+	page := pe.startLesson(t)
+	res := pe.b.do("POST", "/learner/language", strings.NewReader("lang=javascript"), map[string]string{
+		"Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": pe.b.csrf})
+	if res.StatusCode != 204 {
+		t.Fatalf("choose javascript = %d: %s", res.StatusCode, res.body)
+	}
+	selected := regexp.MustCompile(`role="tab" id="tab-([a-z-]+)-([a-z]+)"[^>]*aria-selected="true"`)
+	open := func(body string) map[string]string {
+		m := map[string]string{}
+		for _, s := range selected.FindAllStringSubmatch(body, -1) {
+			m[s[1]] = s[2]
+		}
+		return m
+	}
+	tabs := open(pe.b.page(page).body)
+	if len(tabs) == 0 || tabs["create-credential"] != "python" || tabs["get-secret"] != "python" {
+		t.Fatalf("code runs in Python, open tabs %v", tabs)
+	}
+	if res := pe.b.form(page+"/language", url.Values{"language": {"go"}}, false); res.StatusCode != 303 {
+		t.Fatalf("language: %d %s", res.StatusCode, res.body)
+	}
+	if tabs := open(pe.b.page(page).body); tabs["create-credential"] != "go" || tabs["get-secret"] != "go" {
+		t.Fatalf("code runs in Go, open tabs %v", tabs)
 	}
 }
