@@ -56,40 +56,52 @@ func BenchmarkLessonPage(b *testing.B) {
 }
 
 // BenchmarkRunGetSecretStep runs lesson 1's get_secret through the step
-// handler (SDK call in process, trace, goal, fragments), with the role
-// granted: "warm" reuses the client's cached token (one exchange, 200);
+// handler (the learner's POST: run, trace, goal, fragments), with the role
+// granted, in Go (SDK call in process) and in Python (the worker, through
+// the proxy): "warm" reuses the client's cached token (one exchange, 200);
 // "cold" uses a fresh credential and client each time (challenge, token
 // request, 200).
+//
+//	flock /work/bench.lock go test ./web -run '^$' -bench RunGetSecretStep -benchtime 50x
 func BenchmarkRunGetSecretStep(b *testing.B) {
-	for _, cold := range []bool{false, true} {
-		name := "warm"
-		if cold {
-			name = "cold"
+	for _, lang := range []string{"go", "python"} {
+		for _, cold := range []bool{false, true} {
+			name := lang + "/warm"
+			if cold {
+				name = lang + "/cold"
+			}
+			b.Run(name, func(b *testing.B) {
+				pe := newPlayerEnv
+				if lang == "python" {
+					pe = newPythonPlayerEnv
+				}
+				benchGetSecret(b, pe(b), cold, "· in "+map[string]string{"go": "Go", "python": "Python"}[lang])
+			})
 		}
-		b.Run(name, func(b *testing.B) {
-			pe := newPlayerEnv(b)
-			base := pe.startLesson(b)
-			for _, s := range []string{"grant-role", "create-credential", "create-client", "get-secret"} {
-				if r := pe.b.form(base+"/steps/"+s, nil, true); r.StatusCode != 200 {
-					b.Fatalf("%s = %d", s, r.StatusCode)
-				}
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				if cold {
-					b.StopTimer()
-					for _, s := range []string{"create-credential", "create-client"} {
-						rec := httptest.NewRecorder()
-						pe.app.ServeHTTP(rec, pe.request(b, "POST", base+"/steps/"+s, url.Values{}))
-					}
-					b.StartTimer()
-				}
+	}
+}
+
+func benchGetSecret(b *testing.B, pe *playerEnv, cold bool, ranIn string) {
+	base := pe.startLesson(b)
+	for _, s := range []string{"grant-role", "create-credential", "create-client", "get-secret"} {
+		if r := pe.b.form(base+"/steps/"+s, nil, true); r.StatusCode != 200 {
+			b.Fatalf("%s = %d", s, r.StatusCode)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if cold {
+			b.StopTimer()
+			for _, s := range []string{"create-credential", "create-client"} {
 				rec := httptest.NewRecorder()
-				pe.app.ServeHTTP(rec, pe.request(b, "POST", base+"/steps/get-secret", url.Values{}))
-				if rec.Code != 200 || !strings.Contains(rec.Body.String(), `data-ok="true"`) {
-					b.Fatalf("get-secret = %d %s", rec.Code, rec.Body.String())
-				}
+				pe.app.ServeHTTP(rec, pe.request(b, "POST", base+"/steps/"+s, url.Values{}))
 			}
-		})
+			b.StartTimer()
+		}
+		rec := httptest.NewRecorder()
+		pe.app.ServeHTTP(rec, pe.request(b, "POST", base+"/steps/get-secret", url.Values{}))
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), `data-ok="true"`) || !strings.Contains(rec.Body.String(), ranIn) {
+			b.Fatalf("get-secret = %d %s", rec.Code, rec.Body.String())
+		}
 	}
 }
