@@ -2,8 +2,14 @@ package lessons
 
 import (
 	"context"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/azure-auth-sandbox/sandbox/lessons/pyrun"
+	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
 // BenchmarkWarmStep compares a warm get-secret step (role granted, token
@@ -102,4 +108,72 @@ func BenchmarkAzureCLICredential(b *testing.B) {
 			b.ReportMetric(float64(step.Milliseconds())/float64(b.N), "ms-first-token-step")
 		})
 	}
+}
+
+// BenchmarkPythonGetSecretInside is Python's own share of a warm
+// get-secret: the SDK call repeated inside one step (no protocol, no Go
+// runner), with the worker's CPU time per call; with PYPROFILE=1 it logs
+// cProfile's top functions by cumulative time.
+//
+//	flock /work/bench.lock go test ./lessons -run '^$' -bench PythonGetSecretInside -benchtime 200x -v
+func BenchmarkPythonGetSecretInside(b *testing.B) {
+	f := newFixture(b)
+	w := f.sandbox(b, "sbx-inside")
+	r := f.runner(b, w, lesson1(b))
+	r.UsePython(f.python(b))
+	if err := r.SetLanguage(LangPython); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(r.Close)
+	for _, id := range []string{"grant-role", "create-credential", "create-client", "get-secret"} {
+		if res := run(b, r, id); !res.OK {
+			b.Fatal(id, res.Error)
+		}
+	}
+	profile := "False"
+	if os.Getenv("PYPROFILE") == "1" {
+		profile = "True"
+	}
+	code, err := pyrun.Fill(`import cProfile, io, pstats, time
+_n = int("{n}")
+_prof = cProfile.Profile() if `+profile+` else None
+_t0, _c0 = time.perf_counter(), time.process_time()
+if _prof:
+    _prof.enable()
+for _ in range(_n):
+    client.get_secret("{secretName}")
+if _prof:
+    _prof.disable()
+    _out = io.StringIO()
+    pstats.Stats(_prof, stream=_out).sort_stats("cumulative").print_stats(30)
+    print(_out.getvalue())
+wall_ms = str((time.perf_counter() - _t0) / _n * 1000)
+cpu_ms = str((time.process_time() - _c0) / _n * 1000)
+`, map[string]string{"n": strconv.Itoa(b.N), "secretName": secretNameOf(r)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r.mu.Lock()
+	pw := r.prog.w
+	r.mu.Unlock()
+	b.ResetTimer()
+	res, err := pw.Run(context.Background(), pyrun.Step{ID: "inside", Code: code})
+	b.StopTimer()
+	if err != nil || !res.OK {
+		b.Fatal(err, res.Error)
+	}
+	for _, v := range res.Vars {
+		if n, err := strconv.ParseFloat(v.Value, 64); err == nil && (v.Name == "wall_ms" || v.Name == "cpu_ms") {
+			b.ReportMetric(n, "ms-python-"+strings.TrimSuffix(v.Name, "_ms"))
+		}
+	}
+	if res.Stdout != "" {
+		b.Log(res.Stdout)
+	}
+}
+
+func secretNameOf(r *Runner) string {
+	var name string
+	r.w.View(func(st *world.State) { name = placeholderValues(st)["secretName"] })
+	return name
 }
