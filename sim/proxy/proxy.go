@@ -415,7 +415,11 @@ func (c *tunnelConn) Read(b []byte) (int, error) {
 		}
 		c.r = nil
 	}
-	return c.Conn.Read(b)
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		quickAck(c.Conn)
+	}
+	return n, err
 }
 
 // tunnelListener hands tunnels to the internal server.
