@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -208,7 +209,18 @@ func runAssignRole(x *execution) (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("assigned %s to %s at %s\naz role assignment create --assignee %s --role %q --scope %s",
-		role.RoleName, x.params["principal"], scope, p.ObjectID, role.RoleName, scope), nil
+		role.RoleName, x.params["principal"], scope, p.ObjectID, role.RoleName, scope) + x.propagation(), nil
+}
+
+// RealPropagation is what a real-mode role change adds to its output: in
+// Azure it takes effect when it reaches the service, not when ARM answers.
+const RealPropagation = "\nIn real Azure a role change can take several minutes to reach the service: if the next call is still refused, wait a little and run the step again."
+
+func (x *execution) propagation() string {
+	if x.f.Real() {
+		return RealPropagation
+	}
+	return ""
 }
 
 // runRemoveRole deletes the principal's assignments of the role at the
@@ -225,7 +237,15 @@ func runRemoveRole(x *execution) (string, error) {
 		return "", err
 	}
 	var names []string
-	pager := client.NewListForScopePager(scope, &armauthorization.RoleAssignmentsClientListForScopeOptions{Filter: to.Ptr("principalId eq '" + p.ObjectID + "'")})
+	filter := "principalId eq '" + p.ObjectID + "'"
+	if x.f.Real() {
+		// armauthorization appends $filter to the query unencoded; over a
+		// real wire its spaces make the request line invalid (400 before
+		// ARM sees it), so it is encoded here as az encodes it. The
+		// simulator is reached in process and parses either.
+		filter = strings.ReplaceAll(url.PathEscape(filter), "'", "%27")
+	}
+	pager := client.NewListForScopePager(scope, &armauthorization.RoleAssignmentsClientListForScopeOptions{Filter: to.Ptr(filter)})
 	for pager.More() {
 		page, err := pager.NextPage(x.ctx)
 		if err != nil {
@@ -248,7 +268,7 @@ func runRemoveRole(x *execution) (string, error) {
 			return "", err
 		}
 	}
-	return fmt.Sprintf("removed %s from %s at %s", role.RoleName, x.params["principal"], scope), nil
+	return fmt.Sprintf("removed %s from %s at %s", role.RoleName, x.params["principal"], scope) + x.propagation(), nil
 }
 
 // restart notes that env changes need the program to start again.

@@ -329,3 +329,34 @@ func armPath(raw string) string {
 	}
 	return strings.TrimSuffix(u.Path, "/")
 }
+
+// wireModels returns a copy of a real sandbox's trace where each Key Vault
+// answer without a decision carries the permission model the vault had when
+// it answered (from ARM's answers before it; Azure RBAC, as the sandbox is
+// provisioned, before any), so trace checks naming a model read the wire.
+// Only the model is set: real Azure's decision itself is not known.
+func wireModels(exs []trace.Exchange, f Facts) []trace.Exchange {
+	vaultID, err := f.Scope(scenario.ScopeVault)
+	if err != nil {
+		return exs
+	}
+	out := slices.Clone(exs)
+	model := "rbac"
+	for i := range out {
+		ex := &out[i]
+		if ex.Service == "arm" && ex.Status == 200 && strings.EqualFold(armPath(ex.URL), vaultID) {
+			var body struct {
+				Properties struct {
+					EnableRbacAuthorization *bool `json:"enableRbacAuthorization"`
+				} `json:"properties"`
+			}
+			if json.Unmarshal([]byte(ex.ResponseBody), &body) == nil && body.Properties.EnableRbacAuthorization != nil {
+				model = map[bool]string{true: "rbac", false: "accessPolicy"}[*body.Properties.EnableRbacAuthorization]
+			}
+		}
+		if ex.Service == "keyvault" && ex.Authz == nil && ex.Status >= 200 && ex.Status != 401 {
+			ex.Authz = &rbac.Decision{Model: model, Allowed: ex.Status < 400}
+		}
+	}
+	return out
+}

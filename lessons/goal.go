@@ -39,6 +39,9 @@ func EvaluateGoal(l *Lesson, st *world.State, exs []trace.Exchange) GoalStatus {
 // EvaluateGoalIn is EvaluateGoal with the state checks asked of f (a
 // real-mode sandbox's are read from the wire, WireState).
 func EvaluateGoalIn(l *Lesson, f Facts, exs []trace.Exchange) GoalStatus {
+	if f.Real() {
+		exs = wireModels(exs, f)
+	}
 	return evaluateGoal(l, exs, func(m *StateMatch) (bool, string) { return f.State(m, exs) })
 }
 

@@ -128,14 +128,14 @@ func (r *Runner) Real() Facts {
 func (r *Runner) RunsReal(id string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.factsFor(id, "").Real()
+	return r.factsFor(id, "", nil).Real()
 }
 
 // factsFor chooses where an action runs: real Azure for the lesson's
 // declared real blocks and for real-capable actions outside the lesson's
 // blocks (setup, the panel, one-click fixes) of a real-mode run; the
 // simulated world otherwise.
-func (r *Runner) factsFor(stepID, action string) Facts {
+func (r *Runner) factsFor(stepID, action string, params map[string]string) Facts {
 	if r.real == nil {
 		return r.sim
 	}
@@ -146,6 +146,13 @@ func (r *Runner) factsFor(stepID, action string) Facts {
 		return r.sim
 	}
 	if RealActions[action] {
+		// A principal only the simulator has (mainApp, developer) keeps
+		// the action there: a setup granting the site's identity a role.
+		if p := params["principal"]; p != "" {
+			if _, err := r.real.Principal(p); err != nil {
+				return r.sim
+			}
+		}
 		return r.real
 	}
 	return r.sim
@@ -265,7 +272,7 @@ func (r *Runner) Do(ctx context.Context, stepID, action string, params map[strin
 	r.mu.Lock()
 	defer r.mu.Unlock()
 
-	f := r.factsFor(stepID, action)
+	f := r.factsFor(stepID, action, params)
 	res := &StepResult{StepID: stepID, Action: action, Marker: marker, Real: f.Real()}
 	var st struct {
 		env    map[string]string

@@ -24,7 +24,7 @@ func (p *player) exchangeShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := p.inspectorView(t, ex, csrfToken(c))
+	v := p.inspectorView(c.Request().Context(), t, ex, csrfToken(c))
 	if isHTMX(c) {
 		return render(c, http.StatusOK, ui.Inspector(v))
 	}

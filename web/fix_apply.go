@@ -33,10 +33,15 @@ func (p *player) fixApply(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if ex.Authz == nil || ex.Authz.Allowed || ex.Authz.Suggestion == nil {
-		return errorf(CodeInvalidArgument, "exchange %d has no fix to apply", seq)
+	var msg string
+	if r := p.realRefusal(c.Request().Context(), t, ex); r != nil {
+		msg, err = p.applyRealFix(c.Request().Context(), t, r)
+	} else {
+		if ex.Authz == nil || ex.Authz.Allowed || ex.Authz.Suggestion == nil {
+			return errorf(CodeInvalidArgument, "exchange %d has no fix to apply", seq)
+		}
+		msg, err = p.applySuggestion(c, t, *ex.Authz.Suggestion)
 	}
-	msg, err := p.applySuggestion(c, t, *ex.Authz.Suggestion)
 	if err != nil {
 		return err
 	}
@@ -44,7 +49,7 @@ func (p *player) fixApply(c echo.Context) error {
 		t.run.setPanelResult(msg, "")
 		return c.Redirect(http.StatusSeeOther, lessonURL(t.sb.ID, t.lesson.ID)+"#panel")
 	}
-	v := p.inspectorView(t, ex, csrfToken(c))
+	v := p.inspectorView(c.Request().Context(), t, ex, csrfToken(c))
 	v.Message = msg
 	exs := p.exchanges(t.sb.ID)
 	goal := p.goalView(t, exs)

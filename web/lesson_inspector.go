@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"sort"
@@ -24,7 +25,7 @@ func (p *player) findExchange(sandboxID string, seq int64) (*trace.Exchange, err
 }
 
 // inspectorView explains one exchange.
-func (p *player) inspectorView(t *target, ex *trace.Exchange, csrf string) ui.InspectorView {
+func (p *player) inspectorView(ctx context.Context, t *target, ex *trace.Exchange, csrf string) ui.InspectorView {
 	now := t.w.Now()
 	v := ui.InspectorView{
 		Seq: ex.Seq, Method: ex.Method, URL: ex.URL, Status: ex.Status, StatusText: http.StatusText(ex.Status),
@@ -55,6 +56,8 @@ func (p *player) inspectorView(t *target, ex *trace.Exchange, csrf string) ui.In
 	}
 	if d := ex.Authz; d != nil {
 		t.w.View(func(st *world.State) { v.Decision = decisionView(d, st, t, ex.Seq) })
+	} else if r := p.realRefusal(ctx, t, ex); r != nil {
+		v.Decision = refusalView(r, t, ex.Seq)
 	}
 	return v
 }

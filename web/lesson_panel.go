@@ -23,7 +23,7 @@ func (p *player) panelView(c echo.Context, t *target) ui.PanelView {
 	base := lessonURL(t.sb.ID, t.lesson.ID)
 	msg, errText := t.run.takePanelResult()
 	v := ui.PanelView{ActionURL: base + "/panel/", ResetURL: base + "/reset", CSRFToken: csrfToken(c),
-		Roles: panelRoles, ScopeKinds: scenario.ScopeKinds(), Message: msg, Error: errText}
+		Roles: panelRoles, ScopeKinds: scenario.ScopeKinds(), Message: msg, Error: errText, Real: p.realPanel(t)}
 	now := t.w.Now()
 	t.w.View(func(st *world.State) {
 		v.SandboxTime = now.UTC().Format(time.RFC1123)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/azure-auth-sandbox/sandbox/azure"
 	"github.com/azure-auth-sandbox/sandbox/lessons"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
@@ -57,6 +58,11 @@ type playerConfig struct {
 	notice  func(ctx context.Context, sandboxID string) *ui.WorkshopNotice
 	// realFacts gives a real-mode sandbox's facts (nil: no real mode).
 	realFacts func(sandboxID string, w *world.World) (lessons.Facts, bool)
+	// realMissing are the preflight capabilities the server's identity
+	// lacks (real mode configured but not offered).
+	realMissing []string
+	// explain explains a real refusal from the wire (nil: no real mode).
+	explain func(ctx context.Context, sandboxID string, ex *azure.Exchange) (*azure.Refusal, error)
 }
 
 // player is the lesson player: the lesson catalog, and one run ("the
@@ -78,6 +84,8 @@ type player struct {
 	hub       *streamHub    // the diagrams' event streams (stream_hub.go)
 	closing   chan struct{} // closed when the server shuts down: streams end
 	closeOnce sync.Once
+
+	refusals sync.Map // sandbox ID + "/" + seq → *azure.Refusal (realRefusal)
 }
 
 // CloseStreams ends the lesson player's event streams so a graceful

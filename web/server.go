@@ -99,6 +99,13 @@ type Config struct {
 	// facts (false: a simulated sandbox, or its Azure resources are not
 	// ready yet).
 	RealFacts func(sandboxID string, w *world.World) (lessons.Facts, bool)
+	// RealMissing names the preflight capabilities (azure.Capability) the
+	// server's identity lacks when real mode is configured but was not
+	// offered: lessons that need them say so on their page.
+	RealMissing []string
+	// Explain explains a real-mode refusal from the wire
+	// (azure.Provisioner.Explain); nil without real mode.
+	Explain func(ctx context.Context, sandboxID string, ex *azure.Exchange) (*azure.Refusal, error)
 }
 
 // Limits are the web application's caps for a shared classroom server.
@@ -182,7 +189,7 @@ func New(cfg Config) (*Server, error) {
 	s.echo = e
 	p, err := newPlayer(playerConfig{store: cfg.Store, sandboxes: cfg.Sandboxes, cloud: cfg.Cloud, lessonsDir: cfg.LessonsDir,
 		log: s.log, limits: s.limits, sandboxFor: s.sandboxFor, ensureLearner: s.ensureLearner, lessonValues: s.lessonValues,
-		python: cfg.Python, pyWhy: pythonMissing(cfg), realFacts: cfg.RealFacts})
+		python: cfg.Python, pyWhy: pythonMissing(cfg), realFacts: cfg.RealFacts, realMissing: cfg.RealMissing, explain: cfg.Explain})
 	if err != nil {
 		return nil, err
 	}

@@ -106,6 +106,15 @@ func playLessonOneInRealMode(t *testing.T, base string, sb realSandbox) {
 	if !strings.Contains(page, sb.Azure.KeyVaultURL) {
 		t.Errorf("the page does not show the real vault %s", sb.Azure.KeyVaultURL)
 	}
+	if !strings.Contains(page, `data-testid="real-mode" data-real="true"`) || !strings.Contains(page, "several minutes") {
+		t.Error("the page does not say it runs in real Azure, nor that role changes take minutes")
+	}
+	if n := strings.Count(page, `data-cloud="real"`); n != 5 {
+		t.Errorf("%d steps marked real Azure, want 5", n)
+	}
+	if !strings.Contains(page, `data-testid="real-panel"`) || strings.Contains(page, `data-testid="panel-clock"`) || strings.Contains(page, `data-testid="panel-delay"`) {
+		t.Error("the panel of a real sandbox shows the simulator's clock or propagation controls")
+	}
 	before := lastSeqOf(c.trace(0))
 	for _, s := range []string{"create-credential", "create-client"} {
 		c.step(s)
@@ -123,6 +132,17 @@ func playLessonOneInRealMode(t *testing.T, base string, sb realSandbox) {
 		t.Errorf("the 403: %s token %+v", refused.URL, refused.Token)
 	}
 	before = lastSeqOf(exs)
+
+	// The inspector explains the real 403 from the wire.
+	req, _ := http.NewRequest("GET", base+"/sandboxes/"+sb.ID+"/lessons/"+c.lesson+"/exchanges/"+itoa(int(refused.Seq)), nil)
+	req.Header.Set("Authorization", "Bearer "+sb.AccessKey)
+	req.Header.Set("HX-Request", "true")
+	insp := c.read(req)
+	for _, want := range []string{"explained from real Azure", "Microsoft.KeyVault/vaults/secrets/getSecret/action", "Key Vault Secrets User", `data-testid="apply-fix"`} {
+		if !strings.Contains(insp, want) {
+			t.Errorf("the inspector of the real 403 lacks %q", want)
+		}
+	}
 
 	out := c.step("grant-role")
 	if !strings.Contains(out, "Key Vault Secrets User") {
@@ -152,6 +172,41 @@ func playLessonOneInRealMode(t *testing.T, base string, sb realSandbox) {
 		t.Errorf("after the grant: %s", got)
 	}
 
+	// The panel removes the role in Azure; the 403 comes back, and its
+	// fix (from the wire's explanation) grants it again through ARM.
+	before = lastSeqOf(c.trace(0))
+	panel := c.post("/panel/removeRole", url.Values{"principal": {"localDev"}, "role": {"Key Vault Secrets User"}, "scope": {"vault"}})
+	if got := shape(c.trace(before)); !strings.Contains(got, "arm DELETE 200") || !strings.Contains(panel, "removed Key Vault Secrets User") {
+		var last trace.Exchange
+		if exs := c.trace(before); len(exs) > 0 {
+			last = exs[len(exs)-1]
+		}
+		t.Fatalf("panel removeRole in real mode: %s\n%s %s\n%.600s\n%.300s", got, last.Method, last.URL, last.ResponseBody, panel)
+	}
+	var again int64
+	for deadline := time.Now().Add(30 * time.Second); again == 0 && time.Now().Before(deadline); {
+		c.step("get-secret")
+		for _, ex := range c.trace(before) {
+			if ex.Service == "keyvault" && ex.Status == 403 {
+				again = ex.Seq
+			}
+		}
+	}
+	if again == 0 {
+		t.Fatalf("no 403 after the removal: %s", shape(c.trace(before)))
+	}
+	fix := c.post("/fix", url.Values{"seq": {itoa(int(again))}})
+	if !strings.Contains(fix, "Fix applied") {
+		t.Errorf("the fix of a real 403: %.300s", fix)
+	}
+	ok = false
+	for deadline := time.Now().Add(30 * time.Second); !ok && time.Now().Before(deadline); {
+		ok = strings.Contains(c.step("get-secret"), `data-ok="true"`)
+	}
+	if !ok {
+		t.Fatalf("get-secret after the fix never succeeded: %s", shape(c.trace(before)))
+	}
+
 	c.step("wrong-secret")
 	before = lastSeqOf(c.trace(0))
 	for _, s := range []string{"create-credential", "create-client"} {
@@ -177,4 +232,136 @@ func playLessonOneInRealMode(t *testing.T, base string, sb realSandbox) {
 			t.Errorf("goal item %s not met in real mode: %v", id, goal)
 		}
 	}
+}
+
+// lastOf is the last exchange of service in exs (nil when none).
+func lastOf(exs []trace.Exchange, service string) *trace.Exchange {
+	var out *trace.Exchange
+	for i := range exs {
+		if string(exs[i].Service) == service {
+			out = &exs[i]
+		}
+	}
+	return out
+}
+
+// run runs a block and returns the exchanges it made, failing when it
+// reached anything but the sandbox's real resources.
+func (c playerClient) run(sb realSandbox, id string) (string, []trace.Exchange) {
+	c.t.Helper()
+	before := lastSeqOf(c.trace(0))
+	out := c.step(id)
+	exs := c.trace(before)
+	for _, ex := range exs {
+		switch string(ex.Service) {
+		case "keyvault":
+			if !strings.HasPrefix(ex.URL, sb.Azure.KeyVaultURL) {
+				c.t.Errorf("%s/%s reached %s, not the real vault", c.lesson, id, ex.URL)
+			}
+		case "arm":
+			if !strings.Contains(ex.URL, "/resourceGroups/"+sb.Azure.ResourceGroup+"/") {
+				c.t.Errorf("%s/%s changed %s, outside the sandbox's resource group", c.lesson, id, ex.URL)
+			}
+		}
+	}
+	return out, exs
+}
+
+// retry runs a block until its last answer from service has the status
+// (role changes propagate in real Azure), returning that exchange.
+func (c playerClient) retry(sb realSandbox, id, service string, status int) *trace.Exchange {
+	c.t.Helper()
+	var got []trace.Exchange
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+		_, got = c.run(sb, id)
+		if ex := lastOf(got, service); ex != nil && ex.Status == status {
+			return ex
+		}
+	}
+	c.t.Fatalf("%s/%s never answered %d: %s", c.lesson, id, status, shape(got))
+	return nil
+}
+
+// The workstation parts of lessons 3, 4 and 8 through the player in real
+// mode, in the sandbox lesson 1 left with localDev holding Key Vault
+// Secrets User on the vault. Each declared step reaches only the sandbox's
+// real vault and resource group; the steps that need the simulator say so.
+func playWorkstationLessonsInRealMode(t *testing.T, base string, sb realSandbox) {
+	t.Run("roles", func(t *testing.T) {
+		c := playerClient{t: t, base: base, id: sb.ID, key: sb.AccessKey, lesson: "roles"}
+		page := c.page()
+		if !strings.Contains(page, `data-cloud="simulated"`) || !strings.Contains(page, "simulated: it needs the simulator") {
+			t.Error("lesson 3's simulator-only blocks do not say they stay simulated")
+		}
+		c.run(sb, "create-credential")
+		c.run(sb, "create-client")
+		c.retry(sb, "get-secret", "keyvault", 200)
+		_, exs := c.run(sb, "grant-rg")
+		if got := shape(exs); !strings.HasPrefix(got, "arm PUT 20") {
+			t.Errorf("grant-rg in real mode: %s", got)
+		}
+		// Secrets User (on the vault and now the group) reads, never writes.
+		_, exs = c.run(sb, "set-secret")
+		if ex := lastOf(exs, "keyvault"); ex == nil || ex.Method != "PUT" || ex.Status != 403 {
+			t.Errorf("set-secret with Secrets User in real mode: %s", shape(exs))
+		}
+		if goal := goalItems(c.page()); !goal["rg-role"] || !goal["least-privilege"] {
+			t.Errorf("lesson 3's real goal items: %v", goal)
+		}
+	})
+	t.Run("access policies", func(t *testing.T) {
+		c := playerClient{t: t, base: base, id: sb.ID, key: sb.AccessKey, lesson: "access-policies"}
+		c.page() // its setup (the role localDev already holds) runs in Azure
+		c.run(sb, "create-credential")
+		c.run(sb, "create-client")
+		c.retry(sb, "get-secret", "keyvault", 200)
+		if _, exs := c.run(sb, "to-policies"); !strings.HasPrefix(shape(exs), "arm PATCH 200") {
+			t.Errorf("to-policies in real mode: %s", shape(exs))
+		}
+		c.retry(sb, "get-secret", "keyvault", 403) // the role no longer counts
+		if _, exs := c.run(sb, "add-policy"); !strings.Contains(shape(exs), "arm PUT 200") {
+			t.Errorf("add-policy in real mode: %s", shape(exs))
+		}
+		c.retry(sb, "get-secret", "keyvault", 200)
+		c.run(sb, "to-rbac")
+		c.retry(sb, "get-secret", "keyvault", 200)
+		goal := goalItems(c.page())
+		for _, id := range []string{"policy-granted", "role-ignored", "policy-allowed", "back-to-rbac"} {
+			if !goal[id] {
+				t.Errorf("lesson 4 goal item %s not met from the wire: %v", id, goal)
+			}
+		}
+	})
+	t.Run("troubleshooting", func(t *testing.T) {
+		c := playerClient{t: t, base: base, id: sb.ID, key: sb.AccessKey, lesson: "troubleshooting"}
+		page := c.page()
+		if !strings.Contains(page, "simulated: it runs code on Azure compute") {
+			t.Error("lesson 8's site steps do not say they stay simulated")
+		}
+		c.run(sb, "break-tenant")
+		c.run(sb, "create-credential")
+		_, exs := c.run(sb, "tenant-token")
+		if ex := lastOf(exs, "entra"); ex == nil || ex.Status != 400 || ex.Authn == nil || ex.Authn.Code != "AADSTS90002" {
+			t.Errorf("a token from a tenant that does not exist, in real mode: %s %+v", shape(exs), ex)
+		}
+		c.run(sb, "fix-tenant")
+		c.run(sb, "create-credential")
+		if _, exs := c.run(sb, "storage-token"); lastOf(exs, "entra") == nil || lastOf(exs, "entra").Status != 200 {
+			t.Errorf("storage-token in real mode: %s", shape(exs))
+		}
+		if _, exs := c.run(sb, "send-token"); lastOf(exs, "keyvault") == nil || lastOf(exs, "keyvault").Status != 401 {
+			t.Errorf("a Storage token sent to Key Vault in real mode: %s", shape(exs))
+		}
+		// Lesson 3 left localDev the role on the resource group: the panel
+		// removes it in Azure, so the vault drill starts as the lesson does.
+		c.post("/panel/removeRole", url.Values{"principal": {"localDev"}, "role": {"Key Vault Secrets User"}, "scope": {"resourceGroup"}})
+		c.run(sb, "remove-vault-role")
+		c.run(sb, "remove-vault-role") // nothing left: not an error
+		c.run(sb, "wrong-scope")
+		c.run(sb, "create-credential")
+		c.run(sb, "create-client")
+		c.retry(sb, "get-secret", "keyvault", 403)
+		c.run(sb, "fix-scope")
+		c.retry(sb, "get-secret", "keyvault", 200)
+	})
 }

@@ -342,6 +342,7 @@ func TestRealModeServerAgainstStandIn(t *testing.T) {
 	}
 
 	t.Run("lesson 1 through the player", func(t *testing.T) { playLessonOneInRealMode(t, p.url, sb) })
+	t.Run("lessons 3, 4 and 8 on the workstation", func(t *testing.T) { playWorkstationLessonsInRealMode(t, p.url, sb) })
 
 	if code := api(t, p.url, sb.AccessKey, "DELETE", "/api/sandboxes/"+sb.ID, "", nil); code != 204 {
 		t.Fatalf("delete = %d", code)

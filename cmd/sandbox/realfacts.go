@@ -42,6 +42,30 @@ func (m *Main) realFacts(real sandboxes.RealAzure, book *trace.Book) func(string
 	return func(id string, w *world.World) (lessons.Facts, bool) { return newRealFacts(p, book, id, w) }
 }
 
+// realExplain is the inspector's explanation of real refusals (nil without
+// real mode).
+func realExplain(real sandboxes.RealAzure) func(context.Context, string, *azure.Exchange) (*azure.Refusal, error) {
+	if p, ok := real.(*azure.Provisioner); ok && p != nil {
+		return p.Explain
+	}
+	return nil
+}
+
+// realMissing names the capabilities the preflight found missing (nil
+// without real mode).
+func (m *Main) realMissing() []string {
+	if m.azureReport == nil {
+		return nil
+	}
+	var out []string
+	for _, c := range m.azureReport.Checks {
+		if !c.OK {
+			out = append(out, string(c.Capability))
+		}
+	}
+	return out
+}
+
 // newRealFacts returns sandbox id's facts when it is a real-mode sandbox
 // whose resources are ready.
 func newRealFacts(p *azure.Provisioner, book *trace.Book, id string, w *world.World) (lessons.Facts, bool) {

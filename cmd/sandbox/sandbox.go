@@ -193,6 +193,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Python:           py,
 		PythonMissing:    pyMissing,
 		RealFacts:        m.realFacts(realAzure, book),
+		RealMissing:      m.realMissing(),
+		Explain:          realExplain(realAzure),
 	})
 	if err != nil {
 		return err

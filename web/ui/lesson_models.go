@@ -56,6 +56,17 @@ type LessonPage struct {
 	// Inspector is open when the page was asked for one exchange (the
 	// no-JavaScript path of a click in the diagram).
 	Inspector *InspectorView
+	// RealMode says what runs against real Azure (nil: a simulated
+	// sandbox on a server without real mode).
+	RealMode *RealModeView
+}
+
+// RealModeView is the lesson page's word on real Azure: each line a
+// plain statement (what runs there, what stays simulated and why, what
+// the server's identity cannot do).
+type RealModeView struct {
+	Real  bool // the lesson's declared steps run in real Azure now
+	Lines []string
 }
 
 // SetupItem is one setup action of the lesson, in words.
@@ -89,7 +100,10 @@ type StepView struct {
 	CLI       string
 	RunURL    string
 	RunsOn    string // fixed by the lesson ("" = the learner's choice)
-	Last      *RunView
+	// Cloud, in a real-mode run, is "real" or why the step stays
+	// simulated ("" otherwise).
+	Cloud string
+	Last  *RunView
 	// OOB renders the result as an htmx out-of-band swap (a rerun updates
 	// several steps at once).
 	OOB bool

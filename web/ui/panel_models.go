@@ -20,6 +20,15 @@ type PanelView struct {
 	Labels           []string // principals that have a label (pickers)
 	Message          string
 	Error            string
+	// Real, for a real-mode run, is the sandbox in Azure: the panel shows
+	// it instead of the simulated world.
+	Real *RealPanel
+}
+
+// RealPanel is a real-mode sandbox's resources, as the panel shows them.
+type RealPanel struct {
+	ResourceGroup, Vault, StorageAccount, LocalDevAppID string
+	ScopeKinds                                          []string // those inside the resource group
 }
 
 // PrincipalRow is one principal of the tenant.
