@@ -121,3 +121,24 @@ func TestHomePageOffersRealAzure(t *testing.T) {
 		t.Errorf("after delete: %+v", got)
 	}
 }
+
+// A lesson whose real steps need something the server's identity cannot
+// do says so on its page (real mode configured, its preflight failed); a
+// lesson without real steps, and any lesson on a server without real mode,
+// says nothing of real Azure.
+func TestLessonSaysWhatRealModeLacks(t *testing.T) {
+	pe := newPlayerEnv(t)
+	plain := pe.b.page(pe.startLesson(t))
+	if count(plain.body, "real-mode") != 0 {
+		t.Error("a server without real mode speaks of real Azure on a lesson page")
+	}
+	pe.p.realMissing = []string{string(azure.CapRoleAssignments)}
+	one := pe.b.page(pe.startLesson(t))
+	if count(one.body, "real-mode") != 1 || !strings.Contains(one.body, "create role assignments, which the preflight found it cannot do") {
+		t.Errorf("lesson 1 does not say what its real steps lack:\n%s", one.body)
+	}
+	five := pe.b.page(pe.start(t, "identity-for-development"))
+	if count(five.body, "real-mode") != 0 {
+		t.Error("lesson 5 (no real steps) speaks of missing capabilities")
+	}
+}
