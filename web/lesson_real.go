@@ -109,6 +109,20 @@ func stepCloud(t *target, s *lessons.Step) string {
 	return "it needs the simulator"
 }
 
+// stepHidden says why a real-mode run offers no button for a block: real
+// Azure has no clock to move and no propagation delay to set ("" when the
+// block runs).
+func stepHidden(t *target, s *lessons.Step) string {
+	if t.run.runner.Real() == nil {
+		return ""
+	}
+	switch s.Action {
+	case "advanceClock", "setPropagationDelay":
+		return "Not offered in real Azure: its clock and its role propagation are real. Wait (a few minutes for a role change), then run the step again."
+	}
+	return ""
+}
+
 // realPanel is the panel's view of a real-mode run's sandbox in Azure.
 func (p *player) realPanel(t *target) *ui.RealPanel {
 	if t.run.runner.Real() == nil {

@@ -131,7 +131,7 @@ func (p *player) lessonPage(c echo.Context, t *target) ui.LessonPage {
 func (p *player) stepView(t *target, s *lessons.Step, last map[string]stepRun, csrf string) ui.StepView {
 	base := lessonURL(t.sb.ID, t.lesson.ID)
 	v := ui.StepView{ID: s.ID, Title: s.Title, Action: s.Kind == lessons.BlockAction, Tabs: chosenTab(t.run.tabs[s.ID], t.lang),
-		RunURL: base + "/steps/" + s.ID, RunsOn: s.RunsOn, Cloud: stepCloud(t, s)}
+		RunURL: base + "/steps/" + s.ID, RunsOn: s.RunsOn, Cloud: stepCloud(t, s), Hidden: stepHidden(t, s)}
 	t.w.View(func(st *world.State) {
 		if v.Action && s.CLI != "" {
 			v.CLI = lessons.ExpandWith(fillCLI(s.CLI, s.Params), st, t.run.vals)

@@ -293,6 +293,9 @@ func playWorkstationLessonsInRealMode(t *testing.T, base string, sb realSandbox)
 		if !strings.Contains(page, `data-cloud="simulated"`) || !strings.Contains(page, "simulated: it needs the simulator") {
 			t.Error("lesson 3's simulator-only blocks do not say they stay simulated")
 		}
+		if n := strings.Count(page, `data-testid="step-hidden"`); n != 2 || !strings.Contains(page, "its clock and its role propagation are real") {
+			t.Errorf("lesson 3's two clock moves offered in real mode (%d hidden)", n)
+		}
 		c.run(sb, "create-credential")
 		c.run(sb, "create-client")
 		c.retry(sb, "get-secret", "keyvault", 200)

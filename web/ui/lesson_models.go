@@ -103,7 +103,10 @@ type StepView struct {
 	// Cloud, in a real-mode run, is "real" or why the step stays
 	// simulated ("" otherwise).
 	Cloud string
-	Last  *RunView
+	// Hidden, in a real-mode run, says why the block offers no button (a
+	// clock move or propagation delay: real Azure has neither control).
+	Hidden string
+	Last   *RunView
 	// OOB renders the result as an htmx out-of-band swap (a rerun updates
 	// several steps at once).
 	OOB bool
