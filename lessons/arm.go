@@ -3,6 +3,9 @@ package lessons
 import (
 	"fmt"
 	"net/http"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	azruntime "github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
@@ -12,6 +15,18 @@ import (
 // armEndpoint is Azure Resource Manager, where the portal and az change
 // resources.
 const armEndpoint = "https://" + service.HostARM
+
+// armEndpoint is ARM in the cloud the action runs in: the configured
+// cloud's for real Azure (China and US Government have their own), the
+// simulator's (the public host) otherwise.
+func (x *execution) armEndpoint() string {
+	if x.f.Real() {
+		if s, ok := x.f.Cloud().Services[cloud.ResourceManager]; ok && s.Endpoint != "" {
+			return strings.TrimSuffix(s.Endpoint, "/")
+		}
+	}
+	return armEndpoint
+}
 
 // armCall sends one ARM request as the sandbox owner through the runner's
 // transport, so it is recorded like any other call. id is the resource's
@@ -27,7 +42,7 @@ func (x *execution) armCall(method, id, apiVersion string, in, out any) error {
 	if err != nil {
 		return fmt.Errorf("lessons: arm %s %s: %w", method, id, err)
 	}
-	req, err := azruntime.NewRequest(x.ctx, method, armEndpoint+id+"?api-version="+apiVersion)
+	req, err := azruntime.NewRequest(x.ctx, method, x.armEndpoint()+id+"?api-version="+apiVersion)
 	if err != nil {
 		return fmt.Errorf("lessons: arm %s %s: %w", method, id, err)
 	}

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+
 	"github.com/azure-auth-sandbox/sandbox/sim/rbac"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 )
@@ -112,6 +114,33 @@ func TestValidateReal(t *testing.T) {
 		got := strings.Join(validateReal(l), "; ")
 		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
 			t.Errorf("real %v needs %v: %q, want %q", c.real, c.needs, got, c.want)
+		}
+	}
+}
+
+// cloudFacts are real facts in a national cloud.
+type cloudFacts struct {
+	Facts
+	c cloud.Configuration
+}
+
+func (cloudFacts) Real() bool                   { return true }
+func (f cloudFacts) Cloud() cloud.Configuration { return f.c }
+
+// The owner's ARM calls of a real run go to the configured cloud's ARM;
+// the simulator's stay on the public host it serves.
+func TestARMEndpointOfTheCloud(t *testing.T) {
+	for _, c := range []struct {
+		f    Facts
+		want string
+	}{
+		{cloudFacts{c: cloud.AzureChina}, "https://management.chinacloudapi.cn"},
+		{cloudFacts{c: cloud.AzureGovernment}, "https://management.usgovcloudapi.net"},
+		{cloudFacts{c: cloud.AzurePublic}, "https://management.azure.com"},
+		{simFacts{}, armEndpoint},
+	} {
+		if got := (&execution{f: c.f}).armEndpoint(); got != c.want {
+			t.Errorf("%T: %s, want %s", c.f, got, c.want)
 		}
 	}
 }
