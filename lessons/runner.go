@@ -158,6 +158,10 @@ func (r *Runner) factsFor(stepID, action string, params map[string]string) Facts
 	return r.sim
 }
 
+// PrincipalEnvOf is PrincipalEnv read from facts (a real sandbox's
+// localDev).
+func PrincipalEnvOf(f Facts, label string) map[string]string { return principalEnv(f, label) }
+
 // principalEnv is PrincipalEnv from facts.
 func principalEnv(f Facts, label string) map[string]string {
 	p, err := f.Principal(label)

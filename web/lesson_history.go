@@ -23,6 +23,10 @@ type savedRun struct {
 	// Language is what the learner chose to run the code in.
 	Language string      `json:"language,omitempty"`
 	History  []savedStep `json:"history"`
+	// Real marks a run against real Azure: a simulated run saved while the
+	// sandbox's resources were being created is not restored into the real
+	// one (its workstation holds the simulator's values).
+	Real bool `json:"real,omitempty"`
 }
 
 // savedStep is a stepRun without its exchanges: they are in the persisted
@@ -55,7 +59,7 @@ func (p *player) save(ctx context.Context, r *lessonRun) error {
 }
 
 func (r *lessonRun) saved() savedRun {
-	s := savedRun{Place: r.runner.Place(), Language: r.runner.Language()}
+	s := savedRun{Place: r.runner.Place(), Language: r.runner.Language(), Real: r.runner.Real() != nil}
 	r.w.View(func(st *world.State) { s.Tenant = st.TenantID })
 	history, _ := r.snapshot()
 	for _, sr := range history {

@@ -247,6 +247,9 @@ func (p *player) runFor(ctx context.Context, sb *store.Sandbox, w *world.World, 
 	if err != nil {
 		return nil, err
 	}
+	if saved != nil && saved.Real != (real != nil) {
+		saved = nil // the run starts again in the other cloud, with its setup
+	}
 	if saved != nil {
 		p.restore(r, saved)
 	}

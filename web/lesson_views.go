@@ -274,6 +274,9 @@ func (p *player) placeView(t *target) ui.PlaceView {
 		}
 		env = pl.Environ(st)
 		want := lessons.PrincipalEnv(st, scenario.LabelLocalDev)
+		if f := t.run.runner.Real(); f != nil {
+			want = lessons.PrincipalEnvOf(f, scenario.LabelLocalDev) // the real localDev
+		}
 		switch {
 		case len(pl.Env) == 0:
 			v.Credential = "none"

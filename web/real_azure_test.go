@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,10 @@ import (
 	"testing"
 
 	"github.com/azure-auth-sandbox/sandbox/azure"
+	"github.com/azure-auth-sandbox/sandbox/lessons"
+	"github.com/azure-auth-sandbox/sandbox/sim/rbac"
+	"github.com/azure-auth-sandbox/sandbox/sim/trace"
+	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
 // Without real mode a real Azure sandbox is refused with a message saying
@@ -140,5 +145,77 @@ func TestLessonSaysWhatRealModeLacks(t *testing.T) {
 	five := pe.b.page(pe.start(t, "identity-for-development"))
 	if count(five.body, "real-mode") != 0 {
 		t.Error("lesson 5 (no real steps) speaks of missing capabilities")
+	}
+}
+
+// readyFacts stands for real mode's adapter in the web layer's tests: the
+// names of a provisioned sandbox, and transports that refuse (these tests
+// run no step in Azure; cmd/sandbox's tests do, against the stand-in).
+type readyFacts struct{ lessons.Facts }
+
+func (readyFacts) Real() bool           { return true }
+func (readyFacts) Tenant() string       { return "11111111-0000-0000-0000-000000000000" }
+func (readyFacts) Subscription() string { return "22222222-0000-0000-0000-000000000000" }
+func (readyFacts) Placeholders() map[string]string {
+	return map[string]string{"vaultUrl": "https://kv-auth-0011223344.vault.azure.net", "clientId": "33333333-0000-0000-0000-000000000000"}
+}
+func (readyFacts) Principal(label string) (lessons.PrincipalRef, error) {
+	if label != "localDev" {
+		return lessons.PrincipalRef{}, errors.New("not in a real sandbox")
+	}
+	return lessons.PrincipalRef{ObjectID: "44444444-0000-0000-0000-000000000000", AppID: "33333333-0000-0000-0000-000000000000",
+		Type: "ServicePrincipal", Secret: "real-secret-value"}, nil
+}
+
+func (readyFacts) Scope(kind string) (string, error) {
+	return "/subscriptions/22222222-0000-0000-0000-000000000000/resourceGroups/auth-sandbox-x/providers/Microsoft.KeyVault/vaults/kv-auth-0011223344", nil
+}
+func (readyFacts) Role(name string) (rbac.RoleDefinition, bool) { return rbac.RoleByName(name, nil) }
+func (readyFacts) Exchanges(int64) []trace.Exchange             { return nil }
+func (f readyFacts) State(m *lessons.StateMatch, exs []trace.Exchange) (bool, string) {
+	return lessons.WireState(m, f, exs)
+}
+
+// A lesson opened while the sandbox's Azure resources are being created
+// runs in the simulator and says so; once they are ready the lesson starts
+// again in real mode: the page names the real vault, the workstation holds
+// the real localDev (the simulated run saved meanwhile is not restored
+// into it), the steps say where they run, and the clock moves are gone.
+func TestLessonTurnsRealWhenTheResourcesAreReady(t *testing.T) {
+	q := &queuedAzure{sbs: map[string]azure.Sandbox{}}
+	e := &env{t: t, path: filepath.Join(t.TempDir(), "sandbox.db"), real: q}
+	e.open()
+	ready := false
+	e.app.player.realFacts = func(id string, _ *world.World) (lessons.Facts, bool) {
+		if !ready {
+			return nil, false
+		}
+		return readyFacts{}, true
+	}
+	b := e.browser()
+	b.visit()
+	res := b.form("/sandboxes", url.Values{"scenario": {"walkthrough"}, "cloud": {"azure"}}, false)
+	id := strings.TrimPrefix(res.Header.Get("Location"), "/#sb-")
+	page := "/sandboxes/" + id + "/lessons/roles"
+
+	during := b.page(page).body
+	if !strings.Contains(during, "until they are ready the lesson runs in the simulator") || count(during, "step-cloud") != 0 {
+		t.Errorf("while provisioning:\n%s", during)
+	}
+	ready = true
+	after := b.page(page).body
+	for _, want := range []string{`data-real="true"`, "kv-auth-0011223344.vault.azure.net", `data-cloud="real"`,
+		"simulated: it needs the simulator", "its clock and its role propagation are real", `<option value="localDev" selected>`} {
+		if !strings.Contains(after, want) {
+			t.Errorf("the real run's page lacks %q", want)
+		}
+	}
+	if strings.Contains(after, `data-testid="panel-clock"`) {
+		t.Error("the real run's panel offers the clock")
+	}
+	e.restart() // the saved real run comes back real
+	e.app.player.realFacts = func(string, *world.World) (lessons.Facts, bool) { return readyFacts{}, true }
+	if again := b.page(page).body; !strings.Contains(again, `data-real="true"`) || !strings.Contains(again, `<option value="localDev" selected>`) {
+		t.Errorf("after a restart the run is not real:\n%s", again)
 	}
 }
