@@ -42,7 +42,7 @@ func (db *DB) CreateLearner(ctx context.Context, sessionToken string) (*Learner,
 		return nil, fmt.Errorf("store: create learner: empty session token: %w", ErrInvalid)
 	}
 	l := &Learner{ID: newID(), CreatedAt: fromStamp(db.stamp())}
-	_, err := db.w.ExecContext(ctx,
+	_, err := db.execSQL("create learner",
 		`INSERT INTO learners(id, session_hash, display_name, created_at) VALUES(?, ?, '', ?)`,
 		l.ID, hashKey(sessionToken), l.CreatedAt.UnixNano())
 	if err != nil {

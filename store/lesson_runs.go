@@ -12,7 +12,7 @@ func (db *DB) SaveLessonRun(ctx context.Context, sandboxID, lessonID string, dat
 	if sandboxID == "" || lessonID == "" || data == nil {
 		return fmt.Errorf("store: save lesson run: sandbox, lesson and data required: %w", ErrInvalid)
 	}
-	_, err := db.w.ExecContext(ctx, `INSERT INTO lesson_runs(sandbox_id, lesson_id, updated_at, data) VALUES(?, ?, ?, ?)
+	_, err := db.execSQL("save lesson run", `INSERT INTO lesson_runs(sandbox_id, lesson_id, updated_at, data) VALUES(?, ?, ?, ?)
 		ON CONFLICT(sandbox_id, lesson_id) DO UPDATE SET updated_at = excluded.updated_at, data = excluded.data`,
 		sandboxID, lessonID, db.stamp(), data)
 	return wrap("save lesson run", err)
@@ -33,6 +33,6 @@ func (db *DB) LessonRun(ctx context.Context, sandboxID, lessonID string) ([]byte
 // DeleteLessonRuns forgets every saved lesson run of a sandbox (it was
 // reset). Deleting none is not an error.
 func (db *DB) DeleteLessonRuns(ctx context.Context, sandboxID string) error {
-	_, err := db.w.ExecContext(ctx, `DELETE FROM lesson_runs WHERE sandbox_id = ?`, sandboxID)
+	_, err := db.execSQL("delete lesson runs", `DELETE FROM lesson_runs WHERE sandbox_id = ?`, sandboxID)
 	return wrap("delete lesson runs", err)
 }

@@ -39,7 +39,7 @@ func (db *DB) SaveProgress(ctx context.Context, p Progress) error {
 	}
 	// No conflict target: the only unique constraint is progress_key, an
 	// expression index (NULL sandbox = "no sandbox" must still be unique).
-	_, err = db.w.ExecContext(ctx, `INSERT INTO progress(learner_id, lesson_id, sandbox_id, steps_done, goal_met, updated_at)
+	_, err = db.execSQL("save progress", `INSERT INTO progress(learner_id, lesson_id, sandbox_id, steps_done, goal_met, updated_at)
 		VALUES(?, ?, ?, ?, ?, ?)
 		ON CONFLICT DO UPDATE SET steps_done = excluded.steps_done, goal_met = excluded.goal_met,
 			updated_at = excluded.updated_at`,

@@ -58,7 +58,7 @@ func (db *DB) CreateSandbox(ctx context.Context, sb *Sandbox, world []byte) erro
 	if sb.UpdatedAt.IsZero() {
 		sb.UpdatedAt = sb.CreatedAt
 	}
-	_, err := db.w.ExecContext(ctx, `INSERT INTO sandboxes
+	_, err := db.execSQL("create sandbox", `INSERT INTO sandboxes
 		(id, learner_id, access_key, access_key_hash, scenario, created_at, updated_at, world)
 		VALUES(?, ?, ?, ?, ?, ?, ?, ?)`,
 		sb.ID, nullable(sb.LearnerID), sb.AccessKey, hashKey(sb.AccessKey), sb.Scenario,

@@ -80,6 +80,20 @@ func (db *DB) exec(name string, multi bool, run func(tx *sql.Tx) error) error {
 	return <-o.done
 }
 
+// execSQL runs one statement through the group commit and returns its
+// result once its batch has committed: the writes of concurrent requests
+// (lesson runs, progress, new sandboxes) share commits and queue in order
+// instead of fighting for the writer connection.
+func (db *DB) execSQL(name, query string, args ...any) (sql.Result, error) {
+	var res sql.Result
+	err := db.exec(name, false, func(tx *sql.Tx) error {
+		var err error
+		res, err = tx.Exec(query, args...)
+		return err
+	})
+	return res, err
+}
+
 // Flush waits until every write submitted before it has committed (the
 // trace rows queued without waiting, for instance).
 func (db *DB) Flush(ctx context.Context) error {

@@ -54,11 +54,9 @@ func (p *player) fixApply(c echo.Context) error {
 	exs := p.exchanges(t.sb.ID)
 	goal := p.goalView(t, exs)
 	goal.OOB = true
-	d := p.diagramView(t, exs)
-	d.OOB = true
 	panel := p.panelView(c, t)
 	panel.OOB = true
-	return render(c, http.StatusOK, templ.Join(ui.Inspector(v), ui.GoalPanel(goal), ui.Diagram(d), ui.Panel(panel)))
+	return render(c, http.StatusOK, templ.Join(ui.Inspector(v), ui.GoalPanel(goal), p.diagramPart(c, t, exs), ui.Panel(panel)))
 }
 
 // applySuggestion assigns the suggested role. When the principal has no

@@ -16,7 +16,9 @@ import (
 // diagramView lays out the sandbox's trace with a marker per step run.
 func (p *player) diagramView(t *target, exs []trace.Exchange) ui.DiagramView {
 	history, _ := t.run.snapshot()
-	return ui.LayoutDiagram(diagramItems(exs, history, t.lesson, t.sb.ID))
+	d := ui.LayoutDiagram(diagramItems(exs, history, t.lesson, t.sb.ID))
+	d.Src = lessonURL(t.sb.ID, t.lesson.ID) + "/diagram"
+	return d
 }
 
 // diagramItems interleaves the runs' markers with the exchanges. A run's

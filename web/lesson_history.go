@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -48,7 +49,7 @@ type savedStep struct {
 func (p *player) save(ctx context.Context, r *lessonRun) error {
 	r.saveMu.Lock()
 	defer r.saveMu.Unlock()
-	data, err := json.Marshal(r.saved())
+	data, err := r.savedJSON()
 	if err != nil {
 		return fmt.Errorf("web: save lesson run: %w", err)
 	}
@@ -58,25 +59,64 @@ func (p *player) save(ctx context.Context, r *lessonRun) error {
 	return nil
 }
 
-func (r *lessonRun) saved() savedRun {
+// savedJSON is the run as saved (a savedRun), its history spliced in from
+// each step's JSON, encoded once (stepRun.saved).
+func (r *lessonRun) savedJSON() ([]byte, error) {
 	s := savedRun{Place: r.runner.Place(), Language: r.runner.Language(), Real: r.runner.Real() != nil}
 	r.w.View(func(st *world.State) { s.Tenant = st.TenantID })
-	history, _ := r.snapshot()
-	for _, sr := range history {
-		ss := savedStep{StepID: sr.StepID, Label: sr.Label, Marker: sr.Marker, AfterSeq: sr.AfterSeq, At: sr.At, N: sr.N, Count: sr.Count}
-		if sr.Res != nil {
-			res := *sr.Res
-			for _, ex := range res.Exchanges {
-				ss.Seqs = append(ss.Seqs, ex.Seq)
-			}
-			// The step's own place, for its "ran on …" words; the
-			// environment (a client secret) is the run's Place's business.
-			res.Exchanges, res.Place.Env = nil, nil
-			ss.Result = &res
-		}
-		s.History = append(s.History, ss)
+	head, err := json.Marshal(s)
+	if err != nil {
+		return nil, err
 	}
-	return s
+	// History (nil) is written "history":null, once: a key, since quotes
+	// inside string values are escaped. The steps go in its place.
+	before, after, ok := bytes.Cut(head, []byte(`"history":null`))
+	if !ok {
+		return nil, errors.New("web: saved run: unexpected encoding")
+	}
+	var out bytes.Buffer
+	r.mu.Lock()
+	size := len(head) + 2
+	for i := range r.history {
+		size += len(r.history[i].saved) + 1
+	}
+	out.Grow(size + 1024) // the new steps' JSON, roughly
+	out.Write(before)
+	out.WriteString(`"history":[`)
+	for i := range r.history {
+		sr := &r.history[i]
+		if sr.saved == nil {
+			b, err := json.Marshal(savedStepOf(sr))
+			if err != nil {
+				r.mu.Unlock()
+				return nil, err
+			}
+			sr.saved = b
+		}
+		if i > 0 {
+			out.WriteByte(',')
+		}
+		out.Write(sr.saved)
+	}
+	r.mu.Unlock()
+	out.WriteByte(']')
+	out.Write(after)
+	return out.Bytes(), nil
+}
+
+func savedStepOf(sr *stepRun) savedStep {
+	ss := savedStep{StepID: sr.StepID, Label: sr.Label, Marker: sr.Marker, AfterSeq: sr.AfterSeq, At: sr.At, N: sr.N, Count: sr.Count}
+	if sr.Res != nil {
+		res := *sr.Res
+		for _, ex := range res.Exchanges {
+			ss.Seqs = append(ss.Seqs, ex.Seq)
+		}
+		// The step's own place, for its "ran on …" words; the
+		// environment (a client secret) is the run's Place's business.
+		res.Exchanges, res.Place.Env = nil, nil
+		ss.Result = &res
+	}
+	return ss
 }
 
 // loadRun reads the saved run of the lesson in the world: nil when there is

@@ -114,6 +114,10 @@ type lessonRun struct {
 	ran      []string       // step IDs in first-run order
 	panelMsg string
 	panelErr string
+	// The lesson page's diagram as last rendered whole (wholeDiagram), and
+	// the mark of what it shows.
+	diagramMark string
+	diagramHTML []byte
 }
 
 // stepRun is one run of a step (or a panel action, a fix, a restart): the
@@ -127,6 +131,9 @@ type stepRun struct {
 	At       time.Time
 	N        int // the how-manieth run of the step
 	Count    int // how many exchanges it made (Res.Exchanges may be trimmed from the trace)
+	// saved is the run as saved (a savedStep's JSON), encoded once: the
+	// history is saved with every step.
+	saved []byte
 }
 
 // newPlayer loads the lessons (embedded, plus the --lessons directory).
@@ -323,13 +330,7 @@ func (s *Server) lessonValues(sb *store.Sandbox) map[string]string {
 }
 
 // lastSeq is the sandbox's newest exchange number.
-func (p *player) lastSeq(sandboxID string) int64 {
-	exs := p.book.List(sandboxID, 0)
-	if len(exs) == 0 {
-		return 0
-	}
-	return exs[len(exs)-1].Seq
-}
+func (p *player) lastSeq(sandboxID string) int64 { return p.book.LastSeq(sandboxID) }
 
 // do runs a step or an action and records it for the diagram.
 func (p *player) do(ctx context.Context, t *target, label string, run func() (*lessons.StepResult, error)) (*lessons.StepResult, error) {

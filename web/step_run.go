@@ -1,18 +1,14 @@
 package web
 
 import (
-	"net/http"
-
-	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/azure-auth-sandbox/sandbox/lessons"
-	"github.com/azure-auth-sandbox/sandbox/web/ui"
 )
 
 // stepRun runs one step of the lesson with the learner's parameter edits.
-// htmx gets the step's result with the goal and the diagram swapped out of
-// band; a plain form post is redirected back to the step.
+// htmx gets the step's result with the goal and the diagram's new rows
+// swapped out of band; a plain form post is redirected back to the step.
 func (p *player) stepRun(c echo.Context) error {
 	t, err := p.resolve(c)
 	if err != nil {
@@ -32,27 +28,10 @@ func (p *player) stepRun(c echo.Context) error {
 			edits[name] = vs[0]
 		}
 	}
-	ctx := c.Request().Context()
-	_, err = p.do(ctx, t, t.run.stepLabel(step), func() (*lessons.StepResult, error) {
-		return t.run.runner.Run(ctx, step.ID, edits)
-	})
+	steps := []*lessons.Step{step}
+	exs, err := p.runSteps(c, t, steps, edits)
 	if err != nil {
-		return &Error{Code: CodeInvalidArgument, Message: err.Error(), Err: err}
+		return err
 	}
-	exs := p.exchanges(t.sb.ID)
-	goal := p.goalView(t, exs)
-	if err := p.saveProgress(ctx, t, goal.Met); err != nil {
-		loggerFrom(c).Warn("save progress", "error", err)
-	}
-	if !isHTMX(c) {
-		return c.Redirect(http.StatusSeeOther, lessonURL(t.sb.ID, t.lesson.ID)+"#step-"+step.ID)
-	}
-	_, last := t.run.snapshot()
-	sv := p.stepView(t, step, last, csrfToken(c))
-	goal.OOB = true
-	d := p.diagramView(t, exs)
-	d.OOB = true
-	place := p.placeView(t)
-	place.OOB = true
-	return render(c, http.StatusOK, templ.Join(ui.StepResult(sv), ui.GoalPanel(goal), ui.Diagram(d), ui.PlaceNow(place)))
+	return p.stepsAnswer(c, t, steps, exs, false)
 }

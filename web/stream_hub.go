@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/web/ui"
 )
@@ -160,11 +162,20 @@ func (h *streamHub) render(t *target, step string) (frame []byte) {
 	h.renders.Add(1)
 	ctx := context.Background()
 	var buf bytes.Buffer
-	if err := writeEvent(ctx, &buf, "diagram", ui.Diagram(h.p.diagramFor(t, step))); err != nil {
+	var exs []trace.Exchange
+	diagram := templ.Component(nil)
+	if step == "" || t.lesson.Step(step) == nil {
+		// The lesson page's whole diagram, shared with the step answers.
+		exs = h.p.exchanges(t.sb.ID)
+		diagram = rawHTML(h.p.wholeDiagram(t, h.p.diagramView(t, exs)))
+	} else {
+		diagram = ui.Diagram(h.p.diagramFor(t, step))
+	}
+	if err := writeEvent(ctx, &buf, "diagram", diagram); err != nil {
 		h.log.Warn("web: render diagram", "err", err)
 	}
 	if step == "" {
-		if err := writeEvent(ctx, &buf, "goal", ui.GoalPanel(h.p.goalView(t, h.p.exchanges(t.sb.ID)))); err != nil {
+		if err := writeEvent(ctx, &buf, "goal", ui.GoalPanel(h.p.goalView(t, exs))); err != nil {
 			h.log.Warn("web: render goal", "err", err)
 		}
 	}

@@ -239,11 +239,15 @@ type learner struct {
 	c    *http.Client
 	csrf string
 	sb   sandboxInfo
+	// mark is the diagram the learner's page shows; sent with htmx posts
+	// as app.js does, so step answers bring only the new rows.
+	mark string
 }
 
 var (
-	loadCSRFMeta  = regexp.MustCompile(`<meta name="csrf-token" content="([^"]*)"`)
-	loadExchanges = regexp.MustCompile(`data-testid="exchange" data-seq="(\d+)" data-index="\d+" data-status="(\d+)"`)
+	loadCSRFMeta    = regexp.MustCompile(`<meta name="csrf-token" content="([^"]*)"`)
+	loadDiagramMark = regexp.MustCompile(`(?:<section id="diagram"|<div hidden id="diagram-state" hx-swap-oob="true" data-base="[^"]*")[^>]* data-mark="([^"]*)"`)
+	loadExchanges   = regexp.MustCompile(`data-testid="exchange" data-seq="(\d+)" data-index="\d+" data-status="(\d+)"`)
 )
 
 func (l *learner) lesson1(ctx context.Context) error {
@@ -327,7 +331,7 @@ func (l *learner) form(ctx context.Context, kind, path string, v url.Values) (st
 	}
 	v.Set("_csrf", l.csrf)
 	return l.do(ctx, kind, "POST", path, strings.NewReader(v.Encode()),
-		map[string]string{"Content-Type": "application/x-www-form-urlencoded", "HX-Request": "true"})
+		map[string]string{"Content-Type": "application/x-www-form-urlencoded", "HX-Request": "true", "X-Diagram-Mark": l.mark})
 }
 
 func (l *learner) do(ctx context.Context, kind, method, path string, body io.Reader, h map[string]string) (string, error) {
@@ -351,6 +355,9 @@ func (l *learner) do(ctx context.Context, kind, method, path string, body io.Rea
 	}
 	if res.StatusCode >= 300 {
 		return "", fmt.Errorf("%s %s = %d %.300s", method, path, res.StatusCode, data)
+	}
+	if m := loadDiagramMark.FindSubmatch(data); m != nil {
+		l.mark = string(m[1])
 	}
 	return string(data), nil
 }

@@ -166,6 +166,21 @@ func (b *Book) List(sandboxID string, afterSeq int64) []Exchange {
 	return out
 }
 
+// LastSeq is the number of the sandbox's newest exchange (0: none), without
+// copying the trace.
+func (b *Book) LastSeq(sandboxID string) int64 {
+	l := b.log(sandboxID, false)
+	if l == nil {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.n == 0 {
+		return 0
+	}
+	return l.ring[(l.start+l.n-1)%len(l.ring)].Seq
+}
+
 // Subscribe returns a channel receiving the sandbox's new exchanges and a
 // function that ends the subscription (and closes the channel). The channel is
 // buffered; a subscriber that falls behind misses exchanges and sees a gap in

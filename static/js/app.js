@@ -161,9 +161,52 @@
     });
     es.addEventListener("goal", function (e) { replace("goal", e.data); });
   }
+  // Step runs bring only the diagram's new rows, out of band, when told
+  // which diagram the page shows (its mark). The rows are for that mark
+  // only: when the event stream replaced the diagram meanwhile, they are
+  // dropped and the whole diagram is fetched instead.
+  document.addEventListener("htmx:configRequest", function (e) {
+    var d = document.getElementById("diagram");
+    if (d && d.getAttribute("data-src")) e.detail.headers["X-Diagram-Mark"] = d.getAttribute("data-mark") || "";
+  });
+  var deltaStale = false, refetch = false;
+  document.addEventListener("htmx:beforeSwap", function () { deltaStale = false; });
+  document.addEventListener("htmx:oobBeforeSwap", function (e) {
+    var id = e.detail.target && e.detail.target.id;
+    if (id === "diagram-state") {
+      var next = e.detail.fragment && e.detail.fragment.firstElementChild;
+      var base = next && next.getAttribute("data-base");
+      var d = document.getElementById("diagram");
+      deltaStale = base !== null && (!d || base !== d.getAttribute("data-mark"));
+      if (deltaStale) refetch = true;
+    }
+    if (deltaStale && (id === "diagram-state" || id === "diagram-rows" || id === "diagram-list")) e.detail.shouldSwap = false;
+  });
+  // The new state goes onto the diagram at once, so the next answer is
+  // checked against it.
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    var d = document.getElementById("diagram"), s = document.getElementById("diagram-state");
+    if (!d || !s || !s.getAttribute("data-base") || s.getAttribute("data-mark") === d.getAttribute("data-mark")) return;
+    ["data-count", "data-last-seq", "data-announce", "data-mark"].forEach(function (a) {
+      d.setAttribute(a, s.getAttribute(a) || "");
+    });
+    var h = s.getAttribute("data-height"), svg = d.querySelector("svg.seq");
+    if (svg && h) {
+      svg.setAttribute("height", h);
+      svg.setAttribute("viewBox", "0 0 " + s.getAttribute("data-width") + " " + h);
+      d.querySelectorAll(".lifeline").forEach(function (l) { l.setAttribute("y2", String(Number(h) - 8)); });
+    }
+    var count = document.getElementById("diagram-count");
+    if (count) count.textContent = s.getAttribute("data-requests");
+  });
   // htmx swaps (step runs) bring the diagram out of band: announce them too.
   document.addEventListener("htmx:afterSettle", function () {
     var d = document.getElementById("diagram");
+    if (refetch && d && d.getAttribute("data-src") && window.htmx) {
+      refetch = false;
+      window.htmx.ajax("GET", d.getAttribute("data-src"), { target: "#diagram", swap: "outerHTML" });
+      return;
+    }
     announce(d);
     showNewExchanges(d);
   });

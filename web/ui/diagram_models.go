@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"hash/fnv"
 	"strconv"
 	"strings"
 )
@@ -69,6 +70,65 @@ type DiagramView struct {
 	LastSeq       int64
 	// Announce is the text for the aria-live region: the newest exchange.
 	Announce string
+	// Rows are the markers and exchanges in trace order (pointing into
+	// Markers and Exchanges): the SVG draws them in this order, so new rows
+	// are appended at the end.
+	Rows []DiagramRow
+	// Mark names what the diagram shows: the number of rows and a hash of
+	// them. A page that shows the diagram at a mark the diagram has as a
+	// prefix needs only the rows after it (Since).
+	Mark string
+	// Src is where the whole diagram can be fetched (the lesson page's
+	// script does when the rows it was sent do not fit what it shows).
+	Src string
+	// prefix[i] is the hash of the first i rows.
+	prefix []uint64
+}
+
+// DiagramRow is a marker or an exchange of the laid-out diagram.
+type DiagramRow struct {
+	Marker   *MarkerView
+	Exchange *ExchangeView
+}
+
+// Since returns the index of the first row after mark, when mark names a
+// prefix of this diagram's rows (a page showing an earlier state of it).
+func (v DiagramView) Since(mark string) (int, bool) {
+	n, hash, ok := strings.Cut(mark, "-")
+	if !ok || len(v.prefix) == 0 {
+		return 0, false
+	}
+	i, err := strconv.Atoi(n)
+	if err != nil || i < 0 || i >= len(v.prefix) {
+		return 0, false
+	}
+	return i, strconv.FormatUint(v.prefix[i], 16) == hash
+}
+
+// MarkAt is the mark of the first n rows.
+func (v DiagramView) MarkAt(n int) string {
+	if n < 0 || n >= len(v.prefix) {
+		return ""
+	}
+	return strconv.Itoa(n) + "-" + strconv.FormatUint(v.prefix[n], 16)
+}
+
+// rowHash extends a prefix hash by one row: everything its drawing
+// depends on besides its position, which the prefix fixes.
+func rowHash(prev uint64, it DiagramItem) uint64 {
+	h := fnv.New64a()
+	var b [8]byte
+	for i := range b {
+		b[i] = byte(prev >> (8 * i))
+	}
+	h.Write(b[:])
+	if m := it.Marker; m != nil {
+		h.Write([]byte("m\x00" + m.Label + "\x00" + strconv.Itoa(m.Count)))
+	} else if e := it.Exchange; e != nil {
+		h.Write([]byte("e\x00" + strconv.FormatInt(e.Seq, 10) + "\x00" + strconv.Itoa(e.Status) + "\x00" + e.Method + "\x00" + e.Host +
+			"\x00" + e.Path + "\x00" + e.Href + "\x00" + e.AuthnCode + "\x00" + strconv.Itoa(e.Lane) + "\x00" + strconv.FormatBool(e.Challenge)))
+	}
+	return h.Sum64()
 }
 
 // LaneView is one lifeline.
@@ -106,7 +166,12 @@ func LayoutDiagram(items []DiagramItem) DiagramView {
 		v.Lanes = append(v.Lanes, LaneView{Label: l, X: laneX(i)})
 	}
 	y := headerH
+	v.prefix = make([]uint64, 1, len(items)+1)
 	for _, it := range items {
+		if it.Marker == nil && it.Exchange == nil {
+			continue
+		}
+		v.prefix = append(v.prefix, rowHash(v.prefix[len(v.prefix)-1], it))
 		switch {
 		case it.Marker != nil:
 			m := it.Marker
@@ -129,6 +194,19 @@ func LayoutDiagram(items []DiagramItem) DiagramView {
 		}
 	}
 	v.Height = y + diagramPadB
+	v.Rows = make([]DiagramRow, 0, len(v.Markers)+len(v.Exchanges))
+	mi, ei := 0, 0
+	for _, it := range items {
+		switch {
+		case it.Marker != nil:
+			v.Rows = append(v.Rows, DiagramRow{Marker: &v.Markers[mi]})
+			mi++
+		case it.Exchange != nil:
+			v.Rows = append(v.Rows, DiagramRow{Exchange: &v.Exchanges[ei]})
+			ei++
+		}
+	}
+	v.Mark = v.MarkAt(len(v.prefix) - 1)
 	return v
 }
 

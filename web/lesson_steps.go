@@ -1,0 +1,115 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/azure-auth-sandbox/sandbox/lessons"
+	"github.com/azure-auth-sandbox/sandbox/sim/trace"
+	"github.com/azure-auth-sandbox/sandbox/web/ui"
+)
+
+// diagramMarkHeader carries the mark of the diagram the page shows (app.js
+// sets it on htmx requests): the answer then brings only the rows after it.
+const diagramMarkHeader = "X-Diagram-Mark"
+
+// runSteps runs steps in order, as the learner's clicks would, each with
+// its parameter edits (nil: the step's defaults), then records the
+// learner's progress. It returns the trace after the runs.
+func (p *player) runSteps(c echo.Context, t *target, steps []*lessons.Step, edits map[string]string) ([]trace.Exchange, error) {
+	ctx := c.Request().Context()
+	for _, step := range steps {
+		_, err := p.do(ctx, t, t.run.stepLabel(step), func() (*lessons.StepResult, error) {
+			return t.run.runner.Run(ctx, step.ID, edits)
+		})
+		if err != nil {
+			return nil, &Error{Code: CodeInvalidArgument, Message: err.Error(), Err: err}
+		}
+	}
+	exs := p.exchanges(t.sb.ID)
+	return exs, nil
+}
+
+// stepsAnswer answers step runs: a plain form post is redirected to the
+// last step; htmx gets each step's result (the first in place unless
+// allOOB), the goal, the diagram's new rows and the place out of band. The
+// goal (evaluated once here) also decides the saved progress.
+func (p *player) stepsAnswer(c echo.Context, t *target, steps []*lessons.Step, exs []trace.Exchange, allOOB bool) error {
+	goal := p.goalView(t, exs)
+	if err := p.saveProgress(c.Request().Context(), t, goal.Met); err != nil {
+		loggerFrom(c).Warn("save progress", "error", err)
+	}
+	last := steps[len(steps)-1]
+	if !isHTMX(c) {
+		return c.Redirect(http.StatusSeeOther, lessonURL(t.sb.ID, t.lesson.ID)+"#step-"+last.ID)
+	}
+	_, runs := t.run.snapshot()
+	parts := make([]templ.Component, 0, len(steps)+3)
+	seen := make(map[string]bool, len(steps))
+	csrf := csrfToken(c)
+	for _, s := range steps {
+		if seen[s.ID] {
+			continue
+		}
+		seen[s.ID] = true
+		sv := p.stepView(t, s, runs, csrf)
+		sv.OOB = allOOB || len(parts) > 0
+		parts = append(parts, ui.StepResult(sv))
+	}
+	goal.OOB = true
+	place := p.placeView(t)
+	place.OOB = true
+	parts = append(parts, ui.GoalPanel(goal), p.diagramPart(c, t, exs), ui.PlaceNow(place))
+	return render(c, http.StatusOK, templ.Join(parts...))
+}
+
+// diagramPart is the diagram of an htmx answer: only the rows the page
+// lacks when it said which diagram it shows, else the whole diagram out of
+// band (rendered once per change, shared with the event streams).
+func (p *player) diagramPart(c echo.Context, t *target, exs []trace.Exchange) templ.Component {
+	d := p.diagramView(t, exs)
+	if mark := c.Request().Header.Get(diagramMarkHeader); mark != "" {
+		if from, ok := d.Since(mark); ok {
+			return ui.DiagramDelta(d, mark, from)
+		}
+	}
+	return rawHTML(p.wholeDiagram(t, d))
+}
+
+// wholeDiagram renders the lesson page's diagram as an out-of-band swap,
+// once per change of its rows: the step answers and the page's event
+// streams share the bytes. (The hx-swap-oob attribute is inert where the
+// bytes replace the diagram by script.)
+func (p *player) wholeDiagram(t *target, d ui.DiagramView) []byte {
+	r := t.run
+	r.mu.Lock()
+	if r.diagramMark == d.Mark && r.diagramHTML != nil {
+		b := r.diagramHTML
+		r.mu.Unlock()
+		return b
+	}
+	r.mu.Unlock()
+	d.OOB = true
+	var buf bytes.Buffer
+	if err := ui.Diagram(d).Render(context.Background(), &buf); err != nil {
+		p.log.Warn("web: render diagram", "err", err)
+	}
+	b := buf.Bytes()
+	r.mu.Lock()
+	r.diagramMark, r.diagramHTML = d.Mark, b
+	r.mu.Unlock()
+	return b
+}
+
+// rawHTML writes bytes rendered before.
+func rawHTML(b []byte) templ.Component {
+	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}

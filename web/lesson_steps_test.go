@@ -1,0 +1,95 @@
+package web
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var (
+	diagramMarkAttr = regexp.MustCompile(`<section id="diagram"[^>]* data-mark="([^"]*)"`)
+	wholeOOB        = regexp.MustCompile(`<section id="diagram"[^>]* hx-swap-oob="true"`)
+	stateAttrs      = regexp.MustCompile(`<div hidden id="diagram-state" hx-swap-oob="true" data-base="([^"]*)" data-mark="([^"]*)" data-count="(\d+)"`)
+)
+
+// between returns the text between the first from and the next to.
+func between(t *testing.T, s, from, to string) string {
+	t.Helper()
+	_, after, ok := strings.Cut(s, from)
+	if !ok {
+		t.Fatalf("no %q in:\n%s", from, s)
+	}
+	in, _, ok := strings.Cut(after, to)
+	if !ok {
+		t.Fatalf("no %q after %q", to, from)
+	}
+	return in
+}
+
+// A step answer to a page that says which diagram it shows brings only the
+// rows after it, and a page that applies them (as app.js does) shows what
+// the whole diagram shows; a page showing something else gets it whole.
+func TestStepAnswerBringsOnlyNewRows(t *testing.T) {
+	pe := newPlayerEnv(t)
+	base := pe.startLesson(t)
+	page := pe.b.page(base)
+	m := diagramMarkAttr.FindStringSubmatch(page.body)
+	if m == nil {
+		t.Fatalf("the page's diagram has no mark:\n%s", page.body)
+	}
+	mark := m[1]
+	rows := between(t, page.body, `<g id="diagram-rows">`, `</g></svg>`)
+	list := between(t, page.body, `<ol id="diagram-list">`, `</ol>`)
+	step := func(name, mark string) string {
+		t.Helper()
+		v := url.Values{"_csrf": {pe.b.csrf}}
+		r := pe.b.do("POST", base+"/steps/"+name, strings.NewReader(v.Encode()), map[string]string{
+			"Content-Type": "application/x-www-form-urlencoded", "HX-Request": "true", diagramMarkHeader: mark})
+		if r.StatusCode != 200 {
+			t.Fatalf("%s = %d: %s", name, r.StatusCode, r.body)
+		}
+		return r.body
+	}
+	for _, name := range []string{"create-credential", "create-client", "get-secret", "get-secret"} {
+		body := step(name, mark)
+		if strings.Contains(body, `<section id="diagram"`) {
+			t.Fatalf("%s: the whole diagram was sent to a page at mark %s", name, mark)
+		}
+		st := stateAttrs.FindStringSubmatch(body)
+		if st == nil || st[1] != mark {
+			t.Fatalf("%s: no diagram state based on %s:\n%s", name, mark, body)
+		}
+		rows += between(t, body, `<svg hx-swap-oob="beforeend:#diagram-rows">`, `</svg>`)
+		if strings.Contains(body, `<ol hx-swap-oob="beforeend:#diagram-list">`) {
+			list += between(t, body, `<ol hx-swap-oob="beforeend:#diagram-list">`, `</ol>`)
+		}
+		mark = st[2]
+		whole := pe.b.page(base + "/diagram").body
+		if got := diagramMarkAttr.FindStringSubmatch(whole); got == nil || got[1] != mark {
+			t.Fatalf("%s: the whole diagram is at %v, the answer said %s", name, got, mark)
+		}
+		if want := between(t, whole, `<g id="diagram-rows">`, `</g></svg>`); rows != want {
+			t.Fatalf("%s: the page's rows after the answers differ from the whole diagram:\n%s\nwant\n%s", name, rows, want)
+		}
+		if want := between(t, whole, `<ol id="diagram-list">`, `</ol>`); list != want {
+			t.Fatalf("%s: the page's list differs from the whole diagram:\n%s\nwant\n%s", name, list, want)
+		}
+		if !strings.Contains(whole, `data-count="`+st[3]+`"`) {
+			t.Fatalf("%s: the state's count %s is not the diagram's", name, st[3])
+		}
+	}
+	if n := len(exchangesIn(rows)); n < 4 {
+		t.Fatalf("the rows hold %d exchanges, want the challenge, token and calls", n)
+	}
+	// A mark the diagram never had, or none: the whole diagram, out of band.
+	for _, stale := range []string{"1-0", "x", ""} {
+		body := step("create-client", stale)
+		if !wholeOOB.MatchString(body) {
+			t.Fatalf("mark %q: no whole diagram:\n%s", stale, body)
+		}
+		if strings.Contains(body, `id="diagram-state" hx-swap-oob`) {
+			t.Fatalf("mark %q: rows were sent for a diagram the page does not show", stale)
+		}
+	}
+}
