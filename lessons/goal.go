@@ -47,7 +47,7 @@ func EvaluateGoalIn(l *Lesson, f Facts, exs []trace.Exchange) GoalStatus {
 
 func evaluateGoal(l *Lesson, exs []trace.Exchange, state func(*StateMatch) (bool, string)) GoalStatus {
 	prefix := l.ID + "/"
-	var mine []trace.Exchange
+	mine := make([]trace.Exchange, 0, len(exs)) // one allocation: the trace is long, an Exchange large
 	for _, ex := range exs {
 		if strings.HasPrefix(ex.Step, prefix) {
 			mine = append(mine, ex)

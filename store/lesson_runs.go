@@ -12,11 +12,12 @@ func (db *DB) SaveLessonRun(ctx context.Context, sandboxID, lessonID string, dat
 	if sandboxID == "" || lessonID == "" || data == nil {
 		return fmt.Errorf("store: save lesson run: sandbox, lesson and data required: %w", ErrInvalid)
 	}
-	_, err := db.execSQL("save lesson run", `INSERT INTO lesson_runs(sandbox_id, lesson_id, updated_at, data) VALUES(?, ?, ?, ?)
-		ON CONFLICT(sandbox_id, lesson_id) DO UPDATE SET updated_at = excluded.updated_at, data = excluded.data`,
-		sandboxID, lessonID, db.stamp(), data)
+	_, err := db.execStmt("save lesson run", db.stSaveRun, sandboxID, lessonID, db.stamp(), data)
 	return wrap("save lesson run", err)
 }
+
+const saveLessonRunSQL = `INSERT INTO lesson_runs(sandbox_id, lesson_id, updated_at, data) VALUES(?, ?, ?, ?)
+	ON CONFLICT(sandbox_id, lesson_id) DO UPDATE SET updated_at = excluded.updated_at, data = excluded.data`
 
 // LessonRun returns the saved run of a lesson in a sandbox; ErrNotFound when
 // there is none.

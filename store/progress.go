@@ -39,13 +39,14 @@ func (db *DB) SaveProgress(ctx context.Context, p Progress) error {
 	}
 	// No conflict target: the only unique constraint is progress_key, an
 	// expression index (NULL sandbox = "no sandbox" must still be unique).
-	_, err = db.execSQL("save progress", `INSERT INTO progress(learner_id, lesson_id, sandbox_id, steps_done, goal_met, updated_at)
-		VALUES(?, ?, ?, ?, ?, ?)
-		ON CONFLICT DO UPDATE SET steps_done = excluded.steps_done, goal_met = excluded.goal_met,
-			updated_at = excluded.updated_at`,
-		p.LearnerID, p.LessonID, nullable(p.SandboxID), string(js), p.GoalMet, at)
+	_, err = db.execStmt("save progress", db.stSaveProgress, p.LearnerID, p.LessonID, nullable(p.SandboxID), string(js), p.GoalMet, at)
 	return wrap("save progress", err)
 }
+
+const saveProgressSQL = `INSERT INTO progress(learner_id, lesson_id, sandbox_id, steps_done, goal_met, updated_at)
+	VALUES(?, ?, ?, ?, ?, ?)
+	ON CONFLICT DO UPDATE SET steps_done = excluded.steps_done, goal_met = excluded.goal_met,
+		updated_at = excluded.updated_at`
 
 // ProgressByLearner returns a learner's progress rows, least recently
 // updated first.

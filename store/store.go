@@ -44,6 +44,8 @@ type DB struct {
 
 	// Prepared statements on the hot paths (trace append/read, world save).
 	stAppendEx, stSaveWorld, stTrimChanges, stAddChange, stReadEx *sql.Stmt
+	// … and the lesson player's, saved with every step.
+	stSaveRun, stSaveProgress *sql.Stmt
 
 	wr  *writer // the group commit (writer.go)
 	log *slog.Logger
@@ -218,6 +220,8 @@ func (db *DB) prepare(ctx context.Context) error {
 			SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM sandboxes WHERE id = ?1)`},
 		{db.r, &db.stReadEx, `SELECT seq, data FROM exchanges WHERE sandbox_id = ?
 			ORDER BY seq DESC LIMIT ?`},
+		{db.w, &db.stSaveRun, saveLessonRunSQL},
+		{db.w, &db.stSaveProgress, saveProgressSQL},
 	} {
 		st, err := p.on.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -233,7 +237,7 @@ func (db *DB) prepare(ctx context.Context) error {
 func (db *DB) Close() error {
 	db.stopWriter() // commits what is queued
 	var errs []error
-	for _, st := range []*sql.Stmt{db.stAppendEx, db.stSaveWorld, db.stTrimChanges, db.stAddChange, db.stReadEx} {
+	for _, st := range []*sql.Stmt{db.stAppendEx, db.stSaveWorld, db.stTrimChanges, db.stAddChange, db.stReadEx, db.stSaveRun, db.stSaveProgress} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

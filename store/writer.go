@@ -94,6 +94,17 @@ func (db *DB) execSQL(name, query string, args ...any) (sql.Result, error) {
 	return res, err
 }
 
+// execStmt is execSQL with a prepared statement (the hot writes).
+func (db *DB) execStmt(name string, st *sql.Stmt, args ...any) (sql.Result, error) {
+	var res sql.Result
+	err := db.exec(name, false, func(tx *sql.Tx) error {
+		var err error
+		res, err = tx.Stmt(st).Exec(args...)
+		return err
+	})
+	return res, err
+}
+
 // Flush waits until every write submitted before it has committed (the
 // trace rows queued without waiting, for instance).
 func (db *DB) Flush(ctx context.Context) error {

@@ -16,7 +16,7 @@ import (
 // diagramView lays out the sandbox's trace with a marker per step run.
 func (p *player) diagramView(t *target, exs []trace.Exchange) ui.DiagramView {
 	history, _ := t.run.snapshot()
-	d := ui.LayoutDiagram(diagramItems(exs, history, t.lesson, t.sb.ID))
+	d := ui.LayoutDiagram(diagramItems(exs, history, t.lesson, t.run.exchangeItem))
 	d.Src = lessonURL(t.sb.ID, t.lesson.ID) + "/diagram"
 	return d
 }
@@ -26,7 +26,7 @@ func (p *player) diagramView(t *target, exs []trace.Exchange) ui.DiagramView {
 // sent nothing still shows ("… — 0 requests"). Exchanges no run accounts
 // for (the learner's own program through the proxy, or runs from before a
 // restart) get a marker of their own whenever their origin changes.
-func diagramItems(exs []trace.Exchange, runs []stepRun, l *lessons.Lesson, sandboxID string) []ui.DiagramItem {
+func diagramItems(exs []trace.Exchange, runs []stepRun, l *lessons.Lesson, item func(*trace.Exchange) *ui.ExchangeItem) []ui.DiagramItem {
 	items := make([]ui.DiagramItem, 0, len(exs)+len(runs))
 	var auto *ui.MarkerItem
 	curKey := ""
@@ -51,7 +51,7 @@ func diagramItems(exs []trace.Exchange, runs []stepRun, l *lessons.Lesson, sandb
 		if auto != nil {
 			auto.Count++
 		}
-		items = append(items, ui.DiagramItem{Exchange: exchangeItem(ex, sandboxID, l.ID)})
+		items = append(items, ui.DiagramItem{Exchange: item(ex)})
 	}
 	flush(1 << 62)
 	return items
@@ -104,6 +104,32 @@ func isChange(marker string, l *lessons.Lesson) bool {
 		return s.Kind == lessons.BlockAction
 	}
 	return id == "setup" || id == "fix" || id == "panel"
+}
+
+// exchangeItem is an exchange as the lesson's diagram draws it, made once
+// per exchange (parsing its URL and wording it cost more than drawing it),
+// shared read-only between the run's layouts.
+func (r *lessonRun) exchangeItem(ex *trace.Exchange) *ui.ExchangeItem {
+	r.itemsMu.Lock()
+	defer r.itemsMu.Unlock()
+	if c, ok := r.items[ex.Seq]; ok && c.url == ex.URL && c.it.Status == ex.Status && c.it.Method == ex.Method {
+		return c.it
+	}
+	if r.items == nil || len(r.items) >= 2*maxKeptItems {
+		r.items = make(map[int64]keptItem, 64) // dropped whole now and then: the trace is bounded anyway
+	}
+	it := exchangeItem(ex, r.w.ID(), r.lesson.ID)
+	it.Prepare()
+	r.items[ex.Seq] = keptItem{url: ex.URL, it: it}
+	return it
+}
+
+// maxKeptItems is about a trace's length (trace.DefaultLimit).
+const maxKeptItems = trace.DefaultLimit
+
+type keptItem struct {
+	url string
+	it  *ui.ExchangeItem
 }
 
 // exchangeItem is an exchange as the diagram draws it.

@@ -2,13 +2,16 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/azure-auth-sandbox/sandbox/lessons"
+	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
 const lesson6 = "same-code-everywhere" // a lesson with setup and steps that send nothing
@@ -133,5 +136,47 @@ func TestLessonRunHistoryIsBounded(t *testing.T) {
 	}
 	if got := r.stepsRan(); !slices.Equal(got, []string{"create-credential", "get-secret"}) {
 		t.Errorf("steps ran = %v", got)
+	}
+}
+
+// The saved run spliced from each step's JSON (encoded once) reads back as
+// the whole run encoded at once would.
+func TestSavedRunSplicedFromSteps(t *testing.T) {
+	pe := newPlayerEnv(t)
+	base := pe.startLesson(t)
+	for _, s := range []string{"create-credential", "create-client", "get-secret", "get-secret"} {
+		if r := pe.b.form(base+"/steps/"+s, nil, true); r.StatusCode != 200 {
+			t.Fatalf("%s = %d", s, r.StatusCode)
+		}
+	}
+	pe.p.mu.Lock()
+	r := pe.p.runs[sandboxOf(base)+"/"+lesson1]
+	pe.p.mu.Unlock()
+	if r == nil {
+		t.Fatal("no run")
+	}
+	got, err := r.savedJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := savedRun{Place: r.runner.Place(), Language: r.runner.Language()}
+	r.w.View(func(st *world.State) { whole.Tenant = st.TenantID })
+	history, _ := r.snapshot()
+	for i := range history {
+		whole.History = append(whole.History, savedStepOf(&history[i]))
+	}
+	want, err := json.Marshal(whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b savedRun
+	if err := json.Unmarshal(got, &a); err != nil {
+		t.Fatalf("spliced run does not read: %v\n%s", err, got)
+	}
+	if err := json.Unmarshal(want, &b); err != nil {
+		t.Fatal(err)
+	}
+	if len(a.History) != 4 || !reflect.DeepEqual(a, b) {
+		t.Fatalf("spliced run reads as\n%+v\nwant\n%+v", a, b)
 	}
 }

@@ -118,6 +118,9 @@ type lessonRun struct {
 	// the mark of what it shows.
 	diagramMark string
 	diagramHTML []byte
+
+	itemsMu sync.Mutex
+	items   map[int64]keptItem // the diagram's exchanges by Seq (exchangeItem)
 }
 
 // stepRun is one run of a step (or a panel action, a fix, a restart): the

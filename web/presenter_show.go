@@ -70,5 +70,5 @@ func (p *player) diagramFor(t *target, stepID string) ui.DiagramView {
 			runs = append(runs, r)
 		}
 	}
-	return ui.LayoutDiagram(diagramItems(mine, runs, t.lesson, t.sb.ID))
+	return ui.LayoutDiagram(diagramItems(mine, runs, t.lesson, t.run.exchangeItem))
 }

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"hash/fnv"
 	"strconv"
 	"strings"
 )
@@ -56,6 +55,31 @@ type ExchangeItem struct {
 	Via        string
 	Href       string
 	AuthnCode  string
+	// The drawing's words, filled by Prepare (LayoutDiagram prepares a
+	// copy of an item that is not prepared).
+	Outcome        string
+	Icon           string
+	RequestLabel   string
+	ResponseLabel  string
+	AccessibleName string
+	hash           uint64 // of everything the drawing depends on
+	prepared       bool
+}
+
+// Prepare computes the item's words and hash once, so an item kept across
+// layouts (the web layer keeps one per exchange) is not worded again.
+func (e *ExchangeItem) Prepare() {
+	e.Outcome, e.Icon = Outcome(e.Status, e.Challenge)
+	e.RequestLabel = truncate(e.Method+" "+e.Path, 60)
+	e.ResponseLabel = e.Icon + " " + statusWords(*e)
+	// The name starts with the visible text (WCAG 2.5.3: what a speech user
+	// reads out must activate it), then says where to.
+	e.AccessibleName = "#" + strconv.FormatInt(e.Seq, 10) + " " + e.RequestLabel + " " + e.ResponseLabel + ", to " + Lifelines[e.Lane] + " at " + e.Host
+	h := fnvUint(fnvOffset, uint64(e.Seq))
+	for _, s := range []string{e.Href, e.AccessibleName, e.Via} {
+		h = fnvString(fnvUint(h, uint64(len(s))), s)
+	}
+	e.hash, e.prepared = h, true
 }
 
 // DiagramView is the laid-out diagram.
@@ -114,21 +138,42 @@ func (v DiagramView) MarkAt(n int) string {
 }
 
 // rowHash extends a prefix hash by one row: everything its drawing
-// depends on besides its position, which the prefix fixes.
+// depends on besides its position, which the prefix fixes (FNV-1a).
 func rowHash(prev uint64, it DiagramItem) uint64 {
-	h := fnv.New64a()
-	var b [8]byte
-	for i := range b {
-		b[i] = byte(prev >> (8 * i))
-	}
-	h.Write(b[:])
+	h := fnvUint(fnvOffset, prev)
 	if m := it.Marker; m != nil {
-		h.Write([]byte("m\x00" + m.Label + "\x00" + strconv.Itoa(m.Count)))
+		h = fnvUint(fnvString(fnvUint(h, 'm'), m.Label), uint64(m.Count))
 	} else if e := it.Exchange; e != nil {
-		h.Write([]byte("e\x00" + strconv.FormatInt(e.Seq, 10) + "\x00" + strconv.Itoa(e.Status) + "\x00" + e.Method + "\x00" + e.Host +
-			"\x00" + e.Path + "\x00" + e.Href + "\x00" + e.AuthnCode + "\x00" + strconv.Itoa(e.Lane) + "\x00" + strconv.FormatBool(e.Challenge)))
+		if !e.prepared {
+			c := *e
+			c.Prepare()
+			e = &c
+		}
+		h = fnvUint(fnvUint(h, 'e'), e.hash)
 	}
-	return h.Sum64()
+	return h
+}
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func fnvString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
+	}
+	return h
+}
+
+func fnvUint(h, v uint64) uint64 {
+	for range 8 {
+		h ^= v & 0xff
+		h *= fnvPrime
+		v >>= 8
+	}
+	return h
 }
 
 // LaneView is one lifeline.
@@ -148,15 +193,10 @@ type MarkerView struct {
 // ExchangeView is a laid-out exchange: a request arrow and a response arrow.
 type ExchangeView struct {
 	ExchangeItem
-	Index          int // 1-based, for the presenter's reveal
-	X1, X2         int
-	Y              int // request arrow
-	RY             int // response arrow
-	Outcome        string
-	Icon           string
-	RequestLabel   string
-	ResponseLabel  string
-	AccessibleName string
+	Index  int // 1-based, for the presenter's reveal
+	X1, X2 int
+	Y      int // request arrow
+	RY     int // response arrow
 }
 
 // LayoutDiagram places the items on the lifelines.
@@ -167,6 +207,7 @@ func LayoutDiagram(items []DiagramItem) DiagramView {
 	}
 	y := headerH
 	v.prefix = make([]uint64, 1, len(items)+1)
+	v.Exchanges = make([]ExchangeView, 0, len(items))
 	for _, it := range items {
 		if it.Marker == nil && it.Exchange == nil {
 			continue
@@ -179,14 +220,11 @@ func LayoutDiagram(items []DiagramItem) DiagramView {
 			y += markerH
 		case it.Exchange != nil:
 			e := *it.Exchange
+			if !e.prepared {
+				e.Prepare()
+			}
 			v.Count++
 			ev := ExchangeView{ExchangeItem: e, Index: v.Count, X1: laneX(LaneCode), X2: laneX(e.Lane), Y: y + 22, RY: y + 46}
-			ev.Outcome, ev.Icon = Outcome(e.Status, e.Challenge)
-			ev.RequestLabel = truncate(e.Method+" "+e.Path, 60)
-			ev.ResponseLabel = ev.Icon + " " + statusWords(e)
-			// The name starts with the visible text (WCAG 2.5.3: what a
-			// speech user reads out must activate it), then says where to.
-			ev.AccessibleName = "#" + strconv.FormatInt(e.Seq, 10) + " " + ev.RequestLabel + " " + ev.ResponseLabel + ", to " + Lifelines[e.Lane] + " at " + e.Host
 			v.Exchanges = append(v.Exchanges, ev)
 			v.LastSeq = max(v.LastSeq, e.Seq)
 			v.Announce = "New exchange " + ev.AccessibleName
