@@ -86,8 +86,11 @@ start_sandbox() {
   : >"$out"; : >"$err"
   t0=$(date +%s%N)
   # The per-sandbox limits (a classroom's protection: proxy rate, queue
-  # size) are lifted: this measures throughput on QUEUE_N messages. Older
-  # binaries ignore the variables.
+  # size) are lifted: this measures throughput on QUEUE_N messages; so is
+  # the creation rate per address (the cold start's COLD_SANDBOXES come
+  # from one). Older binaries ignore the variables.
+  SANDBOX_CREATES_PER_MINUTE=${SANDBOX_CREATES_PER_MINUTE:-1000000} SANDBOX_CREATES_BURST=${SANDBOX_CREATES_BURST:-1000000} \
+  SANDBOX_MAX_SANDBOXES=${SANDBOX_MAX_SANDBOXES:-$((COLD_SANDBOXES + 100))} \
   SANDBOX_PROXY_RATE=${SANDBOX_PROXY_RATE:-1000000} SANDBOX_PROXY_BURST=${SANDBOX_PROXY_BURST:-1000000} \
   SANDBOX_QUEUE_MESSAGES=${SANDBOX_QUEUE_MESSAGES:-100000} SANDBOX_QUEUE_BYTES=${SANDBOX_QUEUE_BYTES:-100000000} \
   SANDBOX_SANDBOX_QUEUE_MESSAGES=${SANDBOX_SANDBOX_QUEUE_MESSAGES:-100000} SANDBOX_SANDBOX_QUEUE_BYTES=${SANDBOX_SANDBOX_QUEUE_BYTES:-100000000} \
