@@ -21,7 +21,7 @@ func (p *player) languageSet(c echo.Context) error {
 		return errorf(CodeInvalidArgument, "language must be go or python")
 	}
 	if err := t.run.runner.SetLanguage(lang); err != nil {
-		return errorf(CodeInvalidArgument, "%s", p.pyWhy)
+		return errorf(CodeInvalidArgument, "%s", p.pyWhy())
 	}
 	t.run.record(stepRun{StepID: "language", Label: "The app restarts in " + ui.LanguageLabel(lang),
 		Marker: t.lesson.Marker("language"), AfterSeq: p.lastSeq(t.sb.ID),

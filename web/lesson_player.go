@@ -47,10 +47,10 @@ type playerConfig struct {
 	sandboxFor    func(c echo.Context) (*store.Sandbox, *world.World, error)
 	ensureLearner func(c echo.Context) (*store.Learner, error)
 	lessonValues  func(sb *store.Sandbox) map[string]string
-	// python runs lessons' Python steps (nil: Go only, and pyWhy says why
-	// the Python tab runs Go).
-	python *lessons.Python
-	pyWhy  string
+	// findPython returns what runs lessons' Python steps (nil: Go only,
+	// and why the Python tab runs Go); the first call may wait for the
+	// interpreter's probe.
+	findPython func() (*lessons.Python, string)
 	// Workshops (optional): stepped hears of each run a learner made in a
 	// sandbox (goalMet is asked only for a workshop's sandbox); notice is
 	// the workshop banner of a sandbox's lesson page.
@@ -157,6 +157,18 @@ func newPlayer(cfg playerConfig) (*player, error) {
 	return p, nil
 }
 
+// python is what runs lessons' Python steps (nil: none, pyWhy says why).
+func (p *player) python() *lessons.Python {
+	py, _ := p.findPython()
+	return py
+}
+
+// pyWhy says why lessons cannot run Python ("" when they can).
+func (p *player) pyWhy() string {
+	_, why := p.findPython()
+	return why
+}
+
 // lessonParam resolves the :lesson route parameter.
 func (p *player) lessonParam(c echo.Context) (*lessons.Lesson, error) {
 	l := p.catalog.Get(c.Param("lesson"))
@@ -244,10 +256,10 @@ func (p *player) runFor(ctx context.Context, sb *store.Sandbox, w *world.World, 
 			r.vals["{"+k+"}"] = v
 		}
 	}
-	if p.python != nil {
+	if py := p.python(); py != nil {
 		// Python where the server has it: the code on the page is the
 		// code that runs. The learner may choose Go (saved with the run).
-		r.runner.UsePython(p.python)
+		r.runner.UsePython(py)
 		_ = r.runner.SetLanguage(lessons.LangPython)
 	}
 	r.tabs = p.codeTabs(w, l, r.vals)

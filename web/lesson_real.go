@@ -60,7 +60,7 @@ func (p *player) realModeView(t *target) *ui.RealModeView {
 			". The diagram shows the real requests and answers, tokens decoded; changes go through Azure Resource Manager with the server's identity, inside the sandbox's resource group only.",
 		"Role changes are real too: after a grant Azure may take several minutes to let the call through. If a step is still refused, wait and run it again.",
 	}}
-	if p.python != nil {
+	if p.python() != nil {
 		v.Lines = append(v.Lines, "Real-Azure steps run in Go (the Python worker reaches the simulator only); the simulated steps run in the language you chose.")
 	}
 	if sim := simulatedWhy(l); sim != "" {

@@ -253,8 +253,8 @@ func (p *player) placeView(t *target) ui.PlaceView {
 	pl := t.run.runner.Place()
 	v := ui.PlaceView{SetURL: lessonURL(t.sb.ID, t.lesson.ID) + "/place", Where: "workstation", Site: pl.Site,
 		Objects: t.run.runner.Objects(), Language: t.run.runner.Language(), LanguageURL: lessonURL(t.sb.ID, t.lesson.ID) + "/language",
-		PythonMissing: p.pyWhy}
-	if py := p.python; py != nil {
+		PythonMissing: p.pyWhy()}
+	if py := p.python(); py != nil {
 		v.Python = "Python " + py.Info.Python + ", azure-identity " + py.Info.AzureIdentity
 	}
 	switch {
@@ -349,9 +349,9 @@ func sortedLabels(st *world.State) []string {
 
 // pythonNote tells what Run does with the Python tab's code.
 func (p *player) pythonNote() string {
-	if py := p.python; py != nil {
+	if py := p.python(); py != nil {
 		return "This Python runs as written, with the real Python SDK (azure-identity " + py.Info.AzureIdentity +
 			"), when your code runs in Python (see \"Where your code runs\")."
 	}
-	return "On this server Run executes the Go tab's code: " + p.pyWhy + "."
+	return "On this server Run executes the Go tab's code: " + p.pyWhy() + "."
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -95,6 +96,10 @@ type Config struct {
 	// Python tab runs Go, and PythonMissing says why.
 	Python        *lessons.Python
 	PythonMissing string
+	// FindPython, when set, replaces Python and PythonMissing: it is called
+	// once, when a lesson first needs to know (the server answers before
+	// the interpreter has been probed, which takes a second).
+	FindPython func() (*lessons.Python, string)
 	// RealFacts, when set, gives the lesson runner a real-mode sandbox's
 	// facts (false: a simulated sandbox, or its Azure resources are not
 	// ready yet).
@@ -189,7 +194,7 @@ func New(cfg Config) (*Server, error) {
 	s.echo = e
 	p, err := newPlayer(playerConfig{store: cfg.Store, sandboxes: cfg.Sandboxes, cloud: cfg.Cloud, lessonsDir: cfg.LessonsDir,
 		log: s.log, limits: s.limits, sandboxFor: s.sandboxFor, ensureLearner: s.ensureLearner, lessonValues: s.lessonValues,
-		python: cfg.Python, pyWhy: pythonMissing(cfg), realFacts: cfg.RealFacts, realMissing: cfg.RealMissing, explain: cfg.Explain})
+		findPython: findPython(cfg), realFacts: cfg.RealFacts, realMissing: cfg.RealMissing, explain: cfg.Explain})
 	if err != nil {
 		return nil, err
 	}
@@ -222,13 +227,21 @@ func (s *Server) proxyURL(user *url.Userinfo) string {
 	return u.String()
 }
 
-// pythonMissing says why lessons cannot run Python ("" when they can).
-func pythonMissing(cfg Config) string {
-	if cfg.Python != nil {
-		return ""
+// findPython finds the Python of lessons once, and says why lessons cannot
+// run Python ("" when they can).
+func findPython(cfg Config) func() (*lessons.Python, string) {
+	find := cfg.FindPython
+	if find == nil {
+		find = func() (*lessons.Python, string) { return cfg.Python, cfg.PythonMissing }
 	}
-	if cfg.PythonMissing != "" {
-		return cfg.PythonMissing
-	}
-	return "this server runs no Python"
+	return sync.OnceValues(func() (*lessons.Python, string) {
+		py, why := find()
+		if py != nil {
+			return py, ""
+		}
+		if why == "" {
+			why = "this server runs no Python"
+		}
+		return nil, why
+	})
 }

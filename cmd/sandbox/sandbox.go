@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/azure-auth-sandbox/sandbox/azure"
@@ -65,8 +66,10 @@ type Main struct {
 	// azureReport is real mode's preflight (nil when real mode is off).
 	azureReport *azure.Report
 	// py runs the lessons' Python (nil without Python): its fork server
-	// and Azure CLI seed stop with the server.
-	py *lessons.Python
+	// and Azure CLI seed stop with the server. findPython sets it once, in
+	// the background after start (Close waits for it).
+	py         *lessons.Python
+	findPython func() (*lessons.Python, string)
 }
 
 // NewMain returns a Main writing to stdout and stderr, reading the
@@ -104,6 +107,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.Config.TraceLimit = trace.DefaultLimit
 	}
 	m.log = slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+	// The Python probe (importing the Azure SDK takes a second) runs
+	// beside the start-up: the server answers before it is done, and the
+	// first lesson that needs Python waits for it.
+	probe := m.probePython(ctx)
 	if m.Config.Azure.Enabled() {
 		m.azureReport = m.preflight(ctx)
 	}
@@ -178,7 +185,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.url = strings.TrimSuffix(base.String(), "/")
-	py, pyMissing := m.python(ctx, runs)
+	m.findPython = sync.OnceValues(func() (*lessons.Python, string) { return m.python(ctx, probe, runs) })
 	app, err = web.New(web.Config{
 		Store:            m.db,
 		Sandboxes:        sbs,
@@ -190,8 +197,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Cloud:            lessons.FromSim(cloud),
 		Key:              serverKey,
 		Limits:           web.Limits{StreamsPerSandbox: lim.StreamsPerSandbox, StreamsPerLearner: lim.StreamsPerLearner},
-		Python:           py,
-		PythonMissing:    pyMissing,
+		FindPython:       m.findPython,
 		RealFacts:        m.realFacts(realAzure, book),
 		RealMissing:      m.realMissing(),
 		Explain:          realExplain(realAzure),
@@ -202,6 +208,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.app = app
 	m.srv = httpServer(dispatch(app, m.proxy, m.ln.Addr().String(), base.Host), m.log)
 	m.srv.RegisterOnShutdown(app.CloseStreams) // open lesson pages do not hold up shutdown
+	go m.findPython()                          // the fork server warms up before the first lesson asks
 	srv, ln := m.srv, m.ln                     // Close may clear m.srv before Serve starts
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -306,6 +313,9 @@ func (m *Main) Close() error {
 		m.app.StopPrograms() // the lessons' Python workers
 		m.app = nil
 	}
+	if m.findPython != nil {
+		m.findPython() // a probe still running sets m.py when done
+	}
 	if m.py != nil {
 		m.py.Close()
 		m.py = nil
@@ -325,13 +335,37 @@ func (m *Main) Close() error {
 	return errors.Join(errs...)
 }
 
+// pythonProbe is the outcome of pyrun.Find, delivered once.
+type pythonProbe struct {
+	done chan struct{}
+	exe  string
+	info pyrun.Info
+	err  error
+}
+
+// probePython starts looking for the interpreter that runs lessons' Python
+// steps (nil when Python is turned off).
+func (m *Main) probePython(ctx context.Context) *pythonProbe {
+	if strings.EqualFold(m.Config.Python, "off") {
+		return nil
+	}
+	pr := &pythonProbe{done: make(chan struct{})}
+	ctx = context.WithoutCancel(ctx) // the probe outlives Run's context
+	go func() {
+		defer close(pr.done)
+		pr.exe, pr.info, pr.err = pyrun.Find(ctx, m.Config.Python)
+	}()
+	return pr
+}
+
 // python finds the interpreter that runs lessons' Python steps. Without
 // one the player runs Go and says why.
-func (m *Main) python(ctx context.Context, runs *proxy.Runs) (*lessons.Python, string) {
-	if strings.EqualFold(m.Config.Python, "off") {
+func (m *Main) python(ctx context.Context, pr *pythonProbe, runs *proxy.Runs) (*lessons.Python, string) {
+	if pr == nil {
 		return nil, "Python is turned off on this server (--python off)"
 	}
-	exe, info, err := pyrun.Find(ctx, m.Config.Python)
+	<-pr.done
+	exe, info, err := pr.exe, pr.info, pr.err
 	if err != nil {
 		m.log.Warn("lessons run Go only", "reason", err)
 		return nil, strings.TrimPrefix(err.Error(), "pyrun: ")
