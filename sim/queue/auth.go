@@ -54,7 +54,8 @@ func (c *call) challenge() {
 }
 
 func (c *call) bearer(raw string) (authResult, *storageError) {
-	c.notes.Token = trace.DecodeJWT(raw)
+	// The trace's decoded token comes from the front door, which decodes
+	// each token once (the queue's clients send the same one many times).
 	claims, verr := c.s.tokens.Validate(raw, c.w, entra.ResourceStorage, "https://"+strings.ToLower(c.account)+service.SuffixQueue)
 	if verr != nil {
 		a := &trace.Authn{Code: "InvalidAuthenticationInfo", Reason: verr.Detail}
