@@ -189,15 +189,20 @@ func (db *DB) AddMember(ctx context.Context, m *Member) error {
 		m.ID = newID()
 	}
 	m.JoinedAt = fromStamp(db.stamp())
-	_, err := db.w.ExecContext(ctx, `INSERT INTO workshop_members(id, workshop_id, learner_id, display_name, sandbox_id, joined_at)
+	// The group commit: a class joins at once.
+	return db.exec("add member", false, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO workshop_members(id, workshop_id, learner_id, display_name, sandbox_id, joined_at)
 		VALUES(?, ?, ?, ?, ?, ?)`, m.ID, m.WorkshopID, m.LearnerID, m.DisplayName, nullable(m.SandboxID), m.JoinedAt.UnixNano())
-	return wrap("add member", err)
+		return wrap("add member", err)
+	})
 }
 
 // SetMemberSandbox ties a member to their sandbox.
 func (db *DB) SetMemberSandbox(ctx context.Context, memberID, sandboxID string) error {
-	res, err := db.w.ExecContext(ctx, `UPDATE workshop_members SET sandbox_id = ? WHERE id = ?`, nullable(sandboxID), memberID)
-	return affected("set member sandbox", res, err)
+	return db.exec("set member sandbox", false, func(tx *sql.Tx) error {
+		res, err := tx.Exec(`UPDATE workshop_members SET sandbox_id = ? WHERE id = ?`, nullable(sandboxID), memberID)
+		return affected("set member sandbox", res, err)
+	})
 }
 
 // Member returns a member of a workshop, or ErrNotFound (also for a member
@@ -280,13 +285,13 @@ func (db *DB) AppendEvent(ctx context.Context, e *ProgressEvent) error {
 	if e.At.IsZero() {
 		e.At = fromStamp(db.stamp())
 	}
-	// Through the group commit: a class's step runs record events at once.
-	err := db.exec("append event", false, func(tx *sql.Tx) error {
-		return tx.QueryRow(`INSERT INTO progress_events(workshop_id, member_id, at, kind, lesson_id, step_id,
-			ok, goal_met, outcome) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+	// The group commit: every learner's step appends one.
+	return db.exec("append event", false, func(tx *sql.Tx) error {
+		err := tx.QueryRow(`INSERT INTO progress_events(workshop_id, member_id, at, kind, lesson_id, step_id,
+		ok, goal_met, outcome) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
 			e.WorkshopID, e.MemberID, e.At.UnixNano(), e.Kind, e.LessonID, e.StepID, e.OK, e.GoalMet, e.Outcome).Scan(&e.Seq)
+		return wrap("append event", err)
 	})
-	return wrap("append event", err)
 }
 
 // Events returns a workshop's events, oldest first.

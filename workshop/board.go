@@ -79,6 +79,7 @@ func (h *Hub) Board(ctx context.Context, workshopID string) (*Board, error) {
 	}
 	for i := range evs {
 		b.applyLocked(&evs[i])
+		b.builtSeq = max(b.builtSeq, evs[i].Seq)
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -102,8 +103,10 @@ func (h *Hub) Record(ctx context.Context, e *store.ProgressEvent) error {
 		return err
 	}
 	b.mu.Lock()
-	// A board built after the append already holds the event.
-	if e.Seq > b.lastSeq {
+	// A board built after the append already holds the event. Concurrent
+	// Records apply in any order, so compare with what the build read, not
+	// with the newest event applied.
+	if e.Seq > b.builtSeq {
 		b.applyLocked(e)
 	}
 	b.mu.Unlock()
@@ -117,7 +120,9 @@ type Board struct {
 	w       store.Workshop
 	rows    map[string]*row
 	order   []string // member IDs in join order
-	lastSeq int64
+	// builtSeq is the newest event the board was built from; Record
+	// applies only later ones.
+	builtSeq int64
 	notice  Notice
 
 	smu  sync.Mutex
@@ -190,7 +195,6 @@ func (b *Board) SetWorkshop(w store.Workshop) {
 }
 
 func (b *Board) applyLocked(e *store.ProgressEvent) {
-	b.lastSeq = max(b.lastSeq, e.Seq)
 	r := b.rows[e.MemberID]
 	if r == nil {
 		return

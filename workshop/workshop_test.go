@@ -5,14 +5,18 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"image"
+	"image/draw"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
-	qrcode "github.com/skip2/go-qrcode"
+	"github.com/makiuchi-d/gozxing"
+	gozxingqr "github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/rbac"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
@@ -51,45 +55,60 @@ func TestCodes(t *testing.T) {
 	}
 }
 
-// TestQRSVG redraws the SVG's path into modules and compares them with the
-// library's own bitmap of the same text.
+// TestQRSVG rasterizes the SVG as a browser would (each path segment a
+// filled rectangle of modules, at 6 pixels a module) and decodes the image
+// with an independent QR reader (gozxing, a port of ZXing): the projector's
+// code must read back as the join link.
 func TestQRSVG(t *testing.T) {
-	const link = "http://10.0.0.5:8080/join/ACDEFG"
-	svg, err := QRSVG(link)
+	for _, link := range []string{
+		"http://10.0.0.5:8080/join/ACDEFG",
+		"https://sandbox.example.org/join/HJKMNP?from=projector",
+	} {
+		svg, err := QRSVG(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := decodeQRSVG(t, svg); got != link {
+			t.Fatalf("decoded %q, want %q", got, link)
+		}
+		if bytes.Contains(svg, []byte("style")) || bytes.Contains(svg, []byte("script")) {
+			t.Fatal("the SVG must carry no style or script (CSP)")
+		}
+	}
+}
+
+// decodeQRSVG draws QRSVG's output (a white square and one path of
+// "MxŷhWv1h-Wz" runs) into a grey image and decodes it.
+func decodeQRSVG(t *testing.T, svg []byte) string {
+	t.Helper()
+	vb := regexp.MustCompile(`viewBox="0 0 (\d+) (\d+)"`).FindSubmatch(svg)
+	if vb == nil {
+		t.Fatalf("no viewBox: %.120s", svg)
+	}
+	n, _ := strconv.Atoi(string(vb[1]))
+	const scale = 6
+	img := image.NewGray(image.Rect(0, 0, n*scale, n*scale))
+	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	runs := regexp.MustCompile(`M(\d+) (\d+)h(\d+)v1h-(\d+)z`).FindAllSubmatch(svg, -1)
+	if len(runs) == 0 {
+		t.Fatal("no dark modules in the SVG path")
+	}
+	for _, m := range runs {
+		x, _ := strconv.Atoi(string(m[1]))
+		y, _ := strconv.Atoi(string(m[2]))
+		w, _ := strconv.Atoi(string(m[3]))
+		r := image.Rect(x*scale, y*scale, (x+w)*scale, (y+1)*scale)
+		draw.Draw(img, r, image.Black, image.Point{}, draw.Src)
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := qrcode.New(link, qrcode.Medium)
+	res, err := gozxingqr.NewQRCodeReader().Decode(bmp, nil)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("the QR code does not decode: %v", err)
 	}
-	want := q.Bitmap()
-	n := len(want)
-	if !bytes.Contains(svg, []byte(`viewBox="0 0 `+strconv.Itoa(n)+` `+strconv.Itoa(n)+`"`)) {
-		t.Fatalf("viewBox not %d modules: %s", n, svg[:120])
-	}
-	got := make([][]bool, n)
-	for i := range got {
-		got[i] = make([]bool, n)
-	}
-	for _, m := range regexp.MustCompile(`M(\d+) (\d+)h(\d+)v1h-\d+z`).FindAllStringSubmatch(string(svg), -1) {
-		x, _ := strconv.Atoi(m[1])
-		y, _ := strconv.Atoi(m[2])
-		w, _ := strconv.Atoi(m[3])
-		for i := x; i < x+w; i++ {
-			got[y][i] = true
-		}
-	}
-	for y := range want {
-		for x := range want[y] {
-			if got[y][x] != want[y][x] {
-				t.Fatalf("module (%d,%d) = %v, want %v", x, y, got[y][x], want[y][x])
-			}
-		}
-	}
-	if bytes.Contains(svg, []byte("style")) || bytes.Contains(svg, []byte("script")) {
-		t.Fatal("the SVG must carry no style or script (CSP)")
-	}
+	return res.GetText()
 }
 
 func TestOutcome(t *testing.T) {
@@ -232,5 +251,58 @@ func TestBoardStuckAndRebuild(t *testing.T) {
 	if len(recs) != 3 || recs[0][9] != "goal: Lesson one" || recs[0][10] != "goal: l2" || recs[1][0] != "Ann" ||
 		recs[2][9] != "met" || recs[2][0] != `'=HYPERLINK("x")` {
 		t.Fatalf("CSV = %q", recs)
+	}
+}
+
+// slowStore numbers events in append order but holds the first append's
+// return until release closes: its Record applies after a later one's.
+type slowStore struct {
+	memStore
+	mu      sync.Mutex
+	release chan struct{}
+	held    chan struct{}
+}
+
+func (s *slowStore) AppendEvent(ctx context.Context, e *store.ProgressEvent) error {
+	s.mu.Lock()
+	err := s.memStore.AppendEvent(ctx, e)
+	first := e.Seq == 1
+	s.mu.Unlock()
+	if first {
+		close(s.held)
+		<-s.release
+	}
+	return err
+}
+
+// TestRecordsApplyInAnyOrder: concurrent steps commit in one order and
+// reach the board in another; neither may be lost (the dashboard would
+// never show it).
+func TestRecordsApplyInAnyOrder(t *testing.T) {
+	t0 := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
+	st := &slowStore{memStore: memStore{w: store.Workshop{ID: "w1", Lessons: []string{"l1"}},
+		ms: []store.Member{{ID: "a", DisplayName: "Ann", JoinedAt: t0}, {ID: "b", DisplayName: "Bob", JoinedAt: t0}}},
+		release: make(chan struct{}), held: make(chan struct{})}
+	hub := NewHub(st, func() time.Time { return t0 })
+	ctx := context.Background()
+	b, err := hub.Board(ctx, "w1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- hub.Record(ctx, &store.ProgressEvent{WorkshopID: "w1", MemberID: "a", Kind: KindStep, LessonID: "l1", StepID: "s", OK: true})
+	}()
+	<-st.held
+	if err := hub.Record(ctx, &store.ProgressEvent{WorkshopID: "w1", MemberID: "b", Kind: KindStep, LessonID: "l1", StepID: "s", OK: true}); err != nil {
+		t.Fatal(err)
+	}
+	close(st.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	_, rows := b.Snapshot(t0)
+	if rows[0].Steps != 1 || rows[1].Steps != 1 {
+		t.Fatalf("steps on the board: Ann %d, Bob %d; want 1 each", rows[0].Steps, rows[1].Steps)
 	}
 }
