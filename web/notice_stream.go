@@ -51,6 +51,13 @@ func (s *Server) noticeStream(c echo.Context) error {
 	if b == nil {
 		return errorf(CodeNotFound, "this sandbox is not in a workshop")
 	}
+	// Counted under the same caps as the diagram streams: a page holds
+	// both, and a script opening hundreds is refused alike.
+	release, err := s.player.hub.admit(sb.ID, sb.LearnerID)
+	if err != nil {
+		return err
+	}
+	defer release()
 	ch, cancel := b.SubscribeNotices()
 	defer cancel()
 	res := c.Response()

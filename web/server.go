@@ -147,8 +147,9 @@ type Server struct {
 	limits    Limits
 	// ws and hub serve classroom workshops (workshops.go); nil when the
 	// store keeps no workshops.
-	ws  workshopStore
-	hub *workshop.Hub
+	ws         workshopStore
+	hub        *workshop.Hub
+	dashboards *dashboardFeeds // one rendering of a class table for all its dashboards
 
 	echo *echo.Echo
 }
@@ -181,6 +182,7 @@ func New(cfg Config) (*Server, error) {
 	if ws, ok := cfg.Store.(workshopStore); ok {
 		s.ws = ws
 		s.hub = workshop.NewHub(ws, time.Now)
+		s.dashboards = newDashboardFeeds(s)
 	}
 	if s.creator == "" {
 		s.creator = "azure-auth-sandbox"

@@ -65,19 +65,9 @@ func (h *streamHub) join(t *target, step string) (*feed, func(), error) {
 	key := feedKey{t.sb.ID, t.lesson.ID, step}
 	learner := t.sb.LearnerID
 	h.mu.Lock()
-	if h.perSandbox > 0 && h.bySandbox[t.sb.ID] >= h.perSandbox {
+	if err := h.countLocked(t.sb.ID, learner); err != nil {
 		h.mu.Unlock()
-		return nil, nil, &Error{Code: CodeTooManyRequests, RetryAfter: 30 * time.Second,
-			Message: "this sandbox already has the most live diagram streams allowed open; close a lesson tab (or its presenter view) and reload"}
-	}
-	if h.perLearner > 0 && learner != "" && h.byLearner[learner] >= h.perLearner {
-		h.mu.Unlock()
-		return nil, nil, &Error{Code: CodeTooManyRequests, RetryAfter: 30 * time.Second,
-			Message: "you already have the most live diagram streams allowed open; close some lesson tabs and reload"}
-	}
-	h.bySandbox[t.sb.ID]++
-	if learner != "" {
-		h.byLearner[learner]++
+		return nil, nil, err
 	}
 	f := h.feeds[key]
 	fresh := f == nil
@@ -104,9 +94,25 @@ func (h *streamHub) join(t *target, step string) (*feed, func(), error) {
 	return f, release, nil
 }
 
-func (h *streamHub) leave(f *feed, sandboxID, learner string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+// countLocked counts one more open stream of a sandbox (and its learner)
+// against the caps, or refuses it.
+func (h *streamHub) countLocked(sandboxID, learner string) error {
+	if h.perSandbox > 0 && h.bySandbox[sandboxID] >= h.perSandbox {
+		return &Error{Code: CodeTooManyRequests, RetryAfter: 30 * time.Second,
+			Message: "this sandbox already has the most live streams allowed open; close a lesson tab (or its presenter view) and reload"}
+	}
+	if h.perLearner > 0 && learner != "" && h.byLearner[learner] >= h.perLearner {
+		return &Error{Code: CodeTooManyRequests, RetryAfter: 30 * time.Second,
+			Message: "you already have the most live streams allowed open; close some lesson tabs and reload"}
+	}
+	h.bySandbox[sandboxID]++
+	if learner != "" {
+		h.byLearner[learner]++
+	}
+	return nil
+}
+
+func (h *streamHub) uncountLocked(sandboxID, learner string) {
 	if h.bySandbox[sandboxID]--; h.bySandbox[sandboxID] <= 0 {
 		delete(h.bySandbox, sandboxID)
 	}
@@ -115,6 +121,30 @@ func (h *streamHub) leave(f *feed, sandboxID, learner string) {
 			delete(h.byLearner, learner)
 		}
 	}
+}
+
+// admit counts a stream that has no diagram feed (a workshop learner's
+// notices) under the same caps; release must be called when it ends.
+func (h *streamHub) admit(sandboxID, learner string) (func(), error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := h.countLocked(sandboxID, learner); err != nil {
+		return nil, err
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.uncountLocked(sandboxID, learner)
+		})
+	}, nil
+}
+
+func (h *streamHub) leave(f *feed, sandboxID, learner string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.uncountLocked(sandboxID, learner)
 	if f.streams--; f.streams == 0 {
 		if h.feeds[f.key] == f {
 			delete(h.feeds, f.key)

@@ -38,7 +38,7 @@ func (s *Server) workshopShow(c echo.Context) error {
 		m.EndsAt = w.EndsAt.UTC().Format("15:04 UTC, 2 Jan")
 	}
 	m.Lessons = s.lessonChoices(w)
-	m.Table = s.dashboardTable(c, b)
+	m.Table = s.dashboardTable(b)
 	return render(c, http.StatusOK, ui.WorkshopDashboard(m))
 }
 
@@ -54,12 +54,13 @@ func (s *Server) lessonChoices(w *store.Workshop) []ui.LessonChoice {
 	return out
 }
 
-// dashboardTable is the live part of the dashboard, as of now.
-func (s *Server) dashboardTable(c echo.Context, b *workshop.Board) ui.DashboardTable {
+// dashboardTable is the live part of the dashboard, as of now. It holds
+// nothing of the request (the rows' reset buttons post the page's one
+// form), so one rendering serves every open dashboard.
+func (s *Server) dashboardTable(b *workshop.Board) ui.DashboardTable {
 	now := s.hub.Now()
 	w, rows := b.Snapshot(now)
-	t := ui.DashboardTable{Lessons: s.lessonChoices(&w), Learners: len(rows), Updated: now.UTC().Format("15:04:05"),
-		CSRFToken: csrfToken(c)}
+	t := ui.DashboardTable{Lessons: s.lessonChoices(&w), Learners: len(rows), Updated: now.UTC().Format("15:04:05")}
 	for _, l := range t.Lessons {
 		if l.Checked {
 			t.Current = l.Title

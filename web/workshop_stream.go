@@ -5,20 +5,19 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/azure-auth-sandbox/sandbox/web/ui"
 )
 
-// workshopStream pushes the dashboard's table as server-sent events: after
-// every learner's step (changes within streamDebounce are one update) and
-// every dashboardTick for the time-based columns.
+// workshopStream pushes the dashboard's table as server-sent events. The
+// table is rendered once per burst of learners' changes (and every
+// dashboardTick) for all open dashboards of the workshop
+// (dashboard_feed.go); a slow stream skips to the newest.
 func (s *Server) workshopStream(c echo.Context) error {
-	_, b, err := s.ownWorkshop(c)
+	w, b, err := s.ownWorkshop(c)
 	if err != nil {
 		return err
 	}
-	ch, cancel := b.Subscribe()
-	defer cancel()
+	f, release := s.dashboards.join(w.ID, b)
+	defer release()
 	res := c.Response()
 	h := res.Header()
 	h.Set(echo.HeaderContentType, "text/event-stream")
@@ -26,31 +25,17 @@ func (s *Server) workshopStream(c echo.Context) error {
 	h.Set("X-Accel-Buffering", "no")
 	res.WriteHeader(http.StatusOK)
 	ctx := c.Request().Context()
-	send := func() error {
-		if err := writeEvent(ctx, res, "table", ui.DashboardTableView(s.dashboardTable(c, b))); err != nil {
-			return err
-		}
-		res.Flush()
-		return nil
-	}
-	if err := send(); err != nil {
-		return nil
-	}
-	tick := time.NewTicker(dashboardTick)
-	defer tick.Stop()
+	keepAlive := time.NewTicker(streamKeepAlive)
+	defer keepAlive.Stop()
 	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-s.player.closing:
-			return nil
-		case <-tick.C:
-		case <-ch:
-			if !drain(ctx.Done(), ch) {
+		frame, changed := f.latest()
+		if len(frame) > 0 {
+			if _, err := res.Write(frame); err != nil {
 				return nil
 			}
+			res.Flush()
 		}
-		if err := send(); err != nil {
+		if !s.player.awaitChange(ctx, res, f, changed, keepAlive.C) {
 			return nil
 		}
 	}

@@ -71,8 +71,6 @@ type DashboardTable struct {
 	Stuck    int
 	Updated  string
 	Learners int
-	// CSRFToken is for the rows' reset forms.
-	CSRFToken string
 }
 
 // DashboardRow is one learner.
