@@ -116,14 +116,14 @@ func (h *Hub) Record(ctx context.Context, e *store.ProgressEvent) error {
 
 // Board is a workshop's live standing: one row per member.
 type Board struct {
-	mu      sync.Mutex
-	w       store.Workshop
-	rows    map[string]*row
-	order   []string // member IDs in join order
+	mu    sync.Mutex
+	w     store.Workshop
+	rows  map[string]*row
+	order []string // member IDs in join order
 	// builtSeq is the newest event the board was built from; Record
 	// applies only later ones.
 	builtSeq int64
-	notice  Notice
+	notice   Notice
 
 	smu  sync.Mutex
 	subs map[chan struct{}]bool // true: notices only (a learner's page)
