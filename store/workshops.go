@@ -27,7 +27,11 @@ type Workshop struct {
 	CurrentLesson string
 	// PresenterSandbox is the instructor's own sandbox for the projector.
 	PresenterSandbox string
-	CreatedAt        time.Time
+	// Notice is the instructor's last message to the class, sent at
+	// NoticeAt ("" and zero: none).
+	Notice    string
+	NoticeAt  time.Time
+	CreatedAt time.Time
 }
 
 // Member is a learner in a workshop under a display name unique in it.
@@ -58,14 +62,15 @@ type ProgressEvent struct {
 }
 
 const workshopCols = `id, instructor_id, title, lessons, scenario, join_code, stuck_after_secs,
-	ifnull(ends_at, 0), ifnull(ended_at, 0), current_lesson, ifnull(presenter_sandbox, ''), created_at`
+	ifnull(ends_at, 0), ifnull(ended_at, 0), current_lesson, ifnull(presenter_sandbox, ''), notice,
+	ifnull(notice_at, 0), created_at`
 
 func scanWorkshop(row interface{ Scan(...any) error }) (*Workshop, error) {
 	var w Workshop
 	var lessons string
-	var stuck, ends, ended, created int64
+	var stuck, ends, ended, noticeAt, created int64
 	if err := row.Scan(&w.ID, &w.InstructorID, &w.Title, &lessons, &w.Scenario, &w.JoinCode, &stuck,
-		&ends, &ended, &w.CurrentLesson, &w.PresenterSandbox, &created); err != nil {
+		&ends, &ended, &w.CurrentLesson, &w.PresenterSandbox, &w.Notice, &noticeAt, &created); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(lessons), &w.Lessons); err != nil {
@@ -77,6 +82,9 @@ func scanWorkshop(row interface{ Scan(...any) error }) (*Workshop, error) {
 	}
 	if ended != 0 {
 		w.EndedAt = fromStamp(ended)
+	}
+	if noticeAt != 0 {
+		w.NoticeAt = fromStamp(noticeAt)
 	}
 	w.CreatedAt = fromStamp(created)
 	return &w, nil
@@ -151,6 +159,33 @@ func (db *DB) WorkshopsByInstructor(ctx context.Context, instructorID string) ([
 func (db *DB) SetWorkshopLesson(ctx context.Context, id, lessonID string) error {
 	res, err := db.w.ExecContext(ctx, `UPDATE workshops SET current_lesson = ? WHERE id = ?`, lessonID, id)
 	return affected("set workshop lesson", res, err)
+}
+
+// SetWorkshopNotice records the instructor's message to the class.
+func (db *DB) SetWorkshopNotice(ctx context.Context, id, message string, at time.Time) error {
+	res, err := db.w.ExecContext(ctx, `UPDATE workshops SET notice = ?, notice_at = ? WHERE id = ?`,
+		message, stampOrNull(at), id)
+	return affected("set workshop notice", res, err)
+}
+
+// DueWorkshops lists the running workshops whose end time is at or before
+// now (the scheduler ends them).
+func (db *DB) DueWorkshops(ctx context.Context, now time.Time) ([]Workshop, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+workshopCols+` FROM workshops
+		WHERE ended_at IS NULL AND ends_at IS NOT NULL AND ends_at <= ? ORDER BY ends_at, id`, now.UnixNano())
+	if err != nil {
+		return nil, wrap("due workshops", err)
+	}
+	defer rows.Close()
+	var out []Workshop
+	for rows.Next() {
+		w, err := scanWorkshop(rows)
+		if err != nil {
+			return nil, wrap("due workshops", err)
+		}
+		out = append(out, *w)
+	}
+	return out, wrap("due workshops", rows.Err())
 }
 
 // SetPresenterSandbox records the instructor's own sandbox of a workshop.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -148,5 +149,74 @@ func TestWorkshopsMembersEvents(t *testing.T) {
 	}
 	if w2, _ := db.Workshop(ctx, w.ID); w2.EndedAt.IsZero() {
 		t.Fatal("EndedAt not set")
+	}
+}
+
+func TestWorkshopNoticeAndDue(t *testing.T) {
+	clk := &fakeClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+	path := filepath.Join(t.TempDir(), "s.db")
+	db, err := Open(context.Background(), path, WithClock(clk.now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	in, err := db.AddInstructor(ctx, "Ada", "link")
+	if err != nil {
+		t.Fatal(err)
+	}
+	soon := &Workshop{InstructorID: in.ID, Title: "Soon", Lessons: []string{"a"}, Scenario: "walkthrough",
+		JoinCode: "ABC234", EndsAt: clk.t.Add(time.Hour)}
+	later := &Workshop{InstructorID: in.ID, Title: "Later", Lessons: []string{"a"}, Scenario: "walkthrough",
+		JoinCode: "ABC235", EndsAt: clk.t.Add(2 * time.Hour)}
+	open := &Workshop{InstructorID: in.ID, Title: "Open", Lessons: []string{"a"}, Scenario: "walkthrough", JoinCode: "ABC236"}
+	for _, w := range []*Workshop{soon, later, open} {
+		if err := db.CreateWorkshop(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := clk.t.Add(time.Minute)
+	if err := db.SetWorkshopNotice(ctx, soon.ID, "Break until 11:00", at); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetWorkshopNotice(ctx, "nope", "x", at); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("notice of an unknown workshop: %v", err)
+	}
+	due := func(now time.Time) []string {
+		t.Helper()
+		ws, err := db.DueWorkshops(ctx, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, w := range ws {
+			out = append(out, w.Title)
+		}
+		return out
+	}
+	if got := due(clk.t); len(got) != 0 {
+		t.Fatalf("due now = %v", got)
+	}
+	if got := due(clk.t.Add(90 * time.Minute)); len(got) != 1 || got[0] != "Soon" {
+		t.Fatalf("due in 90 min = %v", got)
+	}
+	if err := db.EndWorkshop(ctx, soon.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := due(clk.t.Add(3 * time.Hour)); len(got) != 1 || got[0] != "Later" {
+		t.Fatalf("due in 3 h after ending Soon = %v", got)
+	}
+	// Both survive a restart.
+	db.Close()
+	db, err = Open(ctx, path, WithClock(clk.now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	w, err := db.Workshop(ctx, soon.ID)
+	if err != nil || w.Notice != "Break until 11:00" || !w.NoticeAt.Equal(at) {
+		t.Fatalf("after restart: %+v, %v", w, err)
+	}
+	if got := due(clk.t.Add(3 * time.Hour)); len(got) != 1 || got[0] != "Later" {
+		t.Fatalf("due after restart = %v", got)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/azure-auth-sandbox/sandbox/lessons"
 	"github.com/azure-auth-sandbox/sandbox/sandboxes"
@@ -39,6 +40,8 @@ type env struct {
 	// (python_test.go); py is the one it made.
 	python func(e *env, cloud *sim.Cloud) *lessons.Python
 	py     *lessons.Python
+	// now, when set, is the workshops' clock (end times).
+	now func() time.Time
 }
 
 func newEnv(t testing.TB) *env {
@@ -90,6 +93,7 @@ func (e *env) open() {
 		BaseURL:          base,
 		IdentityEndpoint: "http://169.254.129.2:8081/msi/token",
 		Key:              []byte("a fixed key: kept across restart"),
+		Now:              e.now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -104,6 +108,7 @@ func (e *env) open() {
 func (e *env) restart() {
 	e.t.Helper()
 	e.srv.Close()
+	e.app.CloseStreams() // also stops the workshop scheduler
 	if err := e.db.Close(); err != nil {
 		e.t.Fatal(err)
 	}

@@ -89,6 +89,9 @@ type Config struct {
 	// Limits bound what one learner or sandbox may hold open; zero fields
 	// get the defaults.
 	Limits Limits
+	// Now is the clock of workshops (stuck marks, end times); nil is
+	// time.Now.
+	Now func() time.Time
 	// Cloud is how the lesson runner reaches the sandboxes' cloud
 	// (lessons.FromSim(cloud)). Required.
 	Cloud lessons.Cloud
@@ -181,7 +184,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	if ws, ok := cfg.Store.(workshopStore); ok {
 		s.ws = ws
-		s.hub = workshop.NewHub(ws, time.Now)
+		s.hub = workshop.NewHub(ws, cfg.Now)
 		s.dashboards = newDashboardFeeds(s)
 	}
 	if s.creator == "" {
@@ -206,6 +209,9 @@ func New(cfg Config) (*Server, error) {
 	s.player = p
 	if err := s.routes(e); err != nil {
 		return nil, err
+	}
+	if s.ws != nil {
+		go s.scheduleEnds()
 	}
 	return s, nil
 }

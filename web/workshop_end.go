@@ -1,20 +1,32 @@
 package web
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/azure-auth-sandbox/sandbox/store"
+	"github.com/azure-auth-sandbox/sandbox/workshop"
 )
 
-// workshopEnd ends a workshop: the join code stops working and every
-// learner's sandbox is deleted; members and their progress stay (the
-// dashboard and the CSV export still show them).
+// workshopEnd ends a workshop now (the instructor's button).
 func (s *Server) workshopEnd(c echo.Context) error {
 	w, b, err := s.ownWorkshop(c)
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
+	if err := s.endWorkshop(c.Request().Context(), w, b); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, dashboardURL(w.ID))
+}
+
+// endWorkshop ends a workshop: the join code stops working and every
+// learner's sandbox is deleted; members and their progress stay (the
+// dashboard and the CSV export still show them). Ending an ended workshop
+// deletes what a crash half-way left.
+func (s *Server) endWorkshop(ctx context.Context, w *store.Workshop, b *workshop.Board) error {
 	if w.EndedAt.IsZero() {
 		if err := s.ws.EndWorkshop(ctx, w.ID); err != nil {
 			return err
@@ -24,7 +36,6 @@ func (s *Server) workshopEnd(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// Also after a crash half-way: ending again deletes what is left.
 	for _, m := range members {
 		if m.SandboxID == "" {
 			continue
@@ -44,5 +55,5 @@ func (s *Server) workshopEnd(c echo.Context) error {
 		return err
 	}
 	b.SetWorkshop(*ended)
-	return c.Redirect(http.StatusSeeOther, dashboardURL(w.ID))
+	return nil
 }

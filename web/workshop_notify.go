@@ -21,7 +21,12 @@ func (s *Server) workshopBroadcast(c echo.Context) error {
 	if msg == "" || !utf8.ValidString(msg) || utf8.RuneCountInString(msg) > maxBroadcast {
 		return errorf(CodeInvalidArgument, "a message has 1 to %d characters of text", maxBroadcast)
 	}
-	b.Broadcast(msg, s.hub.Now())
+	// Stored first: a restarted server still shows it.
+	now := s.hub.Now()
+	if err := s.ws.SetWorkshopNotice(c.Request().Context(), w.ID, msg, now); err != nil {
+		return err
+	}
+	b.Broadcast(msg, now)
 	return c.Redirect(http.StatusSeeOther, dashboardURL(w.ID)+"?done="+url.QueryEscape("message sent"))
 }
 

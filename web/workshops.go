@@ -26,6 +26,8 @@ type workshopStore interface {
 	SetWorkshopLesson(ctx context.Context, id, lessonID string) error
 	SetPresenterSandbox(ctx context.Context, id, sandboxID string) error
 	EndWorkshop(ctx context.Context, id string) error
+	SetWorkshopNotice(ctx context.Context, id, message string, at time.Time) error
+	DueWorkshops(ctx context.Context, now time.Time) ([]store.Workshop, error)
 	AddMember(ctx context.Context, m *store.Member) error
 	SetMemberSandbox(ctx context.Context, memberID, sandboxID string) error
 	Member(ctx context.Context, workshopID, memberID string) (*store.Member, error)

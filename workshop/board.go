@@ -155,7 +155,7 @@ type row struct {
 
 func newBoard(w store.Workshop) *Board {
 	return &Board{w: w, rows: map[string]*row{}, subs: map[chan struct{}]bool{},
-		notice: Notice{Lesson: w.CurrentLesson}}
+		notice: Notice{Lesson: w.CurrentLesson, Message: w.Notice, At: w.NoticeAt}}
 }
 
 // AddMember puts a new member on the board.
