@@ -2,10 +2,13 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -84,26 +87,93 @@ func (s *Server) workshopFault(c echo.Context) error {
 	for _, r := range rows {
 		where[r.MemberID] = r.Lesson
 	}
+	results := s.injectFaults(ctx, w, members, where, kind, secs)
 	done := 0
-	for i := range members {
-		m := &members[i]
-		if m.SandboxID == "" {
-			continue
-		}
-		outcome, err := s.injectFault(ctx, w, m, where[m.ID], kind, secs)
-		if err != nil {
-			s.log.Warn("workshop fault", "workshop", w.ID, "error", err)
-			outcome = "not injected: " + err.Error()
-		} else {
+	var missed []string
+	for _, r := range results {
+		if r.OK {
 			done++
-		}
-		if err := s.hub.Record(ctx, &store.ProgressEvent{WorkshopID: w.ID, MemberID: m.ID, Kind: workshop.KindFault,
-			LessonID: where[m.ID], Outcome: outcome}); err != nil {
-			return err
+		} else {
+			missed = append(missed, r.Name)
 		}
 	}
-	msg := fmt.Sprintf("fault injected in %d of %d sandboxes", done, len(members))
+	if strings.Contains(c.Request().Header.Get(echo.HeaderAccept), echo.MIMEApplicationJSON) {
+		return c.JSON(http.StatusOK, faultReport{Fault: kind, Injected: done, Of: len(results), Learners: results})
+	}
+	msg := fmt.Sprintf("fault injected in %d of %d sandboxes", done, len(results))
+	if len(missed) > 0 {
+		msg += "; not in " + clipText(strings.Join(missed, ", "), 100) + " (their rows say why)"
+	}
 	return c.Redirect(http.StatusSeeOther, dashboardURL(w.ID)+"?done="+url.QueryEscape(msg))
+}
+
+// faultWorkers bounds how many sandboxes a class fault works on at once:
+// a class of 100 takes a fraction of the serial time without the
+// instructor's one POST taking both cores from the learners.
+const faultWorkers = 4
+
+// faultResult is one learner's outcome of a class fault.
+type faultResult struct {
+	MemberID string `json:"memberId"`
+	Name     string `json:"name"`
+	OK       bool   `json:"ok"`
+	Outcome  string `json:"outcome"`
+}
+
+// faultReport is the JSON answer of a class fault.
+type faultReport struct {
+	Fault    string        `json:"fault"`
+	Injected int           `json:"injected"`
+	Of       int           `json:"of"`
+	Learners []faultResult `json:"learners"`
+}
+
+// injectFaults runs a fault in each member's sandbox, faultWorkers at a
+// time, records each outcome on the dashboard (the learner's row shows it)
+// and returns them in the members' order. A member without a sandbox is
+// reported too.
+func (s *Server) injectFaults(ctx context.Context, w *store.Workshop, members []store.Member, where map[string]string, kind string, secs int64) []faultResult {
+	results := make([]faultResult, len(members))
+	sem := make(chan struct{}, faultWorkers)
+	var wg sync.WaitGroup
+	for i := range members {
+		m := &members[i]
+		results[i] = faultResult{MemberID: m.ID, Name: m.DisplayName}
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			var outcome string
+			var err error = errorf(CodeNotFound, "no sandbox (reset it from the dashboard)")
+			if m.SandboxID != "" {
+				outcome, err = s.injectFault(ctx, w, m, where[m.ID], kind, secs)
+			}
+			if err != nil {
+				s.log.Warn("workshop fault", "workshop", w.ID, "member", m.ID, "error", err)
+				outcome = "not injected: " + faultError(err)
+			}
+			results[i].OK, results[i].Outcome = err == nil, outcome
+			if err := s.hub.Record(ctx, &store.ProgressEvent{WorkshopID: w.ID, MemberID: m.ID, Kind: workshop.KindFault,
+				LessonID: where[m.ID], Outcome: outcome}); err != nil {
+				s.log.Warn("workshop fault event", "workshop", w.ID, "member", m.ID, "error", err)
+			}
+		})
+	}
+	wg.Wait()
+	return results
+}
+
+// faultError is an injection failure as the instructor reads it: the
+// message of one of our errors, else a generic line (internal details
+// stay in the log).
+func faultError(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	if errors.Is(err, context.Canceled) {
+		return "the request was cancelled"
+	}
+	return "the sandbox could not be changed (see the server log)"
 }
 
 // injectFault runs one fault in a member's sandbox, in the lesson the
@@ -132,7 +202,7 @@ func (s *Server) injectFault(ctx context.Context, w *store.Workshop, m *store.Me
 			}
 		})
 		if end.IsZero() {
-			return "", fmt.Errorf("localDev has no client secret")
+			return "", errorf(CodeConflict, "localDev has no client secret to expire")
 		}
 		d := max(end.Sub(t.w.Now())+time.Minute, 0)
 		action, title = "advanceClock", "expire localDev's secret (clock moved past "+end.UTC().Format("2006-01-02 15:04")+" UTC)"
