@@ -17,7 +17,7 @@ type classroom struct {
 	code    string
 }
 
-func newClassroom(t *testing.T) *classroom {
+func newClassroom(t testing.TB) *classroom {
 	t.Helper()
 	e := newEnv(t)
 	if _, err := e.db.AddInstructor(context.Background(), "Ada", "one-time-link"); err != nil {
@@ -48,7 +48,7 @@ func newClassroom(t *testing.T) *classroom {
 
 // join makes a new browser join under name and returns it with its lesson
 // page URL.
-func (c *classroom) join(t *testing.T, name string) (*browser, string) {
+func (c *classroom) join(t testing.TB, name string) (*browser, string) {
 	t.Helper()
 	b := c.browser()
 	b.visit()
