@@ -119,6 +119,8 @@ type loadStats struct {
 	lat      map[string][]time.Duration
 	requests int // HTTP requests (a proxy GetSecret counts the SDK's requests, not the CONNECTs)
 	wall     time.Duration
+	// unfinished counts learners the bound stopped (reported, not failed).
+	unfinished int
 }
 
 func (s *loadStats) add(kind string, d time.Duration, requests int) {
@@ -138,6 +140,7 @@ func (s *loadStats) merge(o *loadStats) {
 		}
 	}
 	s.requests += o.requests
+	s.unfinished += o.unfinished
 	s.wall += o.wall
 }
 

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -44,6 +45,7 @@ func TestWorkshopLoad(t *testing.T) {
 	cpu0 := cpuTime()
 	st := runWorkshop(t, m, n)
 	cpu := cpuTime() - cpu0
+	t.Logf("steps in %s", loadRunner())
 	t.Log("\n" + st.tableOf(n, workshopKinds))
 	t.Logf("process CPU %.2fs over %.2fs wall = %.2f cores busy (server and clients share the process)",
 		cpu.Seconds(), st.wall.Seconds(), cpu.Seconds()/st.wall.Seconds())
@@ -66,6 +68,14 @@ func BenchmarkWorkshop(b *testing.B) {
 	b.Log("\n" + all.tableOf(n, workshopKinds))
 }
 
+// loadRunner says which language ran the steps.
+func loadRunner() string {
+	if v := os.Getenv("LOAD_PYTHON"); v == "off" || v == "false" || v == "0" {
+		return "Go (LOAD_PYTHON=off)"
+	}
+	return "Python where the machine has it (LOAD_PYTHON=" + os.Getenv("LOAD_PYTHON") + ")"
+}
+
 func workshopLearners() int {
 	if n, err := strconv.Atoi(os.Getenv("LOAD_LEARNERS")); err == nil && n > 0 && n <= 300 {
 		return n
@@ -77,6 +87,9 @@ func workshopLearners() int {
 func (s *loadStats) tableOf(n int, kinds []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d learners: wall %.2fs, %d HTTP requests\n", n, s.wall.Seconds(), s.requests)
+	if s.unfinished > 0 {
+		fmt.Fprintf(&b, "%d learners did not finish within %s (the bound): the figures are of what finished\n", s.unfinished, loadTimeout)
+	}
 	fmt.Fprintf(&b, "%-9s %6s %9s %9s %9s %9s\n", "kind", "count", "p50", "p95", "p99", "max")
 	for _, k := range kinds {
 		ds := s.lat[k]
@@ -170,6 +183,8 @@ func runWorkshop(tb testing.TB, m *Main, n int) *loadStats {
 	}
 	var mu sync.Mutex
 	var done []stepDone
+	var unfinished atomic.Int64
+	missed := 0
 	start := make(chan struct{})
 	errs := make(chan error, n)
 	var wg sync.WaitGroup
@@ -184,7 +199,14 @@ func runWorkshop(tb testing.TB, m *Main, n int) *loadStats {
 				done = append(done, stepDone{name, k, time.Now()})
 				mu.Unlock()
 			})
-			if err != nil {
+			switch {
+			case err == nil:
+			case ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded):
+				// Slow is reported, not failed: the learner did not finish
+				// within the bound (cold Python workers, a saturated
+				// machine).
+				unfinished.Add(1)
+			default:
 				errs <- fmt.Errorf("%s: %w", name, err)
 				cancel()
 			}
@@ -194,6 +216,7 @@ func runWorkshop(tb testing.TB, m *Main, n int) *loadStats {
 	close(start)
 	wg.Wait()
 	st.wall = time.Since(t0)
+	st.unfinished = int(unfinished.Load())
 	close(errs)
 	for err := range errs {
 		tb.Error(err)
@@ -201,8 +224,12 @@ func runWorkshop(tb testing.TB, m *Main, n int) *loadStats {
 	if tb.Failed() {
 		tb.FailNow()
 	}
-	// Every step must reach the dashboard; wait a little for the last ones.
+	// Every step must reach the dashboard; wait a little for the last ones
+	// (not past the bound: then what was seen is reported).
 	deadline := time.Now().Add(10 * time.Second)
+	if st.unfinished > 0 {
+		deadline = time.Now()
+	}
 	for _, d := range done {
 		for {
 			at, ok := watch.seen(d.name, d.k)
@@ -211,13 +238,20 @@ func runWorkshop(tb testing.TB, m *Main, n int) *loadStats {
 				break
 			}
 			if time.Now().After(deadline) {
+				if st.unfinished > 0 {
+					missed++
+					break
+				}
 				tb.Fatalf("the dashboard never showed step %d of %s", d.k, d.name)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
+	if missed > 0 {
+		tb.Logf("%d finished steps were not on the dashboard when the bound ran out", missed)
+	}
 	stopStream()
-	if err := <-streamDone; err != nil {
+	if err := <-streamDone; err != nil && ctx.Err() == nil {
 		tb.Fatalf("dashboard stream: %v", err)
 	}
 	return st
