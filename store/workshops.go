@@ -217,6 +217,20 @@ func scanMember(row interface{ Scan(...any) error }) (*Member, error) {
 // display name already taken in the workshop (case-insensitively), or a
 // learner already in it, is ErrConflict.
 func (db *DB) AddMember(ctx context.Context, m *Member) error {
+	return db.addMember(m, nil)
+}
+
+// JoinMember is AddMember with the member's first event (e: its kind and
+// time; the workshop and member are set) in the same commit: a class joins
+// at once, and this is one commit wait instead of two.
+func (db *DB) JoinMember(ctx context.Context, m *Member, e *ProgressEvent) error {
+	if e == nil || e.Kind == "" {
+		return fmt.Errorf("store: join member: an event with a kind required: %w", ErrInvalid)
+	}
+	return db.addMember(m, e)
+}
+
+func (db *DB) addMember(m *Member, e *ProgressEvent) error {
 	if m.WorkshopID == "" || m.LearnerID == "" || m.DisplayName == "" {
 		return fmt.Errorf("store: add member: workshop, learner and name required: %w", ErrInvalid)
 	}
@@ -224,11 +238,19 @@ func (db *DB) AddMember(ctx context.Context, m *Member) error {
 		m.ID = newID()
 	}
 	m.JoinedAt = fromStamp(db.stamp())
-	// The group commit: a class joins at once.
-	return db.exec("add member", false, func(tx *sql.Tx) error {
+	if e != nil {
+		e.WorkshopID, e.MemberID = m.WorkshopID, m.ID
+		if e.At.IsZero() {
+			e.At = m.JoinedAt
+		}
+	}
+	return db.exec("add member", e != nil, func(tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT INTO workshop_members(id, workshop_id, learner_id, display_name, sandbox_id, joined_at)
 		VALUES(?, ?, ?, ?, ?, ?)`, m.ID, m.WorkshopID, m.LearnerID, m.DisplayName, nullable(m.SandboxID), m.JoinedAt.UnixNano())
-		return wrap("add member", err)
+		if err != nil || e == nil {
+			return wrap("add member", err)
+		}
+		return wrap("add member", insertEvent(tx, e))
 	})
 }
 
@@ -322,11 +344,14 @@ func (db *DB) AppendEvent(ctx context.Context, e *ProgressEvent) error {
 	}
 	// The group commit: every learner's step appends one.
 	return db.exec("append event", false, func(tx *sql.Tx) error {
-		err := tx.QueryRow(`INSERT INTO progress_events(workshop_id, member_id, at, kind, lesson_id, step_id,
-		ok, goal_met, outcome) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-			e.WorkshopID, e.MemberID, e.At.UnixNano(), e.Kind, e.LessonID, e.StepID, e.OK, e.GoalMet, e.Outcome).Scan(&e.Seq)
-		return wrap("append event", err)
+		return wrap("append event", insertEvent(tx, e))
 	})
+}
+
+func insertEvent(tx *sql.Tx, e *ProgressEvent) error {
+	return tx.QueryRow(`INSERT INTO progress_events(workshop_id, member_id, at, kind, lesson_id, step_id,
+		ok, goal_met, outcome) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+		e.WorkshopID, e.MemberID, e.At.UnixNano(), e.Kind, e.LessonID, e.StepID, e.OK, e.GoalMet, e.Outcome).Scan(&e.Seq)
 }
 
 // Events returns a workshop's events, oldest first.

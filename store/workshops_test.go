@@ -220,3 +220,39 @@ func TestWorkshopNoticeAndDue(t *testing.T) {
 		t.Fatalf("due after restart = %v", got)
 	}
 }
+
+// JoinMember stores the member and its first event together, or neither.
+func TestJoinMember(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	in, err := db.AddInstructor(ctx, "Ada", "link")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &Workshop{InstructorID: in.ID, Title: "Intro", Lessons: []string{"a"}, Scenario: "walkthrough", JoinCode: "ABC234"}
+	if err := db.CreateWorkshop(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	l1, _ := db.CreateLearner(ctx, "c1")
+	l2, _ := db.CreateLearner(ctx, "c2")
+	at := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
+	m := &Member{WorkshopID: w.ID, LearnerID: l1.ID, DisplayName: "Grace"}
+	e := &ProgressEvent{Kind: "join", At: at}
+	if err := db.JoinMember(ctx, m, e); err != nil {
+		t.Fatal(err)
+	}
+	if e.Seq == 0 || e.MemberID != m.ID || e.WorkshopID != w.ID {
+		t.Fatalf("event = %+v", e)
+	}
+	taken := &Member{WorkshopID: w.ID, LearnerID: l2.ID, DisplayName: "GRACE"}
+	if err := db.JoinMember(ctx, taken, &ProgressEvent{Kind: "join", At: at}); !errors.Is(err, ErrConflict) {
+		t.Fatalf("a taken name: %v, want ErrConflict", err)
+	}
+	evs, err := db.Events(ctx, w.ID)
+	if err != nil || len(evs) != 1 || evs[0].MemberID != m.ID || !evs[0].At.Equal(at) {
+		t.Fatalf("events = %+v, %v (the refused join must leave none)", evs, err)
+	}
+	if ms, err := db.Members(ctx, w.ID); err != nil || len(ms) != 1 {
+		t.Fatalf("members = %+v, %v", ms, err)
+	}
+}

@@ -59,25 +59,25 @@ func (s *Server) joinSubmit(c echo.Context) error {
 		if msg != "" {
 			return refuse(http.StatusBadRequest, msg)
 		}
-		ms, err := s.ws.Members(ctx, w.ID)
-		if err != nil {
-			return err
-		}
-		if len(ms) >= maxMembers {
-			return refuse(http.StatusConflict, "This workshop is full.")
-		}
-		m = &store.Member{WorkshopID: w.ID, LearnerID: l.ID, DisplayName: name}
-		if err := s.ws.AddMember(ctx, m); errors.Is(err, store.ErrConflict) {
-			return refuse(http.StatusConflict, "Someone in this workshop already uses the name \""+name+"\": choose another.")
-		} else if err != nil {
-			return err
-		}
+		// The board counts the members (it holds every one): no read of
+		// the whole class per join.
 		b, err := s.hub.Board(ctx, w.ID)
 		if err != nil {
 			return err
 		}
+		if b.Len() >= maxMembers {
+			return refuse(http.StatusConflict, "This workshop is full.")
+		}
+		m = &store.Member{WorkshopID: w.ID, LearnerID: l.ID, DisplayName: name}
+		joined := &store.ProgressEvent{Kind: workshop.KindJoin, At: s.hub.Now()}
+		err = s.ws.JoinMember(ctx, m, joined)
+		if errors.Is(err, store.ErrConflict) {
+			return refuse(http.StatusConflict, "Someone in this workshop already uses the name \""+name+"\": choose another.")
+		} else if err != nil {
+			return err
+		}
 		b.AddMember(*m)
-		if err := s.hub.Record(ctx, &store.ProgressEvent{WorkshopID: w.ID, MemberID: m.ID, Kind: workshop.KindJoin}); err != nil {
+		if err := s.hub.Stored(ctx, joined); err != nil {
 			return err
 		}
 	default:

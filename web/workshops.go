@@ -28,7 +28,7 @@ type workshopStore interface {
 	EndWorkshop(ctx context.Context, id string) error
 	SetWorkshopNotice(ctx context.Context, id, message string, at time.Time) error
 	DueWorkshops(ctx context.Context, now time.Time) ([]store.Workshop, error)
-	AddMember(ctx context.Context, m *store.Member) error
+	JoinMember(ctx context.Context, m *store.Member, e *store.ProgressEvent) error
 	SetMemberSandbox(ctx context.Context, memberID, sandboxID string) error
 	Member(ctx context.Context, workshopID, memberID string) (*store.Member, error)
 	MemberByLearner(ctx context.Context, workshopID, learnerID string) (*store.Member, error)

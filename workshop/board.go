@@ -98,6 +98,12 @@ func (h *Hub) Record(ctx context.Context, e *store.ProgressEvent) error {
 	if err := h.st.AppendEvent(ctx, e); err != nil {
 		return fmt.Errorf("workshop: record: %w", err)
 	}
+	return h.Stored(ctx, e)
+}
+
+// Stored shows an event the store already holds (stored with another
+// write, as a join with its member) on the board.
+func (h *Hub) Stored(ctx context.Context, e *store.ProgressEvent) error {
 	b, err := h.Board(ctx, e.WorkshopID)
 	if err != nil {
 		return err
@@ -156,6 +162,13 @@ type row struct {
 func newBoard(w store.Workshop) *Board {
 	return &Board{w: w, rows: map[string]*row{}, subs: map[chan struct{}]bool{},
 		notice: Notice{Lesson: w.CurrentLesson, Message: w.Notice, At: w.NoticeAt}}
+}
+
+// Len is how many members the board shows.
+func (b *Board) Len() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.order)
 }
 
 // AddMember puts a new member on the board.
