@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/csv"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -84,6 +85,18 @@ func until(t *testing.T, pg *chromePage, cond string) {
 
 func has(sel string) string { return "!!" + quote(sel) }
 
+// fill sets a form field's value in one JavaScript expression. chromedp's
+// SetValue resolves the node first and then sets it; after a form
+// navigation the node it resolved can belong to the page that just went
+// away ("No node with given id found").
+func fill(sel, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		js := `(el => { el.value = ` + strconv.Quote(value) + `; el.dispatchEvent(new Event("input", {bubbles: true})); el.dispatchEvent(new Event("change", {bubbles: true})); return true })(` + quote(sel) + `)`
+		_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+		return err
+	})
+}
+
 // A class in real browsers: the instructor creates a workshop, three
 // learners join in browser contexts of their own, one fails the same step
 // three times and shows as stuck on the live dashboard, a fault injected
@@ -105,7 +118,7 @@ func TestBrowserWorkshop(t *testing.T) {
 	teacher.do(chromedp.Navigate(e.srv.URL+"/instructor/signin?token=the-link"),
 		click(`[data-testid="instructor-signin"] button`))
 	until(t, teacher, has(`[data-testid="workshop-form"]`))
-	teacher.do(chromedp.SetValue(chromedp.CSS(`#ws-title`), "Friday class"),
+	teacher.do(fill(`#ws-title`, "Friday class"),
 		click(`[data-testid="workshop-form"] button[type="submit"]`))
 	until(t, teacher, has(`[data-testid="join-code"]`)+" && "+has(`[data-testid="join-qr"]`))
 
@@ -122,8 +135,8 @@ func TestBrowserWorkshop(t *testing.T) {
 		lp := tab(t, browser, &ce)
 		lp.do(chromedp.Navigate(e.srv.URL+"/"),
 			visible(`[data-testid="home-lessons"]`),
-			chromedp.SetValue(chromedp.CSS(`#join-code`), strings.ToLower(code)),
-			chromedp.SetValue(chromedp.CSS(`#join-name`), name),
+			fill(`#join-code`, strings.ToLower(code)),
+			fill(`#join-name`, name),
 			click(`[data-testid="join-form"] button`))
 		until(t, lp, has(`[data-testid="lesson-title"]`)+" && "+has(`[data-testid="workshop-notice"]`))
 		learners[name] = lp
@@ -151,10 +164,10 @@ func TestBrowserWorkshop(t *testing.T) {
 	}
 
 	// A message and a fault for everyone.
-	teacher.do(chromedp.SetValue(chromedp.CSS(`#bc-msg`), "Look at the 403"),
+	teacher.do(fill(`#bc-msg`, "Look at the 403"),
 		click(`[data-testid="broadcast-form"] button`))
 	until(t, teacher, `(document.querySelector('[data-testid="action-message"]')||{innerText:""}).innerText.includes("message sent")`)
-	teacher.do(chromedp.SetValue(chromedp.CSS(`#ft-kind`), "siteIdentityOff"),
+	teacher.do(fill(`#ft-kind`, "siteIdentityOff"),
 		click(`[data-testid="fault-form"] button[type="submit"]`))
 	// The form navigates: poll from Go, ignoring the moments between pages.
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
