@@ -296,13 +296,17 @@ func testWorkerEnvironmentFromScratch(t *testing.T, start starter) {
 // Two workers forked from one zygote each see their own environment, and
 // what one sets is not seen by the other.
 func TestZygoteEnvironmentIsolation(t *testing.T) {
+	// Set before the zygote starts: the server's environment must not
+	// reach a worker through the zygote either.
+	t.Setenv("SANDBOX_SERVER_SECRET", "server-only")
 	z := newZygote(t)
 	start := zygoteStarter(z)
 	a := start(t, Limits{}, "PLACE=a", "HTTPS_PROXY=http://user-a:pass@127.0.0.1:1")
 	b := start(t, Limits{}, "PLACE=b", "AZURE_CLIENT_ID=b-client")
 	run(t, a, "import os\nos.environ['SET_BY_A'] = '1'")
 	probe := "import os, urllib.request\nplace = os.environ.get('PLACE')\nproxy = urllib.request.getproxies().get('https', '')\n" +
-		"client = os.environ.get('AZURE_CLIENT_ID', '')\nseen = os.environ.get('SET_BY_A', '')"
+		"client = os.environ.get('AZURE_CLIENT_ID', '')\nseen = os.environ.get('SET_BY_A', '')\n" +
+		"leaked = ','.join(k for k in os.environ if k.startswith('SANDBOX_'))"
 	for _, tc := range []struct {
 		w                          *Worker
 		place, proxy, client, seen string
@@ -311,7 +315,7 @@ func TestZygoteEnvironmentIsolation(t *testing.T) {
 		{b, "b", "", "b-client", ""},
 	} {
 		res := run(t, tc.w, probe)
-		for name, want := range map[string]string{"place": tc.place, "proxy": tc.proxy, "client": tc.client, "seen": tc.seen} {
+		for name, want := range map[string]string{"place": tc.place, "proxy": tc.proxy, "client": tc.client, "seen": tc.seen, "leaked": ""} {
 			if v := varNamed(res, name); v == nil || v.Value != want {
 				t.Errorf("worker %s: %s = %+v, want %q", tc.place, name, v, want)
 			}
