@@ -48,12 +48,26 @@ func Leftovers(ctx context.Context, cfg Config, c *Client) ([]Leftover, error) {
 	if err := c.Graph(ctx, http.MethodGet, "/applications?$filter="+url.QueryEscape(filter), nil, &apps); err != nil {
 		return nil, err
 	}
+	// A sandbox is known by its tagged group or its localDev app; the apps
+	// its lessons created are named <prefix><sandbox id>-<name>. Other
+	// names that merely share the prefix are someone else's.
+	known := map[string]bool{}
+	for _, l := range out {
+		known[l.SandboxID] = true
+	}
 	for _, a := range apps.Value {
-		if !strings.HasSuffix(a.DisplayName, "-"+LocalDevApp) {
-			continue // someone else's app that happens to share the prefix
+		if id, ok := strings.CutSuffix(strings.TrimPrefix(a.DisplayName, cfg.ResourceGroupPrefix), "-"+LocalDevApp); ok {
+			known[id] = true
 		}
-		id := strings.TrimSuffix(strings.TrimPrefix(a.DisplayName, cfg.ResourceGroupPrefix), "-"+LocalDevApp)
-		out = append(out, Leftover{Kind: "app registration", Name: a.DisplayName, ID: a.ID, SandboxID: id})
+	}
+	for _, a := range apps.Value {
+		rest := strings.TrimPrefix(a.DisplayName, cfg.ResourceGroupPrefix)
+		for id := range known {
+			if strings.HasPrefix(rest, id+"-") {
+				out = append(out, Leftover{Kind: "app registration", Name: a.DisplayName, ID: a.ID, SandboxID: id})
+				break
+			}
+		}
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].SandboxID != out[j].SandboxID {

@@ -1,7 +1,11 @@
 package azure
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -76,9 +80,17 @@ func (g *guard) check(req *http.Request) error {
 			return nil
 		}
 		if req.Method == http.MethodPost && req.Context().Value(creatingKey{}) != nil {
-			p := strings.ToLower(strings.TrimSuffix(req.URL.Path, "/"))
-			if p == "/v1.0/applications" || p == "/v1.0/serviceprincipals" {
-				return nil
+			switch strings.ToLower(strings.TrimSuffix(req.URL.Path, "/")) {
+			case "/v1.0/applications":
+				if body, err := peekBody(req); err == nil && body.DisplayName != "" && strings.HasPrefix(body.DisplayName, sb.AppNamePrefix()) {
+					return nil
+				}
+				return refuse("an app registration's name must start with " + sb.AppNamePrefix())
+			case "/v1.0/serviceprincipals":
+				if body, err := peekBody(req); err == nil && sb.ownsAppID(body.AppID) {
+					return nil
+				}
+				return refuse("a service principal only for the sandbox's own app registrations")
 			}
 		}
 		return refuse("not the sandbox's own app registration or service principal")
@@ -86,6 +98,27 @@ func (g *guard) check(req *http.Request) error {
 		return nil
 	}
 	return refuse("not a host of the sandbox")
+}
+
+// graphCreation is what the guard reads of a Graph creation's body.
+type graphCreation struct {
+	DisplayName string `json:"displayName"`
+	AppID       string `json:"appId"`
+}
+
+// peekBody reads a creation's JSON body and puts it back for the send.
+func peekBody(req *http.Request) (graphCreation, error) {
+	var c graphCreation
+	if req.Body == nil || req.Body == http.NoBody {
+		return c, errors.New("no body")
+	}
+	b, err := io.ReadAll(io.LimitReader(req.Body, 1<<20))
+	req.Body.Close()
+	req.Body = io.NopCloser(bytes.NewReader(b))
+	if err != nil {
+		return c, err
+	}
+	return c, json.Unmarshal(b, &c)
 }
 
 func hostOf(endpoint string) string {

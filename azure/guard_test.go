@@ -18,33 +18,44 @@ func (r *refuseAll) RoundTrip(req *http.Request) (*http.Response, error) {
 func TestGuard(t *testing.T) {
 	ep, _ := EndpointsOf("public")
 	sb := &Sandbox{ID: "sbx1", Subscription: "s1", ResourceGroup: "auth-sandbox-sbx1-ab12", Vault: "kv-auth-0011223344",
-		StorageAccount: "stauth0011223344", LocalDev: App{ObjectID: "app-obj", SPObjectID: "sp-obj"}}
+		StorageAccount: "stauth0011223344", LocalDev: App{DisplayName: "auth-sandbox-sbx1-localDev", AppID: "dev-app", ObjectID: "app-obj", SPObjectID: "sp-obj"},
+		Apps: []App{{Label: "myDev", DisplayName: "auth-sandbox-sbx1-dev", AppID: "my-app", ObjectID: "my-obj", SPObjectID: "my-sp"}}}
 	rg := "https://management.azure.com/subscriptions/s1/resourceGroups/auth-sandbox-sbx1-ab12"
 	for _, tc := range []struct {
 		method, url string
 		creating    bool
 		allowed     bool
+		body        string
 	}{
-		{"GET", "https://management.azure.com/subscriptions/s1/providers/Microsoft.Authorization/roleAssignments", false, true},
-		{"PUT", rg, false, true},
-		{"DELETE", rg, false, true},
-		{"PUT", rg + "/providers/Microsoft.KeyVault/vaults/kv/providers/Microsoft.Authorization/roleAssignments/x", false, true},
-		{"PUT", strings.ToUpper(rg[:30]) + rg[30:] + "/providers/Microsoft.Authorization/roleAssignments/x", false, true},
-		{"PUT", "https://management.azure.com/subscriptions/s1/providers/Microsoft.Authorization/roleAssignments/x", false, false},
-		{"PUT", rg + "-other/providers/Microsoft.Authorization/roleAssignments/x", false, false},
-		{"PUT", rg + "/../auth-scenario-rg/providers/Microsoft.Authorization/roleAssignments/x", false, false},
-		{"PUT", rg + "%2F..%2Fother/providers/Microsoft.Authorization/roleAssignments/x", false, false},
-		{"PUT", "https://management.azure.com/subscriptions/s2/resourceGroups/auth-sandbox-sbx1-ab12", false, false},
-		{"POST", "https://graph.microsoft.com/v1.0/applications/app-obj/addPassword", false, true},
-		{"DELETE", "https://graph.microsoft.com/v1.0/servicePrincipals/sp-obj", false, true},
-		{"DELETE", "https://graph.microsoft.com/v1.0/applications/someone-else", false, false},
-		{"POST", "https://graph.microsoft.com/v1.0/applications", false, false},
-		{"POST", "https://graph.microsoft.com/v1.0/applications", true, true},
-		{"POST", "https://login.microsoftonline.com/t/oauth2/v2.0/token", false, true},
-		{"PUT", "https://kv-auth-0011223344.vault.azure.net/secrets/x", false, true},
-		{"PUT", "https://kv-other.vault.azure.net/secrets/x", false, false},
-		{"POST", "https://stauth0011223344.queue.core.windows.net/messages/messages", false, true},
-		{"POST", "https://example.com/", false, false},
+		{"GET", "https://management.azure.com/subscriptions/s1/providers/Microsoft.Authorization/roleAssignments", false, true, ""},
+		{"PUT", rg, false, true, ""},
+		{"DELETE", rg, false, true, ""},
+		{"PUT", rg + "/providers/Microsoft.KeyVault/vaults/kv/providers/Microsoft.Authorization/roleAssignments/x", false, true, ""},
+		{"PUT", strings.ToUpper(rg[:30]) + rg[30:] + "/providers/Microsoft.Authorization/roleAssignments/x", false, true, ""},
+		{"PUT", "https://management.azure.com/subscriptions/s1/providers/Microsoft.Authorization/roleAssignments/x", false, false, ""},
+		{"PUT", rg + "-other/providers/Microsoft.Authorization/roleAssignments/x", false, false, ""},
+		{"PUT", rg + "/../auth-scenario-rg/providers/Microsoft.Authorization/roleAssignments/x", false, false, ""},
+		{"PUT", rg + "%2F..%2Fother/providers/Microsoft.Authorization/roleAssignments/x", false, false, ""},
+		{"PUT", "https://management.azure.com/subscriptions/s2/resourceGroups/auth-sandbox-sbx1-ab12", false, false, ""},
+		{"POST", "https://graph.microsoft.com/v1.0/applications/app-obj/addPassword", false, true, ""},
+		{"DELETE", "https://graph.microsoft.com/v1.0/servicePrincipals/sp-obj", false, true, ""},
+		{"DELETE", "https://graph.microsoft.com/v1.0/applications/someone-else", false, false, ""},
+		{"POST", "https://graph.microsoft.com/v1.0/applications", false, false, `{"displayName":"auth-sandbox-sbx1-dev"}`},
+		{"POST", "https://graph.microsoft.com/v1.0/applications", true, true, `{"displayName":"auth-sandbox-sbx1-dev-2"}`},
+		{"POST", "https://graph.microsoft.com/v1.0/applications", true, false, `{"displayName":"auth-sandbox-sbx2-dev"}`},
+		{"POST", "https://graph.microsoft.com/v1.0/applications", true, false, `{"displayName":"someone-else"}`},
+		{"POST", "https://graph.microsoft.com/v1.0/applications", true, false, `not json`},
+		{"POST", "https://graph.microsoft.com/v1.0/servicePrincipals", true, true, `{"appId":"my-app"}`},
+		{"POST", "https://graph.microsoft.com/v1.0/servicePrincipals", true, true, `{"appId":"dev-app"}`},
+		{"POST", "https://graph.microsoft.com/v1.0/servicePrincipals", true, false, `{"appId":"someone-elses-app"}`},
+		{"POST", "https://graph.microsoft.com/v1.0/applications/my-obj/addPassword", false, true, `{}`},
+		{"DELETE", "https://graph.microsoft.com/v1.0/applications/my-obj", false, true, ""},
+		{"DELETE", "https://graph.microsoft.com/v1.0/servicePrincipals/my-sp", false, true, ""},
+		{"POST", "https://login.microsoftonline.com/t/oauth2/v2.0/token", false, true, ""},
+		{"PUT", "https://kv-auth-0011223344.vault.azure.net/secrets/x", false, true, ""},
+		{"PUT", "https://kv-other.vault.azure.net/secrets/x", false, false, ""},
+		{"POST", "https://stauth0011223344.queue.core.windows.net/messages/messages", false, true, ""},
+		{"POST", "https://example.com/", false, false, ""},
 	} {
 		base := &refuseAll{}
 		g := newGuard(base, ep, sb)
@@ -52,7 +63,7 @@ func TestGuard(t *testing.T) {
 		if tc.creating {
 			ctx = creating(ctx)
 		}
-		req, err := http.NewRequestWithContext(ctx, tc.method, tc.url, nil)
+		req, err := http.NewRequestWithContext(ctx, tc.method, tc.url, strings.NewReader(tc.body))
 		if err != nil {
 			t.Fatal(err)
 		}

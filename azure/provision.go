@@ -373,14 +373,19 @@ func (p *Provisioner) save(ctx context.Context, sb *Sandbox) error {
 }
 
 // teardown deletes the resource group (and with it everything in it) and
-// the app registration (and with it its service principal), then forgets
+// the app registrations (and with them their service principals), then forgets
 // the sandbox. Not found counts as deleted.
 func (p *Provisioner) teardown(ctx context.Context, sb *Sandbox) error {
-	c, _, err := p.client(sb)
+	c, g, err := p.client(sb)
 	if err != nil {
 		return err
 	}
 	var errs []error
+	for _, a := range sb.Apps {
+		if err := deleteApp(ctx, c, g, *sb, a); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := c.ARM(ctx, http.MethodDelete, sb.ResourceGroupID(), apiResourceGroups, nil, nil); err != nil && !isNotFound(err) {
 		errs = append(errs, fmt.Errorf("resource group: %w", err))
 	}

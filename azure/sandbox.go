@@ -33,26 +33,32 @@ const (
 type Sandbox struct {
 	// ID is the sandbox's ID; Key is how it is tracked (the ID, or for
 	// the resources a reset retired, the ID and a random tail).
-	ID             string    `json:"id"`
-	Key            string    `json:"key"`
-	Subscription   string    `json:"subscription"`
-	TenantID       string    `json:"tenantId,omitempty"`
-	Location       string    `json:"location"`
-	ResourceGroup  string    `json:"resourceGroup"`
-	Vault          string    `json:"vault"`
-	StorageAccount string    `json:"storageAccount"`
-	LocalDev       App       `json:"localDev"`
-	APIKey         string    `json:"apiKey"`
-	Status         string    `json:"status"`
-	Done           []string  `json:"done"`
-	Error          string    `json:"error,omitempty"`
-	CreatedAt      time.Time `json:"createdAt"`
-	UpdatedAt      time.Time `json:"updatedAt"`
+	ID             string `json:"id"`
+	Key            string `json:"key"`
+	Subscription   string `json:"subscription"`
+	TenantID       string `json:"tenantId,omitempty"`
+	Location       string `json:"location"`
+	ResourceGroup  string `json:"resourceGroup"`
+	Vault          string `json:"vault"`
+	StorageAccount string `json:"storageAccount"`
+	LocalDev       App    `json:"localDev"`
+	// Apps are the app registrations lessons created (CreateApp), each
+	// recorded before Graph creates it and kept until Azure confirms its
+	// deletion, so delete, reset and cleanup remove them.
+	Apps      []App     `json:"apps,omitempty"`
+	APIKey    string    `json:"apiKey"`
+	Status    string    `json:"status"`
+	Done      []string  `json:"done"`
+	Error     string    `json:"error,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 // App is an app registration of the sandbox with its service principal
 // and secret.
 type App struct {
+	// Label is how lessons name it (localDev, myDev, …).
+	Label       string `json:"label,omitempty"`
 	DisplayName string `json:"displayName"`
 	AppID       string `json:"appId,omitempty"`
 	ObjectID    string `json:"objectId,omitempty"`
@@ -148,13 +154,49 @@ func (s *Sandbox) ownsGraphObject(u *url.URL) bool {
 		return false
 	}
 	coll, id := strings.ToLower(segs[1]), segs[2]
-	switch coll {
-	case "applications":
-		return s.LocalDev.ObjectID != "" && strings.EqualFold(id, s.LocalDev.ObjectID)
-	case "serviceprincipals":
-		return s.LocalDev.SPObjectID != "" && strings.EqualFold(id, s.LocalDev.SPObjectID)
+	for _, a := range append([]App{s.LocalDev}, s.Apps...) {
+		switch coll {
+		case "applications":
+			if a.ObjectID != "" && strings.EqualFold(id, a.ObjectID) {
+				return true
+			}
+		case "serviceprincipals":
+			if a.SPObjectID != "" && strings.EqualFold(id, a.SPObjectID) {
+				return true
+			}
+		}
 	}
 	return false
+}
+
+// AppNamePrefix starts the name of every app registration of the sandbox:
+// the resource group prefix, the sandbox ID and a dash. Cleanup finds them
+// by it.
+func (s *Sandbox) AppNamePrefix() string {
+	return strings.TrimSuffix(s.LocalDev.DisplayName, LocalDevApp)
+}
+
+// ownsAppID reports whether appID is one of the sandbox's app registrations.
+func (s *Sandbox) ownsAppID(appID string) bool {
+	for _, a := range append([]App{s.LocalDev}, s.Apps...) {
+		if a.AppID != "" && strings.EqualFold(a.AppID, appID) {
+			return true
+		}
+	}
+	return false
+}
+
+// App returns the app registration labelled label (localDev included).
+func (s *Sandbox) App(label string) (App, bool) {
+	if label == LocalDevApp {
+		return s.LocalDev, true
+	}
+	for _, a := range s.Apps {
+		if a.Label == label {
+			return a, true
+		}
+	}
+	return App{}, false
 }
 
 // VaultURL is the vault's data-plane URL in the cloud of ep.

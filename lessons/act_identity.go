@@ -45,16 +45,10 @@ func runUseServicePrincipal(x *execution) (string, error) {
 		return "", fmt.Errorf("environment variables are set on the workstation; the code runs on the site now")
 	}
 	label := x.params["principal"]
-	var env map[string]string
-	var err error
-	x.r.w.View(func(st *world.State) {
-		if _, err = principalByLabel(st, label); err == nil {
-			env = PrincipalEnv(st, label)
-		}
-	})
-	if err != nil {
+	if _, err := x.f.Principal(label); err != nil {
 		return "", err
 	}
+	env := principalEnv(x.f, label)
 	if len(env) == 0 {
 		return "", fmt.Errorf("%s is not a service principal with a secret", label)
 	}

@@ -399,6 +399,20 @@ func runSetPropagationDelay(x *execution) (string, error) {
 // users) have no Graph surface in the sandbox and are deleted directly.
 func runDeletePrincipal(x *execution) (string, error) {
 	label := x.params["principal"]
+	if x.f.Real() {
+		reg, ok := x.f.(principalRegistry)
+		if !ok {
+			return "", fmt.Errorf("this sandbox cannot delete app registrations in Azure")
+		}
+		p, err := x.f.Principal(label)
+		if err != nil {
+			return "", err
+		}
+		if err := reg.DeletePrincipal(x.ctx, x.r.currentOrigin(), label); err != nil {
+			return "", err
+		}
+		return "deleted app registration " + label + " (appId " + p.AppID + ") and its service principal in Entra ID: its secrets and role assignments stop working", nil
+	}
 	var oid, appObjectID string
 	var err error
 	x.r.w.View(func(st *world.State) {
@@ -429,6 +443,17 @@ func runDeletePrincipal(x *execution) (string, error) {
 // principal, then a password.
 func runCreateServicePrincipal(x *execution) (string, error) {
 	label, name := x.params["label"], x.params["name"]
+	if x.f.Real() {
+		reg, ok := x.f.(principalRegistry)
+		if !ok {
+			return "", fmt.Errorf("this sandbox cannot create app registrations in Azure")
+		}
+		p, err := reg.CreatePrincipal(x.ctx, x.r.currentOrigin(), label, name)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("appId %s, password %s (shown once; kept by the sandbox as %q, deleted with the sandbox)", p.AppID, mask(p.Secret), label), nil
+	}
 	var taken bool
 	x.r.w.View(func(st *world.State) { _, taken = st.Labels[label] })
 	if taken {

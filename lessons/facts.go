@@ -124,6 +124,14 @@ func (f simFacts) State(m *StateMatch, _ []trace.Exchange) (ok bool, detail stri
 	return
 }
 
+// principalRegistry is what a real sandbox's facts add: app registrations
+// (with their service principal and password) a lesson creates and deletes
+// in the tenant, tracked by the sandbox so deleting it removes them.
+type principalRegistry interface {
+	CreatePrincipal(ctx context.Context, o world.Origin, label, name string) (PrincipalRef, error)
+	DeletePrincipal(ctx context.Context, o world.Origin, label string) error
+}
+
 // RealActions are the actions a lesson may declare real: they read only
 // Facts and reach Azure through the facts' transports. The rest change the
 // simulated world directly (clock, propagation delay, sites, managed
@@ -134,6 +142,7 @@ var RealActions = map[string]bool{
 	"queue.newClient": true, "queue.send": true, "queue.receive": true,
 	"assignRole": true, "removeRole": true, "setEnv": true, "useWrongSecret": true, "useCredential": true,
 	"useServicePrincipal": true, "setVaultModel": true, "addAccessPolicy": true, "removeAccessPolicy": true,
+	"createServicePrincipal": true, "deletePrincipal": true,
 }
 
 // WireState evaluates a state check from what real Azure answered, as a

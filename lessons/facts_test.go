@@ -95,6 +95,10 @@ func TestValidateReal(t *testing.T) {
 		{Step: &Step{ID: "dev", Action: "assignRole", Params: map[string]string{"principal": "developer"}}},
 		{Step: &Step{ID: "sub", Action: "assignRole", Params: map[string]string{"principal": "localDev", "scope": "subscription"}}},
 		{Step: &Step{ID: "me", Action: "useCredential", Params: map[string]string{"credential": "developer"}}},
+		{Step: &Step{ID: "mk", Action: "createServicePrincipal", Params: map[string]string{"label": "myDev"}}},
+		{Step: &Step{ID: "grant", Action: "assignRole", Params: map[string]string{"principal": "myDev"}}},
+		{Step: &Step{ID: "rm", Action: "deletePrincipal", Params: map[string]string{"principal": "myDev"}}},
+		{Step: &Step{ID: "rmdev", Action: "deletePrincipal", Params: map[string]string{"principal": "localDev"}}},
 	}}
 	for _, c := range []struct {
 		real, needs []string
@@ -107,6 +111,10 @@ func TestValidateReal(t *testing.T) {
 		{[]string{"dev"}, []string{"arm-token"}, "has only localDev"},
 		{[]string{"sub"}, []string{"arm-token"}, "at the subscription"},
 		{[]string{"me"}, []string{"arm-token"}, "only in the simulator"},
+		// An app a real step registers may be granted and deleted in Azure.
+		{[]string{"mk", "grant", "rm"}, []string{"create-app-registrations"}, ""},
+		{[]string{"grant"}, []string{"arm-token"}, `acts on "myDev"`},
+		{[]string{"rmdev"}, []string{"arm-token"}, "deleted with the sandbox"},
 		{[]string{"get"}, []string{"fly"}, `unknown capability "fly"`},
 		{[]string{"get"}, nil, "realNeeds must name"},
 	} {

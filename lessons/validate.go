@@ -243,6 +243,14 @@ var RealCapabilities = []string{"arm-token", "read-subscription", "create-resour
 // vault, its resource group, the storage account and queue).
 func validateReal(l *Lesson) []string {
 	var out []string
+	// Principals a real sandbox has: localDev and the apps the lesson's
+	// real steps register.
+	real := map[string]bool{scenario.LabelLocalDev: true}
+	for _, id := range l.Real {
+		if s := l.Step(id); s != nil && s.Action == "createServicePrincipal" {
+			real[s.Params["label"]] = true
+		}
+	}
 	for _, id := range l.Real {
 		s := l.Step(id)
 		switch {
@@ -253,8 +261,11 @@ func validateReal(l *Lesson) []string {
 		case s.RunsOn == RunsOnSite || (s.RunsOn == "" && l.RunsOn == RunsOnSite):
 			out = append(out, fmt.Sprintf("real: step %q runs on the App Service site: code on Azure compute stays simulated", id))
 		default:
-			if p := s.Params["principal"]; p != "" && p != scenario.LabelLocalDev {
-				out = append(out, fmt.Sprintf("real: step %q acts on %q: a real sandbox has only %s", id, p, scenario.LabelLocalDev))
+			if p := s.Params["principal"]; p != "" && !real[p] {
+				out = append(out, fmt.Sprintf("real: step %q acts on %q: a real sandbox has only %s and the apps the lesson's real steps register", id, p, scenario.LabelLocalDev))
+			}
+			if s.Action == "deletePrincipal" && s.Params["principal"] == scenario.LabelLocalDev {
+				out = append(out, fmt.Sprintf("real: step %q deletes %s: it is deleted with the sandbox", id, scenario.LabelLocalDev))
 			}
 			if sc := s.Params["scope"]; sc == scenario.ScopeSubscription {
 				out = append(out, fmt.Sprintf("real: step %q assigns at the subscription: real mode changes only the sandbox's resource group", id))

@@ -368,3 +368,64 @@ func playWorkstationLessonsInRealMode(t *testing.T, base string, sb realSandbox)
 		c.retry(sb, "get-secret", "keyvault", 200)
 	})
 }
+
+// Lesson 5's workstation part in real mode: the development service
+// principal is registered through Graph (application, service principal,
+// password: the requests are in the trace), granted through ARM and read
+// with; deleting it makes the next token request fail with the AADSTS code
+// Entra sends for an app that no longer exists; a replacement works again.
+// Signing in as the developer user and the site stay simulated.
+func playLessonFiveInRealMode(t *testing.T, base string, sb realSandbox) {
+	c := playerClient{t: t, base: base, id: sb.ID, key: sb.AccessKey, lesson: "identity-for-development"}
+	page := c.page()
+	if !strings.Contains(page, "simulated: it runs code on Azure compute") || !strings.Contains(page, "simulated: it needs the simulator") {
+		t.Error("lesson 5's sign-in as yourself and site steps do not say they stay simulated")
+	}
+	createsApp := func(id string) {
+		t.Helper()
+		out, exs := c.run(sb, id)
+		var graph []string
+		for _, ex := range exs {
+			if ex.Service == "graph" {
+				graph = append(graph, ex.Method+" "+strings.TrimPrefix(ex.URL, "https://graph.microsoft.com")+" "+itoa(ex.Status))
+			}
+		}
+		got := strings.Join(graph, ", ")
+		if len(graph) != 3 || !strings.HasPrefix(got, "POST /v1.0/applications 201, POST /v1.0/servicePrincipals 201, POST /v1.0/applications/") ||
+			!strings.HasSuffix(got, "/addPassword 200") {
+			t.Errorf("%s in real mode: Graph %s (all: %s)\n%.400s", id, got, shape(exs), out)
+		}
+	}
+	createsApp("create-dev-sp")
+	if _, exs := c.run(sb, "grant-dev"); !strings.HasPrefix(shape(exs), "arm PUT 20") {
+		t.Errorf("grant-dev in real mode: %s", shape(exs))
+	}
+	c.run(sb, "env-dev")
+	c.run(sb, "dev-credential")
+	c.run(sb, "dev-client")
+	ok := c.retry(sb, "dev-get", "keyvault", 200)
+	if ok.Token == nil || ok.Token.Claims["appid"] == sb.Azure.LocalDev.ClientID {
+		t.Errorf("dev-get read as localDev, not the new development principal: %+v", ok.Token)
+	}
+	if _, exs := c.run(sb, "delete-dev"); !strings.HasPrefix(shape(exs), "graph DELETE 204") {
+		t.Errorf("delete-dev in real mode: %s", shape(exs))
+	}
+	c.run(sb, "dev-credential")
+	c.run(sb, "dev-client")
+	_, exs := c.run(sb, "dev-get")
+	if ex := lastOf(exs, "entra"); ex == nil || ex.Status < 400 || ex.Authn == nil || ex.Authn.Code != "AADSTS700016" {
+		t.Errorf("dev-get after the app was deleted: %s %+v", shape(exs), ex)
+	}
+	createsApp("create-new-sp")
+	c.run(sb, "grant-new")
+	c.run(sb, "env-new")
+	c.run(sb, "dev-credential")
+	c.run(sb, "dev-client")
+	c.retry(sb, "dev-get", "keyvault", 200)
+	goal := goalItems(c.page())
+	for _, id := range []string{"dev-works", "revoked", "replaced"} {
+		if !goal[id] {
+			t.Errorf("lesson 5 goal item %s not met from the wire: %v", id, goal)
+		}
+	}
+}

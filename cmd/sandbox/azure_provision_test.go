@@ -223,6 +223,11 @@ func TestProvisionAgainstStandIn(t *testing.T) {
 	})
 
 	t.Run("cleanup finds what tracking lost", func(t *testing.T) {
+		// A lesson's app (lesson 5) is named for the sandbox: cleanup finds
+		// it too.
+		if _, err := p.CreateApp(ctx, "sbxreal0002", "myDev", "dev-me", nil, nil); err != nil {
+			t.Fatal(err)
+		}
 		lost, _ := p.Get("sbxreal0002")
 		if err := db.DeleteAzureSandbox(ctx, lost.Key); err != nil {
 			t.Fatal(err)
@@ -231,8 +236,16 @@ func TestProvisionAgainstStandIn(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(left) != 2 || left[0].SandboxID != "sbxreal0002" || left[1].SandboxID != "sbxreal0002" {
-			t.Fatalf("leftovers = %+v", left)
+		var names []string
+		for _, l := range left {
+			if l.SandboxID != "sbxreal0002" {
+				t.Errorf("leftover of another sandbox: %+v", l)
+			}
+			names = append(names, l.Kind+" "+l.Name)
+		}
+		if got := strings.Join(names, ", "); len(left) != 3 || !strings.Contains(got, "app registration "+cfg.ResourceGroupPrefix+"sbxreal0002-dev-me") ||
+			!strings.Contains(got, "app registration "+cfg.ResourceGroupPrefix+"sbxreal0002-localDev") {
+			t.Fatalf("leftovers = %s", got)
 		}
 		for _, l := range left {
 			if err := azure.DeleteLeftover(ctx, oc, l); err != nil {

@@ -343,6 +343,14 @@ func TestRealModeServerAgainstStandIn(t *testing.T) {
 
 	t.Run("lesson 1 through the player", func(t *testing.T) { playLessonOneInRealMode(t, p.url, sb) })
 	t.Run("lessons 3, 4 and 8 on the workstation", func(t *testing.T) { playWorkstationLessonsInRealMode(t, p.url, sb) })
+	t.Run("lesson 5 on the workstation", func(t *testing.T) { playLessonFiveInRealMode(t, p.url, sb) })
+	lessonApps := "/applications?$filter=" + url.QueryEscape("startswith(displayName,'auth-sandbox-"+sb.ID+"-dev-')")
+	var created struct {
+		Value []struct{ DisplayName string }
+	}
+	if err := oc.Graph(ctx, "GET", lessonApps, nil, &created); err != nil || len(created.Value) != 1 || created.Value[0].DisplayName != "auth-sandbox-"+sb.ID+"-dev-yourname-authsandbox-2" {
+		t.Errorf("lesson 5's apps in the tenant before delete (only the replacement should be left): %v %+v", err, created.Value)
+	}
 
 	if code := api(t, p.url, sb.AccessKey, "DELETE", "/api/sandboxes/"+sb.ID, "", nil); code != 204 {
 		t.Fatalf("delete = %d", code)
@@ -358,6 +366,9 @@ func TestRealModeServerAgainstStandIn(t *testing.T) {
 	var apps struct{ Value []any }
 	if err := oc.Graph(ctx, "GET", "/applications?$filter="+url.QueryEscape("displayName eq 'auth-sandbox-"+sb.ID+"-localDev'"), nil, &apps); err != nil || len(apps.Value) != 0 {
 		t.Errorf("the app registration after delete: %v %v", err, apps.Value)
+	}
+	if err := oc.Graph(ctx, "GET", lessonApps, nil, &created); err != nil || len(created.Value) != 0 {
+		t.Errorf("lesson 5's apps after the sandbox was deleted: %v %+v", err, created.Value)
 	}
 
 	t.Run("identity without role-assignment rights", func(t *testing.T) {

@@ -109,10 +109,35 @@ func (f realFacts) Placeholders() map[string]string {
 
 func (f realFacts) Principal(label string) (lessons.PrincipalRef, error) {
 	sb := f.sandbox()
-	if label != scenario.LabelLocalDev || sb.LocalDev.SPObjectID == "" {
-		return lessons.PrincipalRef{}, fmt.Errorf("principal %q: not in this real-mode sandbox (it has %s only)", label, scenario.LabelLocalDev)
+	a, ok := sb.App(label)
+	if !ok || a.SPObjectID == "" {
+		return lessons.PrincipalRef{}, fmt.Errorf("principal %q: not in this real-mode sandbox (it has %s and the apps its lessons created)", label, scenario.LabelLocalDev)
 	}
-	return lessons.PrincipalRef{ObjectID: sb.LocalDev.SPObjectID, AppID: sb.LocalDev.AppID, Type: "ServicePrincipal", Secret: sb.LocalDev.Secret}, nil
+	return appRef(a), nil
+}
+
+func appRef(a azure.App) lessons.PrincipalRef {
+	return lessons.PrincipalRef{ObjectID: a.SPObjectID, AppID: a.AppID, Type: "ServicePrincipal", Secret: a.Secret}
+}
+
+// CreatePrincipal registers a lesson's app in the tenant (the provisioner
+// names it for the sandbox and tracks it until it is deleted).
+func (f realFacts) CreatePrincipal(ctx context.Context, o world.Origin, label, name string) (lessons.PrincipalRef, error) {
+	a, err := f.p.CreateApp(ctx, f.id, label, name, bookRecorder{f.book}, f.origin(o, true))
+	if err != nil {
+		return lessons.PrincipalRef{}, err
+	}
+	return appRef(a), nil
+}
+
+// DeletePrincipal deletes a lesson's app registration in the tenant.
+func (f realFacts) DeletePrincipal(ctx context.Context, o world.Origin, label string) error {
+	return f.p.DeleteApp(ctx, f.id, label, bookRecorder{f.book}, f.origin(o, true))
+}
+
+func (f realFacts) origin(o world.Origin, server bool) func() (azure.Origin, bool) {
+	ao := azure.Origin{SandboxID: o.SandboxID, Via: o.Via, Step: o.Step, Server: server}
+	return func() (azure.Origin, bool) { return ao, true }
 }
 
 // Role finds a built-in role: their IDs are the same in every tenant.
@@ -137,8 +162,7 @@ func (f realFacts) Scope(kind string) (string, error) {
 }
 
 func (f realFacts) transport(o world.Origin, server bool) http.RoundTripper {
-	ao := azure.Origin{SandboxID: o.SandboxID, Via: o.Via, Step: o.Step, Server: server}
-	rt, err := f.p.Transport(f.id, bookRecorder{f.book}, func() (azure.Origin, bool) { return ao, true })
+	rt, err := f.p.Transport(f.id, bookRecorder{f.book}, f.origin(o, server))
 	if err != nil {
 		return failing{err}
 	}
