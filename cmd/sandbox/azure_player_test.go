@@ -388,6 +388,9 @@ func playLessonFiveInRealMode(t *testing.T, base string, sb realSandbox) {
 		for _, ex := range exs {
 			if ex.Service == "graph" {
 				graph = append(graph, ex.Method+" "+strings.TrimPrefix(ex.URL, "https://graph.microsoft.com")+" "+itoa(ex.Status))
+				if strings.HasSuffix(ex.URL, "/addPassword") && !strings.Contains(ex.ResponseBody, `"secretText":"`) || strings.Contains(ex.ResponseBody, "secretText") && !strings.Contains(ex.ResponseBody, trace.Masked) {
+					t.Errorf("%s: the new password is not masked in the trace: %.300s", id, ex.ResponseBody)
+				}
 			}
 		}
 		got := strings.Join(graph, ", ")
