@@ -143,8 +143,12 @@ func TestLessonSaysWhatRealModeLacks(t *testing.T) {
 		t.Errorf("lesson 1 does not say what its real steps lack:\n%s", one.body)
 	}
 	five := pe.b.page(pe.start(t, "identity-for-development"))
-	if count(five.body, "real-mode") != 0 {
-		t.Error("lesson 5 (no real steps) speaks of missing capabilities")
+	if count(five.body, "real-mode") != 1 || !strings.Contains(five.body, "create role assignments, which the preflight found it cannot do") {
+		t.Errorf("lesson 5 (its development principal is granted in Azure) does not say what its real steps lack:\n%s", five.body)
+	}
+	two := pe.b.page(pe.start(t, "who-is-your-app"))
+	if count(two.body, "real-mode") != 0 {
+		t.Error("lesson 2 (no real steps) speaks of missing capabilities")
 	}
 }
 
