@@ -497,15 +497,15 @@ func placeholderValues(st *world.State) map[string]string {
 		"clientSecret":   localDevValue(st, EnvClientSecret),
 		// The developer user's sign-in, for `az login -u/-p` on the
 		// learner's own machine (lessons 5 and 9).
-		"developerUpn":      developerValue(st, func(p *world.Principal) string { return p.UserPrincipalName }),
+		"developerUpn":      developerUPN(st),
 		"developerPassword": st.Keychain[scenario.LabelDeveloper],
 	}
 }
 
-// developerValue is a property of the developer user ("" when it is gone).
-func developerValue(st *world.State, get func(*world.Principal) string) string {
+// developerUPN is the developer user's sign-in name ("" when it is gone).
+func developerUPN(st *world.State) string {
 	if p := st.Principals[st.Labels[scenario.LabelDeveloper]]; p != nil {
-		return get(p)
+		return p.UserPrincipalName
 	}
 	return ""
 }
