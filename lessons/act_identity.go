@@ -48,7 +48,7 @@ func runUseServicePrincipal(x *execution) (string, error) {
 	if _, err := x.f.Principal(label); err != nil {
 		return "", err
 	}
-	env := principalEnv(x.f, label)
+	env := PrincipalEnvOf(x.f, label)
 	if len(env) == 0 {
 		return "", fmt.Errorf("%s is not a service principal with a secret", label)
 	}

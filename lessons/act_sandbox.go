@@ -312,7 +312,7 @@ func runUseCredential(x *execution) (string, error) {
 	p.CLI, p.CLIUser = CLINotInstalled, ""
 	switch c := x.params["credential"]; c {
 	case CredLocalDev:
-		p.Env = principalEnv(x.f, scenario.LabelLocalDev)
+		p.Env = PrincipalEnvOf(x.f, scenario.LabelLocalDev)
 	case CredDeveloper:
 		if x.f.Real() {
 			return "", fmt.Errorf("the developer user exists only in the simulator: a real sandbox has no one to sign in as")

@@ -110,7 +110,7 @@ func (r *Runner) UseReal(f Facts) {
 	if p.RunsOn == RunsOnWorkstation {
 		p.Env = map[string]string{}
 		if r.lesson.Credential == "" || r.lesson.Credential == CredLocalDev {
-			p.Env = principalEnv(f, scenario.LabelLocalDev)
+			p.Env = PrincipalEnvOf(f, scenario.LabelLocalDev)
 		}
 	}
 	r.setPlaceLocked(p)
@@ -160,10 +160,7 @@ func (r *Runner) factsFor(stepID, action string, params map[string]string) Facts
 
 // PrincipalEnvOf is PrincipalEnv read from facts (a real sandbox's
 // localDev).
-func PrincipalEnvOf(f Facts, label string) map[string]string { return principalEnv(f, label) }
-
-// principalEnv is PrincipalEnv from facts.
-func principalEnv(f Facts, label string) map[string]string {
+func PrincipalEnvOf(f Facts, label string) map[string]string {
 	p, err := f.Principal(label)
 	if err != nil || p.AppID == "" {
 		return map[string]string{}
