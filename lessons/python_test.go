@@ -16,6 +16,7 @@ import (
 
 	"github.com/azure-auth-sandbox/sandbox/lessons/pyrun"
 	"github.com/azure-auth-sandbox/sandbox/sim/proxy"
+	"github.com/azure-auth-sandbox/sandbox/sim/proxy/proxytest"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
@@ -31,11 +32,8 @@ func (f *fixture) python(t testing.TB) *Python {
 		}
 		t.Skipf("no Python with the Azure SDK: %v", err)
 	}
-	ca, err := proxyCA()
-	if err != nil {
-		t.Fatal(err)
-	}
 	runs := proxy.NewRuns()
+	ca := proxytest.CA(t)
 	p := proxy.New(ca, f.cloud, nil, proxy.WithRuns(runs))
 	srv := httptest.NewServer(p)
 	t.Cleanup(func() {
@@ -76,18 +74,6 @@ func lookAZ() (string, error) {
 		return "", err
 	}
 	return debianAZ, nil
-}
-
-// Minting a CA key is slow: the tests share one.
-var (
-	caOnce sync.Once
-	caVal  *proxy.CA
-	caErr  error
-)
-
-func proxyCA() (*proxy.CA, error) {
-	caOnce.Do(func() { caVal, caErr = proxy.NewCA() })
-	return caVal, caErr
 }
 
 func (f *fixture) pythonRunner(t testing.TB, py *Python, id string, l *Lesson) *Runner {

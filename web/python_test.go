@@ -19,15 +19,12 @@ import (
 	"github.com/azure-auth-sandbox/sandbox/lessons/pyrun"
 	"github.com/azure-auth-sandbox/sandbox/sim"
 	"github.com/azure-auth-sandbox/sandbox/sim/proxy"
+	"github.com/azure-auth-sandbox/sandbox/sim/proxy/proxytest"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
-// Minting a CA key is slow: the tests share one.
 var (
-	pyCAOnce sync.Once
-	pyCA     *proxy.CA
-	pyCAErr  error
 	// The workers are forked, as the server's are, from one zygote.
 	pyZygoteOnce sync.Once
 	pyZygote     *pyrun.Zygote
@@ -46,10 +43,7 @@ func newPythonPlayerEnv(t testing.TB) *playerEnv {
 		}
 		t.Skipf("no Python with the Azure SDK: %v", err)
 	}
-	pyCAOnce.Do(func() { pyCA, pyCAErr = proxy.NewCA() })
-	if pyCAErr != nil {
-		t.Fatal(pyCAErr)
-	}
+	pyCA := proxytest.CA(t)
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(caFile, pyCA.CertPEM(), 0o600); err != nil {
 		t.Fatal(err)
