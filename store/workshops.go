@@ -138,21 +138,26 @@ func (db *DB) WorkshopByCode(ctx context.Context, code string) (*Workshop, error
 
 // WorkshopsByInstructor lists an instructor's workshops, newest first.
 func (db *DB) WorkshopsByInstructor(ctx context.Context, instructorID string) ([]Workshop, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+workshopCols+` FROM workshops WHERE instructor_id = ?
+	return db.queryWorkshops(ctx, "workshops by instructor", `WHERE instructor_id = ?
 		ORDER BY created_at DESC, id`, instructorID)
+}
+
+// queryWorkshops lists the workshops a WHERE (and ORDER BY) clause selects.
+func (db *DB) queryWorkshops(ctx context.Context, name, where string, args ...any) ([]Workshop, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+workshopCols+` FROM workshops `+where, args...)
 	if err != nil {
-		return nil, wrap("workshops by instructor", err)
+		return nil, wrap(name, err)
 	}
 	defer rows.Close()
 	var out []Workshop
 	for rows.Next() {
 		w, err := scanWorkshop(rows)
 		if err != nil {
-			return nil, wrap("workshops by instructor", err)
+			return nil, wrap(name, err)
 		}
 		out = append(out, *w)
 	}
-	return out, wrap("workshops by instructor", rows.Err())
+	return out, wrap(name, rows.Err())
 }
 
 // SetWorkshopLesson records where the instructor moved the class.
@@ -171,21 +176,8 @@ func (db *DB) SetWorkshopNotice(ctx context.Context, id, message string, at time
 // DueWorkshops lists the running workshops whose end time is at or before
 // now (the scheduler ends them).
 func (db *DB) DueWorkshops(ctx context.Context, now time.Time) ([]Workshop, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+workshopCols+` FROM workshops
-		WHERE ended_at IS NULL AND ends_at IS NOT NULL AND ends_at <= ? ORDER BY ends_at, id`, now.UnixNano())
-	if err != nil {
-		return nil, wrap("due workshops", err)
-	}
-	defer rows.Close()
-	var out []Workshop
-	for rows.Next() {
-		w, err := scanWorkshop(rows)
-		if err != nil {
-			return nil, wrap("due workshops", err)
-		}
-		out = append(out, *w)
-	}
-	return out, wrap("due workshops", rows.Err())
+	return db.queryWorkshops(ctx, "due workshops",
+		`WHERE ended_at IS NULL AND ends_at IS NOT NULL AND ends_at <= ? ORDER BY ends_at, id`, now.UnixNano())
 }
 
 // SetPresenterSandbox records the instructor's own sandbox of a workshop.
@@ -297,40 +289,30 @@ func (db *DB) MemberBySandbox(ctx context.Context, sandboxID string) (*Member, e
 
 // Members lists a workshop's members in join order.
 func (db *DB) Members(ctx context.Context, workshopID string) ([]Member, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+memberCols+` FROM workshop_members WHERE workshop_id = ?
-		ORDER BY joined_at, id`, workshopID)
+	return db.queryMembers(ctx, "members", `WHERE workshop_id = ? ORDER BY joined_at, id`, workshopID)
+}
+
+// queryMembers lists the members a WHERE (and ORDER BY) clause selects.
+func (db *DB) queryMembers(ctx context.Context, name, where string, args ...any) ([]Member, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+memberCols+` FROM workshop_members `+where, args...)
 	if err != nil {
-		return nil, wrap("members", err)
+		return nil, wrap(name, err)
 	}
 	defer rows.Close()
 	var out []Member
 	for rows.Next() {
 		m, err := scanMember(rows)
 		if err != nil {
-			return nil, wrap("members", err)
+			return nil, wrap(name, err)
 		}
 		out = append(out, *m)
 	}
-	return out, wrap("members", rows.Err())
+	return out, wrap(name, rows.Err())
 }
 
 // MembershipsByLearner lists the learner's memberships, newest first.
 func (db *DB) MembershipsByLearner(ctx context.Context, learnerID string) ([]Member, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+memberCols+` FROM workshop_members WHERE learner_id = ?
-		ORDER BY joined_at DESC, id`, learnerID)
-	if err != nil {
-		return nil, wrap("memberships by learner", err)
-	}
-	defer rows.Close()
-	var out []Member
-	for rows.Next() {
-		m, err := scanMember(rows)
-		if err != nil {
-			return nil, wrap("memberships by learner", err)
-		}
-		out = append(out, *m)
-	}
-	return out, wrap("memberships by learner", rows.Err())
+	return db.queryMembers(ctx, "memberships by learner", `WHERE learner_id = ? ORDER BY joined_at DESC, id`, learnerID)
 }
 
 // AppendEvent records a member's progress event and sets its Seq (and At,
