@@ -34,7 +34,11 @@ func WriteCSV(out io.Writer, w store.Workshop, rows []Row, titles map[string]str
 		rec := []string{cell(r.Name), r.JoinedAt.UTC().Format(time.RFC3339), r.Lesson, r.Step,
 			fmt.Sprint(r.Steps), fmt.Sprint(r.Failures), stuck, cell(r.Outcome), r.Fault}
 		for _, l := range w.Lessons {
-			rec = append(rec, map[bool]string{true: "met", false: ""}[r.Goals[l]])
+			met := ""
+			if r.Goals[l] {
+				met = "met"
+			}
+			rec = append(rec, met)
 		}
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("workshop: csv: %w", err)
