@@ -44,12 +44,9 @@ func (s *Server) workshopShow(c echo.Context) error {
 
 func (s *Server) lessonChoices(w *store.Workshop) []ui.LessonChoice {
 	out := make([]ui.LessonChoice, 0, len(w.Lessons))
+	cur := currentLesson(w)
 	for _, id := range w.Lessons {
-		title := id
-		if l := s.player.catalog.Get(id); l != nil {
-			title = l.Title
-		}
-		out = append(out, ui.LessonChoice{ID: id, Title: title, Checked: id == currentLesson(w)})
+		out = append(out, ui.LessonChoice{ID: id, Title: s.lessonTitle(id), Checked: id == cur})
 	}
 	return out
 }
