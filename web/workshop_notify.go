@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -38,11 +39,7 @@ func (s *Server) workshopMove(c echo.Context) error {
 		return err
 	}
 	lesson := c.FormValue("lesson")
-	found := false
-	for _, id := range w.Lessons {
-		found = found || id == lesson
-	}
-	if !found {
+	if !slices.Contains(w.Lessons, lesson) {
 		return errorf(CodeInvalidArgument, "that lesson is not part of this workshop")
 	}
 	if err := s.ws.SetWorkshopLesson(c.Request().Context(), w.ID, lesson); err != nil {
