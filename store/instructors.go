@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -97,9 +95,6 @@ func (db *DB) InstructorBySession(ctx context.Context, sessionToken string) (*In
 	var at int64
 	err := db.r.QueryRowContext(ctx, `SELECT id, name, created_at FROM instructors
 		WHERE session_hash = ? AND removed_at IS NULL`, hashKey(sessionToken)).Scan(&in.ID, &in.Name, &at)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("store: instructor by session: %w", ErrNotFound)
-	}
 	if err != nil {
 		return nil, wrap("instructor by session", err)
 	}
