@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -38,8 +39,8 @@ func instructorCommand(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 	fs := flag.NewFlagSet("sandbox instructor "+verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dir := fs.String("data", cmpOr(getenv(envData), "./sandbox-data"), "data `directory` of the sandbox ["+envData+"]")
-	public := fs.String("public-url", cmpOr(getenv(envPublicURL), "http://127.0.0.1:8080"),
+	dir := fs.String("data", cmp.Or(getenv(envData), "./sandbox-data"), "data `directory` of the sandbox ["+envData+"]")
+	public := fs.String("public-url", cmp.Or(getenv(envPublicURL), "http://127.0.0.1:8080"),
 		"`URL` the server is reached at, for the printed link ["+envPublicURL+"]")
 	// The name may come before or after the flags.
 	var name string
@@ -110,11 +111,4 @@ func oneTimeToken() string {
 	var b [32]byte
 	rand.Read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
