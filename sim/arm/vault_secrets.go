@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
@@ -75,7 +76,7 @@ func (s *Service) putVaultSecret(req *request) *armError {
 		}
 		sv := tx.SetSecret(v, req.rt.child, *body.Properties.Value)
 		sv.ContentType = body.Properties.ContentType
-		uri := "https://" + v.Name + ".vault.azure.net/secrets/" + v.Secrets[key].Name
+		uri := service.VaultURL(v.Name) + "/secrets/" + v.Secrets[key].Name
 		out.ID = tx.State.VaultID(v) + "/secrets/" + v.Secrets[key].Name
 		out.Name, out.Type, out.Location = v.Secrets[key].Name, "Microsoft.KeyVault/vaults/secrets", v.Location
 		out.Properties.ContentType = sv.ContentType
