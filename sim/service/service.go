@@ -81,9 +81,6 @@ var table = [...]Endpoint{
 	{Service: WebApps, Suffix: SuffixWebApps, Port: 443},
 }
 
-// Endpoints returns the table.
-func Endpoints() []Endpoint { return append([]Endpoint(nil), table[:]...) }
-
 // Names returns every service name, each once, in the table's order.
 func Names() []Name {
 	var out []Name
