@@ -2,8 +2,6 @@ package arm
 
 import (
 	"net/http"
-	"sort"
-	"strings"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
@@ -99,37 +97,4 @@ func (s *Service) getSlotConfigNames(req *request) *armError {
 			"connectionStringNames": nil, "appSettingNames": nil, "azureStorageConfigNames": nil,
 		}), nil
 	})
-}
-
-// listStorageAccounts answers GET .../providers/Microsoft.Storage/storageAccounts
-// at the subscription or a resource group (`az storage account show -n`
-// without -g looks the account up here): the accounts the caller may read.
-func (s *Service) listStorageAccounts(req *request) *armError {
-	var all []storageJSON
-	var aerr *armError
-	req.c.w.View(func(st *world.State) {
-		if req.rt.rg != "" {
-			if _, ok := st.ResourceGroups[strings.ToLower(req.rt.rg)]; !ok {
-				aerr = errRGNotFound(req.rt.rg)
-				return
-			}
-		}
-		for _, a := range st.StorageAccounts {
-			if req.rt.rg == "" || strings.ToLower(a.ResourceGroup) == strings.ToLower(req.rt.rg) {
-				all = append(all, storageView(st, a))
-			}
-		}
-	})
-	if aerr != nil {
-		return aerr
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
-	out := []storageJSON{}
-	for _, a := range all {
-		if req.c.canRead(actStorageRead, a.ID) {
-			out = append(out, a)
-		}
-	}
-	writeJSON(req.rw, http.StatusOK, map[string]any{"value": out})
-	return nil
 }
