@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -183,10 +184,8 @@ type Result struct {
 }
 
 func (r Result) String() string {
-	return "az " + strings.Join(r.Args, " ") + " → exit " + itoa(r.Code) + "\nstdout: " + r.Stdout + "\nstderr: " + r.Stderr
+	return "az " + strings.Join(r.Args, " ") + " → exit " + strconv.Itoa(r.Code) + "\nstdout: " + r.Stdout + "\nstderr: " + r.Stderr
 }
-
-func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 // run runs az with JSON output.
 func (s *Sandbox) Run(args ...string) Result {
