@@ -19,8 +19,8 @@ import (
 const diagramMarkHeader = "X-Diagram-Mark"
 
 // runSteps runs steps in order, as the learner's clicks would, each with
-// its parameter edits (nil: the step's defaults), then records the
-// learner's progress. It returns the trace after the runs.
+// its parameter edits (nil: the step's defaults). It returns the trace
+// after the runs; stepsAnswer records the learner's progress.
 func (p *player) runSteps(c echo.Context, t *target, steps []*lessons.Step, edits map[string]string) ([]trace.Exchange, error) {
 	ctx := c.Request().Context()
 	for _, step := range steps {
@@ -31,8 +31,7 @@ func (p *player) runSteps(c echo.Context, t *target, steps []*lessons.Step, edit
 			return nil, &Error{Code: CodeInvalidArgument, Message: err.Error(), Err: err}
 		}
 	}
-	exs := p.exchanges(t.sb.ID)
-	return exs, nil
+	return p.exchanges(t.sb.ID), nil
 }
 
 // stepsAnswer answers step runs: a plain form post is redirected to the
