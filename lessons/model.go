@@ -236,6 +236,12 @@ func (l *Lesson) Checks() []*Check {
 // RunsReal reports whether the step or action id is declared real.
 func (l *Lesson) RunsReal(id string) bool { return slices.Contains(l.Real, id) }
 
+// OnSite reports whether step s runs on the App Service site: its own
+// runsOn, or the lesson's when the step sets none.
+func (l *Lesson) OnSite(s *Step) bool {
+	return s.RunsOn == RunsOnSite || (s.RunsOn == "" && l.RunsOn == RunsOnSite)
+}
+
 // Marker is the trace marker of a step of this lesson: exchanges the step
 // caused carry it as their Step.
 func (l *Lesson) Marker(stepID string) string { return l.ID + "/" + stepID }

@@ -258,7 +258,7 @@ func validateReal(l *Lesson) []string {
 			out = append(out, fmt.Sprintf("real names unknown step %q", id))
 		case !RealActions[s.Action]:
 			out = append(out, fmt.Sprintf("real: step %q (%s) cannot run against real Azure: it needs the simulator", id, s.Action))
-		case s.RunsOn == RunsOnSite || (s.RunsOn == "" && l.RunsOn == RunsOnSite):
+		case l.OnSite(s):
 			out = append(out, fmt.Sprintf("real: step %q runs on the App Service site: code on Azure compute stays simulated", id))
 		default:
 			if p := s.Params["principal"]; p != "" && !real[p] {

@@ -77,7 +77,7 @@ func simulatedWhy(l *lessons.Lesson) string {
 		if l.RunsReal(s.ID) {
 			continue
 		}
-		if s.RunsOn == lessons.RunsOnSite || (s.RunsOn == "" && l.RunsOn == lessons.RunsOnSite) {
+		if l.OnSite(s) {
 			site = true
 		} else {
 			other = true
@@ -103,7 +103,7 @@ func stepCloud(t *target, s *lessons.Step) string {
 	switch {
 	case t.lesson.RunsReal(s.ID):
 		return "real"
-	case s.RunsOn == lessons.RunsOnSite || (s.RunsOn == "" && t.lesson.RunsOn == lessons.RunsOnSite):
+	case t.lesson.OnSite(s):
 		return "it runs code on Azure compute (the site's managed identity)"
 	}
 	return "it needs the simulator"
