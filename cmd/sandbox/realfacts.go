@@ -67,11 +67,8 @@ func (m *Main) realMissing() []string {
 }
 
 // newRealFacts returns sandbox id's facts when it is a real-mode sandbox
-// whose resources are ready.
+// whose resources are ready (p is not nil: realFacts checked it).
 func newRealFacts(p *azure.Provisioner, book *trace.Book, id string, w *world.World) (lessons.Facts, bool) {
-	if p == nil {
-		return nil, false
-	}
 	sb, ok := p.Get(id)
 	if !ok || sb.Status != azure.StatusReady {
 		return nil, false
