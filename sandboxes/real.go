@@ -19,6 +19,8 @@ type RealAzure interface {
 	Reset(ctx context.Context, id string) (azure.Sandbox, error)
 	Delete(ctx context.Context, id string) error
 	Get(id string) (azure.Sandbox, bool)
+	// Endpoints are the configured cloud's, for the resources' URLs.
+	Endpoints() azure.Endpoints
 }
 
 // RealAvailable reports whether real-mode sandboxes can be created (real
@@ -31,6 +33,15 @@ func (s *Service) Azure(id string) (azure.Sandbox, bool) {
 		return azure.Sandbox{}, false
 	}
 	return s.real.Get(id)
+}
+
+// AzureEndpoints are the configured cloud's endpoints (the zero value when
+// real mode is off).
+func (s *Service) AzureEndpoints() azure.Endpoints {
+	if s.real == nil {
+		return azure.Endpoints{}
+	}
+	return s.real.Endpoints()
 }
 
 // CreateInAzure creates a sandbox and starts provisioning its resources in

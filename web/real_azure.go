@@ -50,10 +50,10 @@ func (s *Server) azureView(id string) *azureJSON {
 		return nil
 	}
 	done, total := sb.Progress()
+	ep := s.sandboxes.AzureEndpoints()
 	j := &azureJSON{Status: sb.Status, StepsDone: done, StepsTotal: total, Plan: azure.Plan(), Error: sb.Error,
 		TenantID: sb.TenantID, SubscriptionID: sb.Subscription, Location: sb.Location, ResourceGroup: sb.ResourceGroup,
-		KeyVaultURL: "https://" + sb.Vault + ".vault.azure.net",
-		QueueURL:    "https://" + sb.StorageAccount + ".queue.core.windows.net/" + azure.QueueName}
+		KeyVaultURL: sb.VaultURL(ep), QueueURL: sb.QueueURL(ep)}
 	if sb.LocalDev.Secret != "" {
 		j.LocalDev = &principalJSON{ClientID: sb.LocalDev.AppID, ClientSecret: sb.LocalDev.Secret, ObjectID: sb.LocalDev.SPObjectID}
 	}

@@ -52,7 +52,10 @@ func TestSandboxCloudChoice(t *testing.T) {
 type queuedAzure struct {
 	mu  sync.Mutex
 	sbs map[string]azure.Sandbox
+	ep  azure.Endpoints
 }
+
+func (q *queuedAzure) Endpoints() azure.Endpoints { return q.ep }
 
 func (q *queuedAzure) Create(_ context.Context, id string) (azure.Sandbox, error) {
 	q.mu.Lock()
@@ -88,7 +91,12 @@ func (q *queuedAzure) Get(id string) (azure.Sandbox, bool) {
 // sandbox creates; the form's choice creates one whose card shows its
 // progress; deleting it queues its resources' deletion.
 func TestHomePageOffersRealAzure(t *testing.T) {
-	q := &queuedAzure{sbs: map[string]azure.Sandbox{}}
+	// The China cloud: the API names the resources with its host names.
+	china, err := azure.EndpointsOf("china")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &queuedAzure{sbs: map[string]azure.Sandbox{}, ep: china}
 	e := &env{t: t, path: filepath.Join(t.TempDir(), "sandbox.db"), real: q}
 	e.open()
 	b := e.browser()
@@ -118,6 +126,12 @@ func TestHomePageOffersRealAzure(t *testing.T) {
 	api := b.api("GET", "/api/sandboxes/"+id, "")
 	if err := json.Unmarshal([]byte(api.body), &sb); err != nil || !strings.Contains(api.body, `"status":"provisioning"`) {
 		t.Fatalf("GET = %d %s", api.StatusCode, api.body)
+	}
+	for _, want := range []string{`"keyVaultUrl":"https://kv-auth-0011223344.vault.azure.cn"`,
+		`"queueUrl":"https://stauth0011223344.queue.core.chinacloudapi.cn/messages"`} {
+		if !strings.Contains(api.body, want) {
+			t.Errorf("GET lacks %s: %s", want, api.body)
+		}
 	}
 	if res := e.bearer(sb.AccessKey, "DELETE", "/api/sandboxes/"+id, ""); res.StatusCode != 204 {
 		t.Fatalf("delete = %d %s", res.StatusCode, res.body)
@@ -186,7 +200,12 @@ func (f readyFacts) State(m *lessons.StateMatch, exs []trace.Exchange) (bool, st
 // the real localDev (the simulated run saved meanwhile is not restored
 // into it), the steps say where they run, and the clock moves are gone.
 func TestLessonTurnsRealWhenTheResourcesAreReady(t *testing.T) {
-	q := &queuedAzure{sbs: map[string]azure.Sandbox{}}
+	// The China cloud: the API names the resources with its host names.
+	china, err := azure.EndpointsOf("china")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &queuedAzure{sbs: map[string]azure.Sandbox{}, ep: china}
 	e := &env{t: t, path: filepath.Join(t.TempDir(), "sandbox.db"), real: q}
 	e.open()
 	ready := false

@@ -54,6 +54,7 @@ type Sandboxes interface {
 	RealAvailable() bool
 	CreateInAzure(ctx context.Context, learnerID, scenario string) (*store.Sandbox, *world.World, error)
 	Azure(id string) (azure.Sandbox, bool)
+	AzureEndpoints() azure.Endpoints
 }
 
 // The real store and the lifecycle service are what New is given: a store
