@@ -42,6 +42,8 @@ type env struct {
 	py     *lessons.Python
 	// now, when set, is the workshops' clock (end times).
 	now func() time.Time
+	// limits are the sandbox creation limits (zero: the defaults).
+	limits sandboxes.Limits
 }
 
 func newEnv(t testing.TB) *env {
@@ -65,7 +67,7 @@ func (e *env) open() {
 	e.db = db
 	e.reg = world.NewRegistry(nil, sandboxes.Persister{Store: db})
 	e.book = trace.NewBook(500, db)
-	e.sandboxes, err = sandboxes.New(sandboxes.Config{Store: db, Cloud: sandboxes.NewSimulated(e.reg), Book: e.book, Real: e.real})
+	e.sandboxes, err = sandboxes.New(sandboxes.Config{Store: db, Cloud: sandboxes.NewSimulated(e.reg), Book: e.book, Real: e.real, Limits: e.limits})
 	if err != nil {
 		t.Fatal(err)
 	}

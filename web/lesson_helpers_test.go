@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,7 +19,15 @@ type playerEnv struct {
 
 func newPlayerEnv(t testing.TB) *playerEnv {
 	t.Helper()
-	e := newEnv(t)
+	return newPlayerEnvWith(t, func(*env) {})
+}
+
+// newPlayerEnvWith is newPlayerEnv with set changing the env before it opens.
+func newPlayerEnvWith(t testing.TB, set func(*env)) *playerEnv {
+	t.Helper()
+	e := &env{t: t, path: filepath.Join(t.TempDir(), "sandbox.db")}
+	set(e)
+	e.open()
 	if e.app.player == nil {
 		t.Fatal("the server has no lesson player")
 	}

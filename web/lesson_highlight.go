@@ -2,8 +2,11 @@ package web
 
 import (
 	"html/template"
+	"strings"
 	"sync"
 
+	"github.com/azure-auth-sandbox/sandbox/lessons"
+	"github.com/azure-auth-sandbox/sandbox/sim/world"
 	"github.com/azure-auth-sandbox/sandbox/web/ui"
 )
 
@@ -15,10 +18,17 @@ const maxHighlighted = 2048
 // highlighter memoizes ui.Highlight, which tokenizes with regular
 // expressions and costs about as much as rendering a page: every learner's
 // first visit to a lesson highlights all its code, and a class does that at
-// once.
+// once. Snippets naming a sandbox's values differ in every sandbox: those
+// are highlighted once as templates (ui.HighlightTemplate) and filled in.
 type highlighter struct {
-	mu   sync.Mutex
-	html map[string]template.HTML // lang + "\x00" + code
+	mu    sync.Mutex
+	html  map[string]template.HTML // lang + "\x00" + code
+	tmpls map[string]tmplEntry     // lang + "\x00" + snippet as written
+}
+
+type tmplEntry struct {
+	t  ui.Template
+	ok bool // false: the snippet's marks are not all in string literals
 }
 
 func (h *highlighter) highlight(lang, code string) template.HTML {
@@ -37,4 +47,77 @@ func (h *highlighter) highlight(lang, code string) template.HTML {
 	h.html[key] = out
 	h.mu.Unlock()
 	return out
+}
+
+// fillings is one sandbox's placeholder values ("{vault}" → its vault), as
+// lessons.ExpandWith puts them in.
+type fillings struct {
+	names  []string // "{vault}", …
+	values map[string]string
+}
+
+// fillingsOf reads the values lessons.ExpandWith(…, st, server) fills in.
+// Call it inside World.View.
+func fillingsOf(st *world.State, server map[string]string) *fillings {
+	f := &fillings{values: map[string]string{}}
+	names := lessons.PlaceholderNames()
+	for i := range names {
+		names[i] = "{" + names[i] + "}"
+	}
+	names = append(names, lessons.PlaceholderProxyURLWithAuth, lessons.PlaceholderProxyURL, lessons.PlaceholderCACertURL)
+	for _, n := range names {
+		f.names = append(f.names, n)
+		f.values[n] = lessons.ExpandWith(n, st, server)
+	}
+	return f
+}
+
+// markOf is the plain word standing for placeholder name in a template.
+func markOf(name string) string { return "xqzPH" + strings.Trim(name, "{}") + "PHzqx" }
+
+// highlightFilled is h.highlight(lang, filled), where filled is snippet
+// with f's values put in; it highlights snippet once for every sandbox
+// when it can, and falls back to filled's own highlight whenever the
+// shortcut could not give the same HTML (a value with other characters,
+// a placeholder outside a string literal, filled not being snippet with
+// f's values).
+func (h *highlighter) highlightFilled(lang, snippet, filled string, f *fillings) template.HTML {
+	var marks, toMark, toValue []string
+	for _, n := range f.names {
+		if !strings.Contains(snippet, n) {
+			continue
+		}
+		v, m := f.values[n], markOf(n)
+		if !ui.FillValue(v) || strings.Contains(snippet, m) || strings.Contains(v, "xqzPH") {
+			return h.highlight(lang, filled)
+		}
+		marks = append(marks, m)
+		toMark = append(toMark, n, m)
+		toValue = append(toValue, m, v)
+	}
+	if len(marks) == 0 {
+		return h.highlight(lang, filled)
+	}
+	marked := strings.NewReplacer(toMark...).Replace(snippet)
+	repl := strings.NewReplacer(toValue...)
+	if repl.Replace(marked) != filled {
+		return h.highlight(lang, filled)
+	}
+	key := lang + "\x00" + snippet
+	h.mu.Lock()
+	e, ok := h.tmpls[key]
+	h.mu.Unlock()
+	if !ok {
+		e.t, e.ok = ui.HighlightTemplate(lang, marked, marks)
+		h.mu.Lock()
+		if h.tmpls == nil || len(h.tmpls) >= maxHighlighted {
+			h.tmpls = map[string]tmplEntry{}
+		}
+		h.tmpls[key] = e
+		h.mu.Unlock()
+	}
+	if !e.ok {
+		return h.highlight(lang, filled)
+	}
+	return e.t.Fill(lang, filled, repl)
 }

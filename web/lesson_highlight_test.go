@@ -2,10 +2,13 @@ package web
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/azure-auth-sandbox/sandbox/lessons"
+	"github.com/azure-auth-sandbox/sandbox/sandboxes"
 	"github.com/azure-auth-sandbox/sandbox/web/ui"
 )
 
@@ -46,7 +49,10 @@ func TestHighlighterMatchesHighlight(t *testing.T) {
 // sandbox: the run is built (the lesson's code highlighted) and the page
 // rendered.
 func BenchmarkLessonFirstOpen(b *testing.B) {
-	pe := newPlayerEnv(b)
+	pe := newPlayerEnvWith(b, func(e *env) {
+		// One learner at one address starts every sandbox here.
+		e.limits = sandboxes.Limits{PerLearner: 1 << 20, PerAddressPerMinute: 1 << 30, PerAddressBurst: 1 << 20, Total: 1 << 20}
+	})
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
@@ -58,4 +64,82 @@ func BenchmarkLessonFirstOpen(b *testing.B) {
 			b.Fatalf("page = %d", rec.Code)
 		}
 	}
+}
+
+// A snippet highlighted once as a template and filled with a sandbox's
+// values is byte for byte the highlight of the filled-in snippet, for every
+// snippet of every lesson and values of every shape the shortcut accepts
+// (and the ones it refuses fall back to the same answer).
+func TestHighlightFilledMatchesHighlight(t *testing.T) {
+	cat, err := lessons.LoadAll("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	const alphabet = "abcxyzABCXYZ0123456789._:/@~-"
+	word := func() string {
+		b := make([]byte, 1+rng.IntN(40))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		return string(b)
+	}
+	shapes := []func(int) string{
+		func(int) string { return word() },
+		func(i int) string { return fmt.Sprintf("https://kv-%d.vault.azure.net", i) },
+		func(int) string { return "00000000-1111-2222-3333-444444444444" },
+		func(int) string { return "8Q~abc.def_ghi-jkl" },
+		func(int) string { return "//x" },
+		func(int) string { return "user@contoso.onmicrosoft.com" },
+		func(int) string { return "http://sb-1:key@127.0.0.1:8080" },
+		func(int) string { return `with "quote` },  // refused: falls back
+		func(int) string { return "" },             // refused
+		func(int) string { return "{vault}" },      // refused
+		func(int) string { return "a\nb" },         // refused
+		func(int) string { return "<b>&amp;</b>" }, // refused
+	}
+	var h highlighter
+	shortcut, n := 0, 0
+	for round := range 60 {
+		f := &fillings{values: map[string]string{}}
+		for i, name := range lessons.PlaceholderNames() {
+			name = "{" + name + "}"
+			f.names = append(f.names, name)
+			shape := shapes[(round+i)%len(shapes)]
+			if round < 30 { // first only values the shortcut takes
+				shape = shapes[(round+i)%7]
+			}
+			f.values[name] = shape(round)
+		}
+		for _, name := range []string{lessons.PlaceholderProxyURLWithAuth, lessons.PlaceholderProxyURL, lessons.PlaceholderCACertURL} {
+			f.names = append(f.names, name)
+			f.values[name] = shapes[round%7](round)
+		}
+		pairs := []string{}
+		for _, name := range f.names {
+			pairs = append(pairs, name, f.values[name])
+		}
+		fill := strings.NewReplacer(pairs...)
+		for _, l := range cat.List() {
+			for _, s := range l.Steps() {
+				for lang, code := range s.Code {
+					filled := fill.Replace(code)
+					want := ui.Highlight(lang, filled)
+					if got := h.highlightFilled(lang, code, filled, f); got != want {
+						t.Fatalf("%s/%s/%s round %d differs from ui.Highlight:\n got %s\nwant %s", l.ID, s.ID, lang, round, got, want)
+					}
+					n++
+				}
+			}
+		}
+	}
+	for _, e := range h.tmpls {
+		if e.ok {
+			shortcut++
+		}
+	}
+	if shortcut == 0 || n == 0 {
+		t.Fatalf("%d templates filled of %d snippets highlighted", shortcut, n)
+	}
+	t.Logf("%d snippet highlights compared, %d of %d snippets with placeholders highlighted as templates", n, shortcut, len(h.tmpls))
 }

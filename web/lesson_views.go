@@ -26,6 +26,7 @@ import (
 func (p *player) codeTabs(w *world.World, l *lessons.Lesson, vals map[string]string) map[string][]ui.CodeTab {
 	out := map[string][]ui.CodeTab{}
 	w.View(func(st *world.State) {
+		fill := fillingsOf(st, vals)
 		for _, s := range l.Steps() {
 			var tabs []ui.CodeTab
 			for _, lang := range lessons.Languages() {
@@ -33,7 +34,7 @@ func (p *player) codeTabs(w *world.World, l *lessons.Lesson, vals map[string]str
 				if strings.TrimSpace(code) == "" {
 					continue
 				}
-				t := ui.CodeTab{Lang: lang, Label: ui.LanguageLabel(lang), HTML: p.hl.highlight(lang, lessons.ExpandWith(code, st, vals))}
+				t := ui.CodeTab{Lang: lang, Label: ui.LanguageLabel(lang), HTML: p.hl.highlightFilled(lang, code, lessons.ExpandWith(code, st, vals), fill)}
 				if lang == lessons.LangPython && s.Kind == lessons.BlockStep {
 					t.Note = p.pythonNote()
 				}
