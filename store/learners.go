@@ -56,15 +56,20 @@ func (db *DB) LearnerBySession(ctx context.Context, sessionToken string) (*Learn
 	if sessionToken == "" {
 		return nil, fmt.Errorf("store: learner by session: %w", ErrNotFound)
 	}
-	var l Learner
+	hash := hashKey(sessionToken)
+	l, ok, gen := db.learnerBySession.get(string(hash))
+	if ok {
+		return &l, nil
+	}
 	var created int64
 	err := db.r.QueryRowContext(ctx,
 		`SELECT id, display_name, created_at, code_language FROM learners WHERE session_hash = ?`,
-		hashKey(sessionToken)).Scan(&l.ID, &l.DisplayName, &created, &l.CodeLanguage)
+		hash).Scan(&l.ID, &l.DisplayName, &created, &l.CodeLanguage)
 	if err != nil {
 		return nil, wrap("learner by session", err)
 	}
 	l.CreatedAt = fromStamp(created)
+	db.learnerBySession.put(string(hash), l, gen)
 	return &l, nil
 }
 
@@ -86,6 +91,7 @@ func (db *DB) Learner(ctx context.Context, id string) (*Learner, error) {
 // text; the store keeps what it is given.
 func (db *DB) SetDisplayName(ctx context.Context, learnerID, name string) error {
 	res, err := db.w.ExecContext(ctx, `UPDATE learners SET display_name = ? WHERE id = ?`, name, learnerID)
+	db.learnerBySession.forget()
 	return affected("set display name", res, err)
 }
 
@@ -93,5 +99,6 @@ func (db *DB) SetDisplayName(ctx context.Context, learnerID, name string) error 
 // layer validates it.
 func (db *DB) SetCodeLanguage(ctx context.Context, learnerID, lang string) error {
 	res, err := db.w.ExecContext(ctx, `UPDATE learners SET code_language = ? WHERE id = ?`, lang, learnerID)
+	db.learnerBySession.forget()
 	return affected("set code language", res, err)
 }

@@ -251,6 +251,7 @@ func (db *DB) AllWorlds(ctx context.Context) (map[string][]byte, error) {
 // It goes through the writer, after the writes queued before it, so a
 // late trace row or change of the sandbox cannot outlive it.
 func (db *DB) DeleteSandbox(ctx context.Context, id string) error {
+	defer db.memberBySandbox.forget() // the member's sandbox_id is set NULL
 	return db.exec("delete sandbox", false, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM sandboxes WHERE id = ?`, id)
 		return affected("delete sandbox", res, err)

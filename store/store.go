@@ -49,6 +49,10 @@ type DB struct {
 
 	wr  *writer // the group commit (writer.go)
 	log *slog.Logger
+
+	// Hot reads remembered until a write changes them (lookup_cache.go).
+	learnerBySession lookupCache[Learner] // by session hash
+	memberBySandbox  lookupCache[*Member] // by sandbox ID; nil: in no workshop
 }
 
 // Option configures Open.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -236,6 +237,7 @@ func (db *DB) addMember(m *Member, e *ProgressEvent) error {
 			e.At = m.JoinedAt
 		}
 	}
+	defer db.memberBySandbox.forget()
 	return db.exec("add member", e != nil, func(tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT INTO workshop_members(id, workshop_id, learner_id, display_name, sandbox_id, joined_at)
 		VALUES(?, ?, ?, ?, ?, ?)`, m.ID, m.WorkshopID, m.LearnerID, m.DisplayName, nullable(m.SandboxID), m.JoinedAt.UnixNano())
@@ -248,6 +250,7 @@ func (db *DB) addMember(m *Member, e *ProgressEvent) error {
 
 // SetMemberSandbox ties a member to their sandbox.
 func (db *DB) SetMemberSandbox(ctx context.Context, memberID, sandboxID string) error {
+	defer db.memberBySandbox.forget()
 	return db.exec("set member sandbox", false, func(tx *sql.Tx) error {
 		res, err := tx.Exec(`UPDATE workshop_members SET sandbox_id = ? WHERE id = ?`, nullable(sandboxID), memberID)
 		return affected("set member sandbox", res, err)
@@ -279,12 +282,24 @@ func (db *DB) MemberByLearner(ctx context.Context, workshopID, learnerID string)
 // MemberBySandbox returns the member whose sandbox this is, or ErrNotFound
 // (a sandbox outside every workshop).
 func (db *DB) MemberBySandbox(ctx context.Context, sandboxID string) (*Member, error) {
-	m, err := scanMember(db.r.QueryRowContext(ctx, `SELECT `+memberCols+` FROM workshop_members
+	m, ok, gen := db.memberBySandbox.get(sandboxID)
+	if !ok {
+		var err error
+		m, err = scanMember(db.r.QueryRowContext(ctx, `SELECT `+memberCols+` FROM workshop_members
 		WHERE sandbox_id = ?`, sandboxID))
-	if err != nil {
-		return nil, wrap("member by sandbox", err)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			m = nil
+		case err != nil:
+			return nil, wrap("member by sandbox", err)
+		}
+		db.memberBySandbox.put(sandboxID, m, gen)
 	}
-	return m, nil
+	if m == nil {
+		return nil, wrap("member by sandbox", sql.ErrNoRows)
+	}
+	c := *m
+	return &c, nil
 }
 
 // Members lists a workshop's members in join order.

@@ -65,9 +65,15 @@ func fillingsOf(st *world.State, server map[string]string) *fillings {
 		names[i] = "{" + names[i] + "}"
 	}
 	names = append(names, lessons.PlaceholderProxyURLWithAuth, lessons.PlaceholderProxyURL, lessons.PlaceholderCACertURL)
-	for _, n := range names {
-		f.names = append(f.names, n)
-		f.values[n] = lessons.ExpandWith(n, st, server)
+	f.names = names
+	// One expansion for all: the values hold no NUL (else one each).
+	all := strings.Split(lessons.ExpandWith(strings.Join(names, "\x00"), st, server), "\x00")
+	for i, n := range names {
+		if len(all) == len(names) {
+			f.values[n] = all[i]
+		} else {
+			f.values[n] = lessons.ExpandWith(n, st, server)
+		}
 	}
 	return f
 }
