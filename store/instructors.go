@@ -28,13 +28,17 @@ func (db *DB) AddInstructor(ctx context.Context, name, linkToken string) (*Instr
 		return nil, fmt.Errorf("store: add instructor: name (1-%d characters) and link required: %w", maxInstructorName, ErrInvalid)
 	}
 	in := &Instructor{ID: newID(), Name: name, CreatedAt: fromStamp(db.stamp())}
+	// A re-added instructor keeps their ID and first date: RETURNING gives
+	// the stored row, not the one offered.
+	var at int64
 	err := db.w.QueryRowContext(ctx, `INSERT INTO instructors(id, name, link_hash, created_at) VALUES(?, ?, ?, ?)
 		ON CONFLICT(name) DO UPDATE SET link_hash = excluded.link_hash, removed_at = NULL
 		RETURNING id, name, created_at`,
-		in.ID, in.Name, hashKey(linkToken), in.CreatedAt.UnixNano()).Scan(&in.ID, &in.Name, new(int64))
+		in.ID, in.Name, hashKey(linkToken), in.CreatedAt.UnixNano()).Scan(&in.ID, &in.Name, &at)
 	if err != nil {
 		return nil, wrap("add instructor", err)
 	}
+	in.CreatedAt = fromStamp(at)
 	return in, nil
 }
 

@@ -10,7 +10,8 @@ import (
 )
 
 func TestInstructors(t *testing.T) {
-	db := openTest(t)
+	clock := &fakeClock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	db := openTest(t, WithClock(clock.now))
 	ctx := context.Background()
 
 	in, err := db.AddInstructor(ctx, "Ada", "link-1")
@@ -41,9 +42,10 @@ func TestInstructors(t *testing.T) {
 		}, nil},
 		{"the link is used up", func() error { _, err := db.RedeemInstructorLink(ctx, "link-1", "s2"); return err }, ErrNotFound},
 		{"add again gives a new link, same instructor", func() error {
+			clock.t = clock.t.Add(48 * time.Hour)
 			again, err := db.AddInstructor(ctx, "ada", "link-2")
-			if err == nil && again.ID != in.ID {
-				t.Errorf("AddInstructor again = %+v, want ID %s", again, in.ID)
+			if err == nil && (again.ID != in.ID || !again.CreatedAt.Equal(in.CreatedAt)) {
+				t.Errorf("AddInstructor again = %+v, want ID %s created %s", again, in.ID, in.CreatedAt)
 			}
 			return err
 		}, nil},

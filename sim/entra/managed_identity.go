@@ -15,7 +15,8 @@ import (
 // AppServiceIdentityEndpoint is the IDENTITY_ENDPOINT the sim gives code
 // running on a site. It is a link-local address like App Service's own (its
 // sandboxes use 169.254.x.x:8081), so it never collides with a real host;
-// the front door routes its host to AppService().
+// the front door routes its host to AppService(). Its port is
+// service.PortAppServiceIdentity (a test holds the two together).
 const AppServiceIdentityEndpoint = "http://" + service.HostAppServiceIdentity + ":8081/msi/token"
 
 // imdsPath is the IMDS token path.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +15,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
+	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
@@ -162,5 +165,17 @@ func TestManagedIdentityTwoSandboxesOneProcess(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// The endpoint the sim hands to code on a site must name the port the front
+// door serves the identity host on; the two are spelled in two packages.
+func TestAppServiceIdentityEndpointPort(t *testing.T) {
+	u, err := url.Parse(AppServiceIdentityEndpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Hostname() != service.HostAppServiceIdentity || u.Port() != strconv.Itoa(service.PortAppServiceIdentity) {
+		t.Errorf("AppServiceIdentityEndpoint = %s, want host %s port %d", AppServiceIdentityEndpoint, service.HostAppServiceIdentity, service.PortAppServiceIdentity)
 	}
 }
