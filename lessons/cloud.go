@@ -12,6 +12,8 @@ import (
 type Cloud interface {
 	Transport(o world.Origin) http.RoundTripper
 	Exchanges(sandboxID string, afterSeq int64) []trace.Exchange
+	// LastSeq is the Seq of the sandbox's newest exchange (0: none).
+	LastSeq(sandboxID string) int64
 }
 
 // simCloud is the shape of *sim.Cloud.
@@ -30,3 +32,5 @@ func (b bookCloud) Transport(o world.Origin) http.RoundTripper { return b.c.Tran
 func (b bookCloud) Exchanges(id string, after int64) []trace.Exchange {
 	return b.c.Book().List(id, after)
 }
+
+func (b bookCloud) LastSeq(id string) int64 { return b.c.Book().LastSeq(id) }

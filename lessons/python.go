@@ -180,7 +180,7 @@ func (r *Runner) runPython(ctx context.Context, s *Step, params map[string]strin
 	if r.place.RunsOn == RunsOnSite {
 		origin.Site = r.place.Site
 	}
-	before := lastSeq(r.cloud.Exchanges(ps.id, 0))
+	before := r.cloud.LastSeq(ps.id)
 	start := time.Now()
 	var note string
 	if r.prog != nil && !maps.Equal(r.prog.env, ps.env) {

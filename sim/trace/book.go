@@ -156,11 +156,18 @@ func (b *Book) List(sandboxID string, afterSeq int64) []Exchange {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make([]Exchange, 0, l.n)
+	// Counted first: a caller asking for the few newest (a step's own
+	// exchanges) gets a slice of that size, not one the size of the ring.
+	n := 0
 	for i := 0; i < l.n; i++ {
-		ex := l.ring[(l.start+i)%len(l.ring)]
-		if ex.Seq > afterSeq {
-			out = append(out, ex)
+		if l.ring[(l.start+i)%len(l.ring)].Seq > afterSeq {
+			n++
+		}
+	}
+	out := make([]Exchange, 0, n)
+	for i := 0; i < l.n && len(out) < n; i++ {
+		if ex := &l.ring[(l.start+i)%len(l.ring)]; ex.Seq > afterSeq {
+			out = append(out, *ex)
 		}
 	}
 	return out

@@ -70,10 +70,22 @@ func TestBookRingAndSeq(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := seqs(b.List(tc.id, tc.after)); !equal(got, tc.want) {
-				t.Errorf("List = %v, want %v", got, tc.want)
+			got := b.List(tc.id, tc.after)
+			if !equal(seqs(got), tc.want) {
+				t.Errorf("List = %v, want %v", seqs(got), tc.want)
+			}
+			// A step's few new exchanges come in a slice of their size, not
+			// one the size of the ring.
+			if cap(got) != len(got) {
+				t.Errorf("List: cap %d for %d exchanges", cap(got), len(got))
 			}
 		})
+	}
+	if got := b.LastSeq("a"); got != 5 {
+		t.Errorf("LastSeq(a) = %d, want 5", got)
+	}
+	if got := b.LastSeq("zzz"); got != 0 {
+		t.Errorf("LastSeq(zzz) = %d, want 0", got)
 	}
 	if len(sink.got) != 6 {
 		t.Errorf("sink got %d exchanges, want 6", len(sink.got))
