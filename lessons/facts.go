@@ -50,6 +50,9 @@ type Facts interface {
 	OwnerCredential(ctx context.Context, opts azcore.ClientOptions) (azcore.TokenCredential, error)
 	// Exchanges are the sandbox's recorded exchanges after seq.
 	Exchanges(afterSeq int64) []trace.Exchange
+	// LastSeq is the Seq of the sandbox's newest exchange (0: none), read
+	// without copying the trace.
+	LastSeq() int64
 	// State evaluates a state check; exs is the sandbox's trace.
 	State(m *StateMatch, exs []trace.Exchange) (bool, string)
 }
@@ -118,6 +121,8 @@ func (f simFacts) OwnerCredential(ctx context.Context, opts azcore.ClientOptions
 func (f simFacts) Exchanges(after int64) []trace.Exchange {
 	return f.r.cloud.Exchanges(f.r.w.ID(), after)
 }
+
+func (f simFacts) LastSeq() int64 { return f.r.cloud.LastSeq(f.r.w.ID()) }
 
 func (f simFacts) State(m *StateMatch, _ []trace.Exchange) (ok bool, detail string) {
 	f.r.w.View(func(st *world.State) { ok, detail = stateMet(m, st) })

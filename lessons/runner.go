@@ -288,7 +288,7 @@ func (r *Runner) Do(ctx context.Context, stepID, action string, params map[strin
 	if f.Real() && r.place.RunsOn == RunsOnSite {
 		return nil, fmt.Errorf("lessons: run %s: code on Azure compute runs in the simulator only", stepID)
 	}
-	before := lastSeq(f.Exchanges(0))
+	before := f.LastSeq()
 	origin := world.Origin{SandboxID: st.id, Via: "runner", Step: marker}
 	if r.place.RunsOn == RunsOnSite {
 		origin.Site = r.place.Site
@@ -315,13 +315,6 @@ func (r *Runner) Do(ctx context.Context, stepID, action string, params map[strin
 	}
 	res.Outcome = OutcomeOf(res)
 	return res, nil
-}
-
-func lastSeq(exs []trace.Exchange) int64 {
-	if len(exs) == 0 {
-		return 0
-	}
-	return exs[len(exs)-1].Seq
 }
 
 func (r *Runner) setOrigin(o world.Origin) {

@@ -190,6 +190,7 @@ func (readyFacts) Scope(kind string) (string, error) {
 }
 func (readyFacts) Role(name string) (rbac.RoleDefinition, bool) { return rbac.RoleByName(name, nil) }
 func (readyFacts) Exchanges(int64) []trace.Exchange             { return nil }
+func (readyFacts) LastSeq() int64                               { return 0 }
 func (f readyFacts) State(m *lessons.StateMatch, exs []trace.Exchange) (bool, string) {
 	return lessons.WireState(m, f, exs)
 }

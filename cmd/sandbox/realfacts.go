@@ -178,6 +178,8 @@ func (f realFacts) OwnerCredential(context.Context, azcore.ClientOptions) (azcor
 
 func (f realFacts) Exchanges(after int64) []trace.Exchange { return f.book.List(f.id, after) }
 
+func (f realFacts) LastSeq() int64 { return f.book.LastSeq(f.id) }
+
 func (f realFacts) State(m *lessons.StateMatch, exs []trace.Exchange) (bool, string) {
 	return lessons.WireState(m, f, exs)
 }
