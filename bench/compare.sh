@@ -17,7 +17,9 @@
 # PEERS_BENCH (../shared/bench), BENCH_RUN (a fresh temporary directory),
 # SKIP_PEERS=1 (the sandbox's side only), PEERS_RAW (a raw file of an earlier
 # run-peers.sh run to compare with instead of running the peers), PROFILE=1 (CPU profile of the server
-# during one token run and one queue run: `go tool pprof -top` output in BENCH_RUN).
+# during one token run and one queue run: `go tool pprof -top` output in BENCH_RUN),
+# PARTS ("tokens queue cold": which of the sandbox's measurements to run; e.g.
+# PARTS=tokens for the token runs alone, the table then shows only those).
 #
 # Every server binds 127.0.0.1 only; exactly the PIDs this script started are
 # stopped at the end. Run it alone (flock) on a shared machine: every figure
@@ -31,6 +33,8 @@ REPEAT=${REPEAT:-3}
 TOKENS_N=${TOKENS_N:-4000}
 QUEUE_N=${QUEUE_N:-1500}
 COLD_SANDBOXES=${COLD_SANDBOXES:-500}
+PARTS=${PARTS:-tokens queue cold}
+part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 mkdir -p "$RUN"
 RAW=$RUN/sandbox-raw.txt
 : >"$RAW"
@@ -142,15 +146,21 @@ TFORM=$(form localDev https://storage.azure.com/.default)
 # The server's CPU time (user+system, from /proc) around a run: on a shared
 # machine its cost per operation is steadier than a rate.
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print ($14+$15)*1000/hz}' "/proc/$SPID/stat"; }
+# The driver's CPU time: this shell's reaped children (cutime+cstime), which
+# include the driver once its run ends; it shares the two cores with the server.
+children_cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print ($16+$17)*1000/hz}' "/proc/$$/stat"; }
 record() { # record TAG CMD...: the driver's lines, plus "server cpu_ms= ops= us_per_op="
-  local tag=$1 out c0 c1 ops; shift
+  local tag=$1 out c0 c1 ops d0 d1; shift
   log "$tag"
-  c0=$(cpu_ms)
+  c0=$(cpu_ms) d0=$(children_cpu_ms)
   out=$("$@") || { log "$tag: command failed"; return 1; }
-  c1=$(cpu_ms)
+  c1=$(cpu_ms) d1=$(children_cpu_ms)
   ops=$(printf '%s\n' "$out" | tr ' ' '\n' | awk -F= '$1=="ok" {s+=$2} END {print s+0}')
-  out=$(printf '%s\nserver cpu_ms=%s ops=%s us_per_op=%s\n' "$out" "$(awk -v a="$c0" -v b="$c1" 'BEGIN{print b-a}')" "$ops" \
-    "$(awk -v a="$c0" -v b="$c1" -v n="$ops" 'BEGIN{if (n>0) printf "%.0f", (b-a)*1000/n; else print "n/a"}')")
+  out=$(printf '%s\nserver cpu_ms=%s ops=%s us_per_op=%s\ndriver cpu_ms=%s ops=%s us_per_op=%s\n' "$out" \
+    "$(awk -v a="$c0" -v b="$c1" 'BEGIN{print b-a}')" "$ops" \
+    "$(awk -v a="$c0" -v b="$c1" -v n="$ops" 'BEGIN{if (n>0) printf "%.0f", (b-a)*1000/n; else print "n/a"}')" \
+    "$(awk -v a="$d0" -v b="$d1" 'BEGIN{print b-a}')" "$ops" \
+    "$(awk -v a="$d0" -v b="$d1" -v n="$ops" 'BEGIN{if (n>0) printf "%.0f", (b-a)*1000/n; else print "n/a"}')")
   printf '%s\n' "$out" >&2
   printf '%s\n' "$out" | sed "s|^|$tag |" >>"$RAW"
 }
@@ -167,28 +177,30 @@ profile() { # profile NAME CMD...: the command while the server is CPU-profiled
   log "profile: $RUN/$name.top"
 }
 
-for _ in $(seq "$REPEAT"); do record tok32 run_tokens; done
-for _ in $(seq "$REPEAT"); do record q16 run_queue; done
+if part tokens; then for _ in $(seq "$REPEAT"); do record tok32 run_tokens; done; fi
+if part queue; then for _ in $(seq "$REPEAT"); do record q16 run_queue; done; fi
 if [ "${PROFILE:-0}" = 1 ]; then
-  profile tokens run_tokens
-  profile queue run_queue
+  if part tokens; then profile tokens run_tokens; fi
+  if part queue; then profile queue run_queue; fi
 fi
 RSS1=$(rss_kib "$SPID")
 stop_sandbox
 
 # cold start and RSS with COLD_SANDBOXES walkthrough sandboxes in the data directory
-start_sandbox
-have=1 # the walkthrough sandbox of the runs
-log "creating $((COLD_SANDBOXES - have)) more sandboxes"
-for _ in $(seq $((COLD_SANDBOXES - have))); do api -X POST "$URL/api/sandboxes" -d '{}' >/dev/null; done
-stop_sandbox
 COLDS=() RSSES=()
-for _ in $(seq "$REPEAT"); do
+if part cold; then
   start_sandbox
-  sleep 1
-  COLDS+=("$COLD_MS"); RSSES+=("$(rss_kib "$SPID")")
+  have=1 # the walkthrough sandbox of the runs
+  log "creating $((COLD_SANDBOXES - have)) more sandboxes"
+  for _ in $(seq $((COLD_SANDBOXES - have))); do api -X POST "$URL/api/sandboxes" -d '{}' >/dev/null; done
   stop_sandbox
-done
+  for _ in $(seq "$REPEAT"); do
+    start_sandbox
+    sleep 1
+    COLDS+=("$COLD_MS"); RSSES+=("$(rss_kib "$SPID")")
+    stop_sandbox
+  done
+fi
 
 # ------------------------------------------------------------------ table
 lines() { awk -v t="$1" -v p="$2" '$1==t && index(substr($0, length(t)+2), p" ")==1 {print substr($0, length(t)+2)}' "$3"; }
@@ -232,6 +244,8 @@ echo "| server CPU per operation (user+system, /proc; a queue run counts enqueue
 echo "|---|---|"
 echo "| tokens c=32 | $(med tok32 server "$RAW" us_per_op) ($(runs tok32 server "$RAW" us_per_op)) |"
 echo "| queue c=16 | $(med q16 server "$RAW" us_per_op) ($(runs q16 server "$RAW" us_per_op)) |"
+echo "| the driver (client side, same cores): tokens c=32 | $(med tok32 driver "$RAW" us_per_op) ($(runs tok32 driver "$RAW" us_per_op)) |"
+echo "| the driver: queue c=16 | $(med q16 driver "$RAW" us_per_op) ($(runs q16 driver "$RAW" us_per_op)) |"
 echo
 echo "| sandbox process | cold start ms (spawn -> /healthz 200) | RSS KiB |"
 echo "|---|---|---|"
