@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
@@ -125,12 +127,27 @@ type v1Claims struct {
 
 // IssueWith signs an access token with explicit options.
 func (i *Issuer) IssueWith(w *world.World, p *world.Principal, o IssueOptions) (string, time.Time, error) {
+	t, err := i.issue(w, p, o)
+	return t.token, t.exp, err
+}
+
+// issued is a signed access token, its expiry, and the token as the trace
+// shows it (trace.DecodeJWT's reading of it), built from the claims signed.
+type issued struct {
+	token   string
+	exp     time.Time
+	decoded *trace.Token
+}
+
+// issue signs an access token; the token endpoints use it to hand the trace
+// the decoded token without decoding what they just encoded.
+func (i *Issuer) issue(w *world.World, p *world.Principal, o IssueOptions) (issued, error) {
 	if w == nil || p == nil {
-		return "", time.Time{}, errors.New("entra: issue: no world or principal")
+		return issued{}, errors.New("entra: issue: no world or principal")
 	}
 	aud, ok := NormalizeResource(o.Resource)
 	if !ok {
-		return "", time.Time{}, fmt.Errorf("entra: issue %q: %w", o.Resource, ErrUnknownResource)
+		return issued{}, fmt.Errorf("entra: issue %q: %w", o.Resource, ErrUnknownResource)
 	}
 	now := o.Now
 	if now.IsZero() {
@@ -174,23 +191,69 @@ func (i *Issuer) IssueWith(w *world.World, p *world.Principal, o IssueOptions) (
 			c.AppIDACR = ACRCertificate
 		}
 	case p.Kind == world.KindGroup:
-		return "", time.Time{}, errors.New("entra: issue: a group cannot sign in")
+		return issued{}, errors.New("entra: issue: a group cannot sign in")
 	default:
 		if c.AppIDACR == "" {
 			c.AppIDACR = ACRSecret
 		}
 	}
-	tok, err := i.sign(&c)
+	k := i.keys.active()
+	tok, err := i.signWith(k, &c)
 	if err != nil {
-		return "", time.Time{}, err
+		return issued{}, err
 	}
-	return tok, exp, nil
+	t := issued{token: tok, exp: exp, decoded: c.decoded(k)}
+	if t.decoded == nil { // a claim JSON would rewrite: read it back instead
+		t.decoded = trace.DecodeJWT(tok)
+	}
+	return t, nil
 }
 
-// sign builds header.payload.signature with the active key. The header and
-// the key's CRT values are precomputed, so the cost is one RSA signature.
-func (i *Issuer) sign(claims any) (string, error) {
-	k := i.keys.active()
+// decoded is what trace.DecodeJWT reads back from a token with these claims
+// signed by k: JSON's types (numbers float64, arrays []any), the omitted
+// empty claims left out. It is nil when a string is not valid UTF-8, which
+// encoding/json would have rewritten.
+func (c *v1Claims) decoded(k *signingKey) *trace.Token {
+	m := make(map[string]any, 21)
+	str := func(name, v string, omitEmpty bool) bool {
+		if v == "" && omitEmpty {
+			return true
+		}
+		m[name] = v
+		return utf8.ValidString(v)
+	}
+	ok := str("aud", c.Aud, false) && str("iss", c.Iss, false) &&
+		str("acr", c.Acr, true) && str("appid", c.AppID, false) && str("appidacr", c.AppIDACR, false) &&
+		str("idp", c.IDP, true) && str("idtyp", c.IDTyp, false) && str("name", c.Name, true) &&
+		str("oid", c.OID, false) && str("scp", c.Scp, true) && str("sub", c.Sub, false) &&
+		str("tid", c.TID, false) && str("unique_name", c.UniqueName, true) && str("upn", c.UPN, true) &&
+		str("uti", c.UTI, false) && str("ver", c.Ver, false) && str("xms_mirid", c.XmsMirid, true)
+	if !ok {
+		return nil
+	}
+	m["iat"], m["nbf"], m["exp"] = float64(c.Iat), float64(c.Nbf), float64(c.Exp)
+	if len(c.Amr) > 0 {
+		amr := make([]any, len(c.Amr))
+		for i, v := range c.Amr {
+			if !utf8.ValidString(v) {
+				return nil
+			}
+			amr[i] = v
+		}
+		m["amr"] = amr
+	}
+	return &trace.Token{
+		Header: map[string]any{"typ": "JWT", "alg": "RS256", "x5t": k.kid, "kid": k.kid},
+		Claims: m,
+	}
+}
+
+// sign builds header.payload.signature with the active key.
+func (i *Issuer) sign(claims any) (string, error) { return i.signWith(i.keys.active(), claims) }
+
+// signWith builds header.payload.signature with k. The header and the key's
+// CRT values are precomputed, so the cost is one RSA signature.
+func (i *Issuer) signWith(k *signingKey, claims any) (string, error) {
 	payload, err := json.Marshal(claims)
 	if err != nil {
 		return "", fmt.Errorf("entra: sign: %w", err)

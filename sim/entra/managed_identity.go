@@ -72,6 +72,7 @@ type miResult struct {
 	p        world.Principal
 	site     string
 	token    string
+	decoded  *trace.Token // token as the trace shows it
 	exp, now time.Time
 	aud      string
 }
@@ -156,11 +157,12 @@ func (m *ManagedIdentity) issue(w *world.World, siteName string, sel miSelector,
 	if m.RunnerLifetime > 0 && o.Via == "runner" && m.RunnerLifetime < lifetime {
 		lifetime = m.RunnerLifetime
 	}
-	tok, exp, err := m.iss.IssueWith(w, chosen, IssueOptions{Resource: aud, Now: now, Lifetime: lifetime})
+	t, err := m.iss.issue(w, chosen, IssueOptions{Resource: aud, Now: now, Lifetime: lifetime})
 	if err != nil {
 		return nil, &miFailure{kind: "resource", reason: err.Error(), tenant: tenantName}
 	}
-	return &miResult{w: w, p: *chosen, site: siteName, token: tok, exp: exp, now: now.Truncate(time.Second), aud: aud}, nil
+	return &miResult{w: w, p: *chosen, site: siteName, token: t.token, decoded: t.decoded, exp: t.exp,
+		now: now.Truncate(time.Second), aud: aud}, nil
 }
 
 func (m *ManagedIdentity) note(r *http.Request, w *world.World, res *miResult, f *miFailure, code string) {
@@ -175,7 +177,7 @@ func (m *ManagedIdentity) note(r *http.Request, w *world.World, res *miResult, f
 		}
 		n.Authn = &trace.Authn{OK: true, Subject: "appid=" + res.p.AppID + ";oid=" + res.p.ObjectID,
 			Reason: "Code on site '" + res.site + "' asked for its " + kind + " identity; issued a token for " + res.aud + "."}
-		n.Issued = trace.DecodeJWT(res.token)
+		n.Issued = res.decoded
 		return
 	}
 	n.Authn = &trace.Authn{OK: false, Code: code, Reason: f.reason}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -181,22 +182,23 @@ func (s *Service) clientCredentials(rw http.ResponseWriter, r *http.Request, req
 		s.fail(rw, r, w, errResourceNotFound(resource, tenantName), subject)
 		return
 	}
-	tok, exp, err := s.iss.IssueWith(w, &p, IssueOptions{Resource: resource, Now: now, AppIDACR: ACRSecret})
+	tok, err := s.iss.issue(w, &p, IssueOptions{Resource: resource, Now: now, AppIDACR: ACRSecret})
 	if err != nil {
 		s.fail(rw, r, w, errResourceNotFound(resource, tenantName), subject)
 		return
 	}
-	s.succeed(rw, r, w, req, tok, exp, now, resource, subject,
+	s.succeed(rw, r, w, req, tok, now, resource, subject,
 		"Client secret "+secretName+" of app '"+p.DisplayName+"' matched; issued a token for "+resource+".", nil)
 }
 
 // succeed writes a token response and records it.
 func (s *Service) succeed(rw http.ResponseWriter, r *http.Request, w *world.World, req *tokenRequest,
-	tok string, exp, now time.Time, resource, subject, reason string, extra map[string]any) {
+	t issued, now time.Time, resource, subject, reason string, extra map[string]any) {
 	n := trace.NotesFrom(r.Context())
 	n.SandboxID = w.ID()
 	n.Authn = &trace.Authn{OK: true, Subject: subject, Reason: reason}
-	n.Issued = trace.DecodeJWT(tok)
+	n.Issued = t.decoded
+	tok, exp := t.token, t.exp
 	expiresIn := int64(exp.Sub(now.Truncate(time.Second)) / time.Second)
 	var body any
 	if req.v1 {
@@ -229,7 +231,68 @@ func (s *Service) succeed(rw http.ResponseWriter, r *http.Request, w *world.Worl
 		body = m
 	}
 	stsHeaders(rw, r, world.NewGUID())
-	writeJSON(rw, http.StatusOK, body)
+	writeBody(rw, http.StatusOK, tokenJSON(body))
+}
+
+// tokenJSON is json.Marshal of a token response's members (names sorted,
+// HTML-escaped strings), written by hand for the plain strings and numbers
+// every token response holds: it runs for every token, and the generic
+// encoder grows its buffer several times for one.
+func tokenJSON(v any) []byte {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return marshalOr500(v)
+	}
+	names := make([]string, 0, len(m))
+	size := 2
+	for k, v := range m {
+		names = append(names, k)
+		size += len(k) + 4
+		switch v := v.(type) {
+		case string:
+			size += len(v) + 2
+		case int64:
+			size += 20
+		default:
+			return marshalOr500(m)
+		}
+	}
+	slices.Sort(names)
+	b := make([]byte, 0, size)
+	b = append(b, '{')
+	for i, k := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var ok bool
+		if b, ok = appendPlainString(b, k); !ok {
+			return marshalOr500(m)
+		}
+		b = append(b, ':')
+		switch v := m[k].(type) {
+		case string:
+			if b, ok = appendPlainString(b, v); !ok {
+				return marshalOr500(m)
+			}
+		case int64:
+			b = strconv.AppendInt(b, v, 10)
+		}
+	}
+	return append(b, '}')
+}
+
+// appendPlainString appends s quoted when encoding/json would write it
+// unchanged: printable ASCII other than the quote, the backslash and the
+// HTML-escaped <, > and &. It reports false for anything else.
+func appendPlainString(b []byte, s string) ([]byte, bool) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return b, false
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"'), true
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

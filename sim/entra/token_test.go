@@ -5,10 +5,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
@@ -231,5 +233,48 @@ func TestNormalizeResourceGraph(t *testing.T) {
 		if got, ok := NormalizeResource(in); !ok || got != ResourceGraph {
 			t.Errorf("NormalizeResource(%q) = %q, %v", in, got, ok)
 		}
+	}
+}
+
+// The decoded token the token endpoints hand the trace is built from the
+// claims signed; it must be exactly what trace.DecodeJWT reads back from the
+// token, for every kind of principal and for names JSON escapes or rewrites.
+func TestIssuedDecodedIsTheTokenReadBack(t *testing.T) {
+	w := newWorld(t, nil, "sbx-decoded")
+	iss := NewIssuer(testKeys())
+	user := principal(t, w, scenario.LabelDeveloper)
+	odd := *user
+	odd.DisplayName, odd.UserPrincipalName = `<b>"Ann" & Bob</b> \ é 😀`, "ann+x@contoso.example"
+	bad := *user
+	bad.DisplayName = "bad \xff\xfe utf-8"
+	uami := *principal(t, w, scenario.LabelMainApp)
+	uami.Kind, uami.ResourceID = world.KindUserAssigned, "/subscriptions/x/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1"
+	for _, tc := range []struct {
+		name string
+		p    *world.Principal
+		o    IssueOptions
+	}{
+		{"app", principal(t, w, scenario.LabelLocalDev), IssueOptions{Resource: ResourceStorage, AppIDACR: ACRSecret}},
+		{"user", user, IssueOptions{Resource: ResourceARM}},
+		{"user through an app", user, IssueOptions{Resource: ResourceGraph, ClientID: "11111111-2222-3333-4444-555555555555"}},
+		{"user with escaped name", &odd, IssueOptions{Resource: ResourceKeyVault}},
+		{"user with invalid UTF-8", &bad, IssueOptions{Resource: ResourceKeyVault}},
+		{"system-assigned identity", principal(t, w, scenario.LabelMainApp), IssueOptions{Resource: ResourceKeyVault}},
+		{"user-assigned identity", &uami, IssueOptions{Resource: ResourceStorage, Lifetime: time.Hour}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := iss.issue(w, tc.p, tc.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := trace.DecodeJWT(got.token)
+			if want == nil || !reflect.DeepEqual(got.decoded, want) {
+				t.Fatalf("decoded %#v\nread back %#v", got.decoded, want)
+			}
+			tok, exp, err := iss.IssueWith(w, tc.p, tc.o)
+			if err != nil || !exp.Equal(got.exp) || tok == got.token {
+				t.Fatalf("IssueWith: %v exp %v (issue: %v); a token must not repeat", err, exp, got.exp)
+			}
+		})
 	}
 }

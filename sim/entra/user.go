@@ -85,7 +85,7 @@ func (s *Service) issueUser(rw http.ResponseWriter, r *http.Request, req *tokenR
 		s.fail(rw, r, w, errResourceNotFound(resource, tenantName), subject)
 		return
 	}
-	tok, exp, err := s.iss.IssueWith(w, p, IssueOptions{Resource: resource, Now: now, ClientID: clientID})
+	tok, err := s.iss.issue(w, p, IssueOptions{Resource: resource, Now: now, ClientID: clientID})
 	if err != nil {
 		s.fail(rw, r, w, errResourceNotFound(resource, tenantName), subject)
 		return
@@ -102,7 +102,7 @@ func (s *Service) issueUser(rw http.ResponseWriter, r *http.Request, req *tokenR
 	if req.form.Get("client_info") == "1" {
 		extra["client_info"] = clientInfo(p.ObjectID, w.TenantID())
 	}
-	s.succeed(rw, r, w, req, tok, exp, now, resource, subject, reason, extra)
+	s.succeed(rw, r, w, req, tok, now, resource, subject, reason, extra)
 }
 
 // refreshPayload is what a refresh token stands for. Refresh tokens are
