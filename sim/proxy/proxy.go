@@ -7,12 +7,14 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/throttle"
@@ -76,6 +78,7 @@ type Proxy struct {
 	ln    *tunnelListener
 	tls   *tls.Config
 	wg    sync.WaitGroup
+	ack   func(net.Conn) // quickAck; tests count the calls
 }
 
 // WithRate limits requests (CONNECTs and the requests in tunnels) per sandbox
@@ -100,6 +103,7 @@ func New(ca *CA, cloud Cloud, auth func(user, pass string) (sandboxID string, ok
 		auth:  auth,
 		log:   slog.New(slog.DiscardHandler),
 		ln:    newTunnelListener(),
+		ack:   quickAck,
 	}
 	for _, o := range opts {
 		o(p)
@@ -252,7 +256,7 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request, originOf func() 
 		return
 	}
 	_ = conn.SetWriteDeadline(time.Time{})
-	tc := &tunnelConn{Conn: conn, host: host, origin: originOf, client: r.RemoteAddr}
+	tc := &tunnelConn{Conn: conn, host: host, origin: originOf, client: r.RemoteAddr, ack: p.ack}
 	if brw.Reader.Buffered() > 0 { // a client that did not wait for our 200
 		tc.r = brw.Reader
 	}
@@ -288,6 +292,7 @@ func (p *Proxy) serveTunneled(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no tunnel", http.StatusInternalServerError)
 		return
 	}
+	tc.served.Store(true)
 	host := r.Host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
@@ -308,6 +313,9 @@ func (p *Proxy) serveTunneled(w http.ResponseWriter, r *http.Request) {
 	if err := p.reach(tc.host, origin); err != nil {
 		refuse(w, http.StatusBadGateway, err.Error())
 		return
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = &ackingBody{ReadCloser: r.Body, tc: tc}
 	}
 	r.URL.Scheme = "https"
 	r.URL.Host = tc.host
@@ -406,6 +414,19 @@ type tunnelConn struct {
 	host   string
 	origin func() world.Origin // read per request: a run's step changes
 	client string
+
+	// A client with Nagle's algorithm on (Python's urllib3 leaves it on for
+	// a proxy tunnel) holds back a small write until what it sent before is
+	// acknowledged, and the kernel's delayed ACK would hold that ACK 40 ms.
+	// It can only be waiting so while the tunnel waits for the rest of
+	// something: the TLS handshake's last flight before the first request
+	// (served is false until then), or a request's body (inBody > 0 while a
+	// handler reads one). Reads then acknowledge what came before at once
+	// (quickAck); any other read waits for a new request, whose response
+	// carries the ACK, so it spares the extra packet and system call.
+	served atomic.Bool
+	inBody atomic.Int32
+	ack    func(net.Conn)
 }
 
 func (c *tunnelConn) Read(b []byte) (int, error) {
@@ -415,11 +436,23 @@ func (c *tunnelConn) Read(b []byte) (int, error) {
 		}
 		c.r = nil
 	}
-	n, err := c.Conn.Read(b)
-	if n > 0 {
-		quickAck(c.Conn)
+	if !c.served.Load() || c.inBody.Load() > 0 {
+		c.ack(c.Conn)
 	}
-	return n, err
+	return c.Conn.Read(b)
+}
+
+// ackingBody is a tunnelled request's body: while a handler reads it, the
+// tunnel's reads acknowledge at once (see tunnelConn).
+type ackingBody struct {
+	io.ReadCloser
+	tc *tunnelConn
+}
+
+func (b *ackingBody) Read(p []byte) (int, error) {
+	b.tc.inBody.Add(1)
+	defer b.tc.inBody.Add(-1)
+	return b.ReadCloser.Read(p)
 }
 
 // tunnelListener hands tunnels to the internal server.

@@ -1,0 +1,89 @@
+package proxy
+
+import (
+	"bufio"
+	"crypto/tls"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// A tunnel acknowledges at once only where a client with Nagle's algorithm
+// could be waiting for an ACK: through the TLS handshake to the first
+// request, and while a handler waits for a request body sent apart from its
+// headers. A request that arrived whole is acknowledged by its response.
+func TestTunnelAcksOnlyWhileWaiting(t *testing.T) {
+	e := newEnv(t, "sbx-ack")
+	var acks atomic.Int64
+	e.proxy.ack = func(c net.Conn) { acks.Add(1); quickAck(c) }
+	conn, err := net.Dial("tcp", e.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.(*net.TCPConn).SetNoDelay(false); err != nil {
+		t.Fatal(err)
+	}
+	host := "login.microsoftonline.com"
+	if _, err := io.WriteString(conn, "CONNECT "+host+":443 HTTP/1.1\r\nHost: "+host+":443\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(conn)
+	if resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect}); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatal(err, resp)
+	}
+	tc := tls.Client(conn, &tls.Config{RootCAs: e.ca.Pool(), ServerName: host})
+	tr := bufio.NewReader(tc)
+	body := "grant_type=client_credentials&client_id=nobody&client_secret=x&scope=https%3A%2F%2Fvault.azure.net%2F.default"
+	head := "POST /" + e.tenant("sbx-ack") + "/oauth2/v2.0/token HTTP/1.1\r\nHost: " + host +
+		"\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"
+	answer := func(what string) {
+		t.Helper()
+		resp, err := http.ReadResponse(tr, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest && resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("%s: %s", what, resp.Status)
+		}
+	}
+
+	if _, err := io.WriteString(tc, head+body); err != nil { // the handshake, then a whole request
+		t.Fatal(err)
+	}
+	answer("first request")
+	if acks.Load() == 0 {
+		t.Fatal("no immediate ACK from the handshake to the first request")
+	}
+	for i := range 3 {
+		before := acks.Load()
+		if _, err := io.WriteString(tc, head+body); err != nil {
+			t.Fatal(err)
+		}
+		answer("whole request")
+		if n := acks.Load() - before; n != 0 {
+			t.Fatalf("request %d arrived whole, yet the tunnel acknowledged %d times", i+2, n)
+		}
+	}
+
+	// Headers, then the body once the handler waits for it.
+	before := acks.Load()
+	if _, err := io.WriteString(tc, head); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); acks.Load() == before; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the handler waits for the body, and the tunnel did not acknowledge the headers")
+		}
+	}
+	if _, err := io.WriteString(tc, body); err != nil {
+		t.Fatal(err)
+	}
+	answer("request with its body apart")
+}
