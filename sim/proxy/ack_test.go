@@ -87,3 +87,38 @@ func TestTunnelAcksOnlyWhileWaiting(t *testing.T) {
 	}
 	answer("request with its body apart")
 }
+
+// A client that reconnects resumes its TLS session through the proxy (a
+// session ticket): no certificate or signature in the second handshake.
+func TestTunnelResumesTLSSessions(t *testing.T) {
+	e := newEnv(t, "sbx-resume")
+	cache := tls.NewLRUClientSessionCache(4)
+	host := "login.microsoftonline.com"
+	for i := range 2 {
+		conn, err := net.Dial("tcp", e.srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(conn, "CONNECT "+host+":443 HTTP/1.1\r\nHost: "+host+":443\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		br := bufio.NewReader(conn)
+		if resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect}); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatal(err, resp)
+		}
+		tc := tls.Client(conn, &tls.Config{RootCAs: e.ca.Pool(), ServerName: host, ClientSessionCache: cache})
+		if _, err := io.WriteString(tc, "GET /"+e.tenant("sbx-resume")+"/v2.0/.well-known/openid-configuration HTTP/1.1\r\nHost: "+host+"\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(tc), nil)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatal(err, resp)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if got := tc.ConnectionState().DidResume; got != (i == 1) {
+			t.Fatalf("connection %d: resumed %v", i+1, got)
+		}
+		conn.Close()
+	}
+}
