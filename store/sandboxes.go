@@ -111,9 +111,11 @@ func (db *DB) QueueChange(id string, seq int64, change []byte) (wait func() erro
 	})
 }
 
-// queue submits a write and returns a function waiting for its outcome.
+// queue submits a write of a world (its state or a change record) and
+// returns a function waiting for its outcome. No trace row touches a world,
+// so the write does not wait for the trace rows queued before it.
 func (db *DB) queue(name string, multi bool, run func(tx *sql.Tx) error) func() error {
-	o := &op{name: name, run: run, multi: multi, done: make(chan error, 1)}
+	o := &op{name: name, run: run, multi: multi, done: make(chan error, 1), unordered: true}
 	if err := db.submit(o); err != nil {
 		return func() error { return err }
 	}

@@ -43,11 +43,12 @@ type DB struct {
 	traceLimit int64
 
 	// Prepared statements on the hot paths (trace append/read, world save).
-	stAppendEx, stSaveWorld, stTrimChanges, stAddChange, stReadEx *sql.Stmt
+	stAppendEx, stQueueEx, stSaveWorld, stTrimChanges, stAddChange, stReadEx *sql.Stmt
 	// … and the lesson player's, saved with every step.
 	stSaveRun, stSaveProgress *sql.Stmt
 
-	wr  *writer // the group commit (writer.go)
+	wr  *writer       // the group commit (writer.go)
+	ck  *checkpointer // the WAL checkpoint, off the writer (checkpoint.go)
 	log *slog.Logger
 
 	// Hot reads remembered until a write changes them (lookup_cache.go).
@@ -122,7 +123,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	var err error
 	// _txlock=immediate: a write transaction takes the write lock at BEGIN,
 	// so it never fails half-way upgrading from a read lock.
-	db.w, err = sql.Open("sqlite", path+"?"+pragmas+"&_txlock=immediate")
+	// The writer does not checkpoint (but as a backstop): the checkpointer
+	// does, on its own connection.
+	db.w, err = sql.Open("sqlite", path+"?"+pragmas+"&_txlock=immediate"+
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", walBackstop))
 	if err != nil {
 		return nil, fmt.Errorf("store: open writer: %w", err)
 	}
@@ -169,6 +173,16 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	ck, err := sql.Open("sqlite", path+"?"+pragmas)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open checkpointer: %w", err)
+	}
+	ck.SetMaxOpenConns(1)
+	ck.SetMaxIdleConns(1)
+	ck.SetConnMaxLifetime(0)
+	ck.SetConnMaxIdleTime(0)
+	db.startCheckpointer(ck)
 	db.startWriter()
 	return db, nil
 }
@@ -217,6 +231,12 @@ func (db *DB) prepare(ctx context.Context) error {
 			max(ifnull((SELECT max(seq) FROM exchanges WHERE sandbox_id = ?1), 0),
 			    ifnull((SELECT seq FROM trace_heads WHERE sandbox_id = ?1), 0)) + 1,
 			?2) RETURNING seq`},
+		// The same without RETURNING, for rows nobody waits for: an Exec
+		// costs less than a query with a result row to read.
+		{db.w, &db.stQueueEx, `INSERT INTO exchanges(sandbox_id, seq, data) VALUES(?1,
+			max(ifnull((SELECT max(seq) FROM exchanges WHERE sandbox_id = ?1), 0),
+			    ifnull((SELECT seq FROM trace_heads WHERE sandbox_id = ?1), 0)) + 1,
+			?2)`},
 		{db.w, &db.stSaveWorld, `UPDATE sandboxes SET world = ?, world_seq = ?, updated_at = ? WHERE id = ?`},
 		{db.w, &db.stTrimChanges, `DELETE FROM world_changes WHERE sandbox_id = ? AND seq <= ?`},
 		// Only for an existing sandbox (0 rows: ErrNotFound), like an UPDATE.
@@ -240,8 +260,8 @@ func (db *DB) prepare(ctx context.Context) error {
 // into the main file when its last connection closes.
 func (db *DB) Close() error {
 	db.stopWriter() // commits what is queued
-	var errs []error
-	for _, st := range []*sql.Stmt{db.stAppendEx, db.stSaveWorld, db.stTrimChanges, db.stAddChange, db.stReadEx, db.stSaveRun, db.stSaveProgress} {
+	errs := []error{db.stopCheckpointer()}
+	for _, st := range []*sql.Stmt{db.stAppendEx, db.stQueueEx, db.stSaveWorld, db.stTrimChanges, db.stAddChange, db.stReadEx, db.stSaveRun, db.stSaveProgress} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

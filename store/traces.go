@@ -37,21 +37,23 @@ func (db *DB) AppendExchange(ctx context.Context, ex *trace.Exchange) error {
 }
 
 // QueueExchange records an exchange like AppendExchange without waiting for
-// it: the row is encoded and written by the writer with the next group
-// commit, so the request that caused the exchange never waits on the trace.
-// ex must not be modified afterwards. Flush waits for queued rows; an
-// exchange of a sandbox deleted meanwhile is dropped.
+// it: the row is encoded at once and written by the writer with a later
+// group commit, so the request that caused the exchange never waits on the
+// trace's commit (and the one writer does not spend its time encoding).
+// Flush waits for queued rows; an exchange of a sandbox deleted meanwhile
+// is dropped.
 func (db *DB) QueueExchange(ex *trace.Exchange) error {
 	if ex == nil || ex.SandboxID == "" {
 		return fmt.Errorf("store: queue exchange: sandbox id required: %w", ErrInvalid)
 	}
+	data, err := exchangeJSON(ex)
+	if err != nil {
+		return err
+	}
+	id := ex.SandboxID
 	return db.submit(&op{name: "queue exchange", run: func(tx *sql.Tx) error {
-		data, err := exchangeJSON(ex)
-		if err != nil {
-			return err
-		}
-		_, err = db.appendExchange(tx, ex.SandboxID, data)
-		if errors.Is(err, ErrNotFound) {
+		_, err := tx.Stmt(db.stQueueEx).Exec(id, data)
+		if err = wrap("queue exchange", err); errors.Is(err, ErrNotFound) {
 			return nil // the sandbox is gone, and its trace with it
 		}
 		return err

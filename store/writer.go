@@ -17,8 +17,14 @@ var ErrClosed = errors.New("store: closed")
 const maxBatch = 256
 
 // queuedOps is how many writes may wait for the writer before submitters
-// block: back-pressure instead of unbounded memory.
+// block: back-pressure instead of unbounded memory. Acknowledged writes and
+// fire-and-forget ones (trace rows) each have that many places.
 const queuedOps = 4096
+
+// bgHigh is how many fire-and-forget writes may wait before they go ahead
+// of acknowledged ones, so they cannot fill their queue (and block the
+// requests recording them) under a steady stream of acknowledged writes.
+const bgHigh = queuedOps / 2
 
 // op is one write of the group commit: run executes it inside the batch's
 // transaction; done (nil for fire-and-forget writes) receives its outcome
@@ -30,14 +36,27 @@ type op struct {
 	// multi: run has more than one statement; it gets a savepoint so a
 	// failure undoes only its own part of the batch.
 	multi bool
+	// unordered: the write need not come after the fire-and-forget writes
+	// queued before it (a world's change records, which no trace row
+	// touches). Every other acknowledged write is a barrier: the trace rows
+	// queued before it are committed with it or earlier (Flush,
+	// ClearExchanges and DeleteSandbox rely on that).
+	unordered bool
 }
 
 // writer is the group commit: one goroutine takes every write waiting at
 // the time, runs them in one transaction and acknowledges each after the
 // commit. Under load many requests share one commit; alone, a write commits
 // at once (no timer, no added latency).
+//
+// Acknowledged writes (a request waits for them) and fire-and-forget ones
+// (trace rows, nobody waits) queue apart: a commit of acknowledged writes
+// does not carry the trace rows of the requests before them, which are
+// committed in their own, larger batches when no acknowledged write is
+// waiting (or bgHigh of them are).
 type writer struct {
-	ops    chan *op
+	ops    chan *op     // acknowledged writes
+	bg     chan *op     // fire-and-forget writes
 	mu     sync.RWMutex // held for reading while submitting, for writing by close
 	closed bool
 	exited chan struct{}
@@ -51,6 +70,7 @@ type writer struct {
 func (db *DB) startWriter() {
 	db.wr = &writer{
 		ops:    make(chan *op, queuedOps),
+		bg:     make(chan *op, queuedOps),
 		exited: make(chan struct{}),
 		failed: db.writeFailed,
 	}
@@ -65,7 +85,11 @@ func (db *DB) submit(o *op) error {
 	if wr.closed {
 		return fmt.Errorf("store: %s: %w", o.name, ErrClosed)
 	}
-	wr.ops <- o
+	if o.done == nil {
+		wr.bg <- o
+	} else {
+		wr.ops <- o
+	}
 	return nil
 }
 
@@ -121,24 +145,88 @@ func (db *DB) Flush(ctx context.Context) error {
 }
 
 func (db *DB) writeLoop() {
-	defer close(db.wr.exited)
+	wr := db.wr
+	defer close(wr.exited)
 	batch := make([]*op, 0, maxBatch)
-	for o := range db.wr.ops {
-		batch = append(batch[:0], o)
-	drain:
-		for len(batch) < maxBatch {
+	ops, bg := wr.ops, wr.bg
+	for ops != nil || bg != nil {
+		batch = batch[:0]
+		var o *op
+		var ok, acked bool
+		// Acknowledged writes first, unless the trace rows pile up.
+		if len(bg) < bgHigh {
 			select {
-			case o, ok := <-db.wr.ops:
+			case o, ok = <-ops:
 				if !ok {
-					break drain
+					ops = nil
+					continue
 				}
-				batch = append(batch, o)
+				acked = true
 			default:
-				break drain
 			}
+		}
+		if o == nil {
+			select {
+			case o, ok = <-ops:
+				if !ok {
+					ops = nil
+					continue
+				}
+				acked = true
+			case o, ok = <-bg:
+				if !ok {
+					bg = nil
+					continue
+				}
+			}
+		}
+		if acked {
+			batch = db.gatherAcked(batch, o, ops, bg)
+		} else {
+			batch = gather(append(batch, o), bg, maxBatch)
 		}
 		db.commit(batch)
 	}
+}
+
+// gatherAcked adds o and the acknowledged writes waiting after it to batch;
+// before each barrier it adds the fire-and-forget writes waiting, so these
+// commit no later than the barrier.
+func (db *DB) gatherAcked(batch []*op, o *op, ops, bg chan *op) []*op {
+	for {
+		if !o.unordered && bg != nil {
+			batch = gather(batch, bg, len(batch)+cap(bg))
+		}
+		batch = append(batch, o)
+		if len(batch) >= maxBatch || ops == nil {
+			return batch
+		}
+		var ok bool
+		select {
+		case o, ok = <-ops:
+			if !ok {
+				return batch
+			}
+		default:
+			return batch
+		}
+	}
+}
+
+// gather adds the writes waiting in ch to batch, up to max in all.
+func gather(batch []*op, ch chan *op, max int) []*op {
+	for len(batch) < max {
+		select {
+		case o, ok := <-ch:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, o)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // commit runs a batch in one transaction. An op that fails is undone alone
@@ -168,6 +256,7 @@ func (db *DB) commit(batch []*op) {
 		}
 	}
 	db.finish(batch, errs)
+	db.committed()
 }
 
 func (db *DB) runOne(ctx context.Context, tx *sql.Tx, o *op) error {
@@ -208,6 +297,7 @@ func (db *DB) stopWriter() {
 	if !db.wr.closed {
 		db.wr.closed = true
 		close(db.wr.ops)
+		close(db.wr.bg)
 	}
 	db.wr.mu.Unlock()
 	<-db.wr.exited
