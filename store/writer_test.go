@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -181,5 +183,89 @@ func TestQueuedExchangesAreStoredByFlushAndClose(t *testing.T) {
 	}
 	if err := db.QueueExchange(nil); !errors.Is(err, ErrInvalid) {
 		t.Errorf("QueueExchange(nil) err = %v", err)
+	}
+}
+
+// Acknowledged writes go ahead of the trace rows queued before them, in one
+// commit where they can; a barrier (any acknowledged write but a world's)
+// takes the trace rows queued before it along, ahead of itself.
+func TestAcknowledgedWritesGoAheadOfTraceRows(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	var order []string // appended by the writer goroutine only
+	step := func(name string) func(*sql.Tx) error {
+		return func(*sql.Tx) error { order = append(order, name); return nil }
+	}
+	// Hold the one writer connection, so every write below queues up.
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait := func(o *op) func() error {
+		o.done = make(chan error, 1)
+		if err := db.submit(o); err != nil {
+			t.Fatal(err)
+		}
+		return func() error { return <-o.done }
+	}
+	a := wait(&op{name: "a", run: step("a"), unordered: true})
+	for _, n := range []string{"x1", "x2"} {
+		if err := db.submit(&op{name: n, run: step(n)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := wait(&op{name: "b", run: step("b"), unordered: true})
+	c := wait(&op{name: "c", run: step("c")}) // a barrier
+	if err := db.submit(&op{name: "x3", run: step("x3")}); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	for _, w := range []func() error{a, b, c} {
+		if err := w(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// x3 was queued after c: it may commit with c's batch, or after it.
+	if got := strings.Join(order, " "); got != "a b x1 x2 c x3" && got != "a b x1 x2 x3 c" {
+		t.Errorf("writes ran in the order %q, want a b x1 x2, then c and x3", got)
+	}
+}
+
+// The trace rows queued before ClearExchanges or DeleteSandbox do not
+// outlive them, though acknowledged writes pass trace rows.
+func TestBarriersTakeQueuedTraceRowsAlong(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	mustSandbox(t, db, "sb", "")
+	mustSandbox(t, db, "gone", "")
+	for i := range 50 {
+		for _, id := range []string{"sb", "gone"} {
+			if err := db.QueueExchange(&trace.Exchange{SandboxID: id, URL: fmt.Sprint(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := db.ClearExchanges(ctx, "sb"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteSandbox(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueueExchange(&trace.Exchange{SandboxID: "sb", URL: "after"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	exs, err := db.Exchanges(ctx, "sb", 0)
+	if err != nil || len(exs) != 1 || exs[0].URL != "after" || exs[0].Seq != 51 {
+		t.Fatalf("after clear: %+v (%v), want only the exchange queued after it, seq 51", exs, err)
+	}
+	var left int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM exchanges WHERE sandbox_id = 'gone'`).Scan(&left); err != nil || left != 0 {
+		t.Errorf("rows of a deleted sandbox: %d (%v)", left, err)
 	}
 }
