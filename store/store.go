@@ -47,6 +47,8 @@ type DB struct {
 	// … and the lesson player's, saved with every step.
 	stSaveRun, stSaveProgress *sql.Stmt
 
+	tokens tokenJSON // decoded tokens' JSON, encoded once (rowjson.go)
+
 	wr  *writer       // the group commit (writer.go)
 	ck  *checkpointer // the WAL checkpoint, off the writer (checkpoint.go)
 	log *slog.Logger

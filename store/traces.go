@@ -25,7 +25,7 @@ func (db *DB) AppendExchange(ctx context.Context, ex *trace.Exchange) error {
 	if ex == nil || ex.SandboxID == "" {
 		return fmt.Errorf("store: append exchange: sandbox id required: %w", ErrInvalid)
 	}
-	data, err := exchangeJSON(ex)
+	data, err := db.exchangeJSON(ex)
 	if err != nil {
 		return err
 	}
@@ -46,7 +46,7 @@ func (db *DB) QueueExchange(ex *trace.Exchange) error {
 	if ex == nil || ex.SandboxID == "" {
 		return fmt.Errorf("store: queue exchange: sandbox id required: %w", ErrInvalid)
 	}
-	data, err := exchangeJSON(ex)
+	data, err := db.exchangeJSON(ex)
 	if err != nil {
 		return err
 	}
@@ -60,10 +60,9 @@ func (db *DB) QueueExchange(ex *trace.Exchange) error {
 	}})
 }
 
-func exchangeJSON(ex *trace.Exchange) ([]byte, error) {
-	c := *ex
-	c.Seq = 0
-	data, err := json.Marshal(&c)
+// exchangeJSON is a trace row: ex's JSON with Seq 0 (rowjson.go).
+func (db *DB) exchangeJSON(ex *trace.Exchange) ([]byte, error) {
+	data, err := db.rowJSON(make([]byte, 0, 4096), ex)
 	if err != nil {
 		return nil, fmt.Errorf("store: append exchange: %w", err)
 	}
