@@ -87,3 +87,28 @@ func FuzzQueueRequest(f *testing.F) {
 		})
 	})
 }
+
+// FuzzPlainMessage holds the message body's fast path to encoding/xml:
+// whatever plainMessage reads, xmlMessage reads the same.
+func FuzzPlainMessage(f *testing.F) {
+	for _, s := range []string{
+		"<QueueMessage><MessageText>hi</MessageText></QueueMessage>",
+		`<?xml version="1.0" encoding="utf-8"?><QueueMessage><MessageText>aGVsbG8=</MessageText></QueueMessage>`,
+		`<?xml version='1.0' encoding='utf-8'?><QueueMessage><MessageText>a b>"c'</MessageText></QueueMessage>`,
+		"<QueueMessage><MessageText></MessageText></QueueMessage>",
+		"<QueueMessage><MessageText>x</MessageText></QueueMessage> ",
+		"<QueueMessage><MessageText>&amp;]]></MessageText></QueueMessage>",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fast, ok := plainMessage(body)
+		if !ok {
+			return
+		}
+		slow, e := xmlMessage(body)
+		if e != nil || slow != fast {
+			t.Fatalf("plainMessage(%q) = %q; encoding/xml: %q, %v", body, fast, slow, e)
+		}
+	})
+}
