@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -22,10 +23,11 @@ const checkpointEvery = 200 * time.Millisecond
 // the WAL, writing the file, two fsyncs). SQLite's automatic checkpoint
 // would run on the committing connection, inside the group commit.
 type checkpointer struct {
-	conn *sql.DB
-	kick chan struct{} // a commit happened
-	stop chan struct{}
-	done chan struct{}
+	conn    *sql.DB
+	kick    chan struct{} // a commit happened
+	stop    chan struct{}
+	stopped sync.Once
+	done    chan struct{}
 }
 
 func (db *DB) startCheckpointer(conn *sql.DB) {
@@ -67,15 +69,18 @@ func (db *DB) checkpointLoop() {
 }
 
 // stopCheckpointer ends the background checkpoint (Close checkpoints the
-// rest when the last connection closes).
+// rest when the last connection closes). Closing twice is harmless.
 func (db *DB) stopCheckpointer() error {
 	if db.ck == nil {
 		return nil
 	}
-	close(db.ck.stop)
-	<-db.ck.done
-	if err := db.ck.conn.Close(); err != nil {
-		return fmt.Errorf("store: close checkpointer: %w", err)
-	}
-	return nil
+	var err error
+	db.ck.stopped.Do(func() {
+		close(db.ck.stop)
+		<-db.ck.done
+		if cerr := db.ck.conn.Close(); cerr != nil {
+			err = fmt.Errorf("store: close checkpointer: %w", cerr)
+		}
+	})
+	return err
 }
