@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // ErrClosed is returned for writes submitted after Close.
@@ -20,6 +21,15 @@ const maxBatch = 256
 // block: back-pressure instead of unbounded memory. Acknowledged writes and
 // fire-and-forget ones (trace rows) each have that many places.
 const queuedOps = 4096
+
+// bgBatch and bgWait: fire-and-forget writes commit in batches of their
+// own, when bgBatch of them wait or the oldest has waited bgWait (or an
+// acknowledged write that is a barrier takes them along): a batch of trace
+// rows costs one commit, not one per few requests.
+const (
+	bgBatch = 64
+	bgWait  = 10 * time.Millisecond
+)
 
 // bgHigh is how many fire-and-forget writes may wait before they go ahead
 // of acknowledged ones, so they cannot fill their queue (and block the
@@ -52,8 +62,7 @@ type op struct {
 // Acknowledged writes (a request waits for them) and fire-and-forget ones
 // (trace rows, nobody waits) queue apart: a commit of acknowledged writes
 // does not carry the trace rows of the requests before them, which are
-// committed in their own, larger batches when no acknowledged write is
-// waiting (or bgHigh of them are).
+// committed in batches of their own (bgBatch, bgWait) between them.
 type writer struct {
 	ops    chan *op     // acknowledged writes
 	bg     chan *op     // fire-and-forget writes
@@ -148,67 +157,93 @@ func (db *DB) writeLoop() {
 	wr := db.wr
 	defer close(wr.exited)
 	batch := make([]*op, 0, maxBatch)
+	// held: trace rows taken from bg, waiting for a batch of their own.
+	held := make([]*op, 0, maxBatch)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	ops, bg := wr.ops, wr.bg
-	for ops != nil || bg != nil {
+	for ops != nil || bg != nil || len(held) > 0 {
 		batch = batch[:0]
 		var o *op
-		var ok, acked bool
+		var ok bool
 		// Acknowledged writes first, unless the trace rows pile up.
-		if len(bg) < bgHigh {
+		if len(bg) < bgHigh && ops != nil {
 			select {
 			case o, ok = <-ops:
 				if !ok {
 					ops = nil
 					continue
 				}
-				acked = true
 			default:
 			}
 		}
-		if o == nil {
-			select {
-			case o, ok = <-ops:
-				if !ok {
-					ops = nil
-					continue
-				}
-				acked = true
-			case o, ok = <-bg:
-				if !ok {
-					bg = nil
-					continue
-				}
+		if o != nil {
+			batch, held = db.gatherAcked(batch, o, ops, bg, held)
+			db.commit(batch)
+			continue
+		}
+		// Trace rows commit in batches: when enough wait, when the oldest
+		// has waited bgWait, or at the end.
+		if len(held)+len(bg) >= bgBatch || (len(held) > 0 && ops == nil && bg == nil) {
+			batch = gather(append(batch, held...), bg, maxBatch)
+			held = held[:0]
+			db.commit(batch)
+			continue
+		}
+		var tick <-chan time.Time
+		if len(held) > 0 {
+			tick = timer.C
+		}
+		select {
+		case o, ok = <-ops:
+			if !ok {
+				ops = nil
+				continue
 			}
+			batch, held = db.gatherAcked(batch, o, ops, bg, held)
+			db.commit(batch)
+		case o, ok = <-bg:
+			if !ok {
+				bg = nil
+				continue
+			}
+			if len(held) == 0 {
+				timer.Reset(bgWait)
+			}
+			held = append(held, o)
+		case <-tick:
+			batch = gather(append(batch, held...), bg, maxBatch)
+			held = held[:0]
+			db.commit(batch)
 		}
-		if acked {
-			batch = db.gatherAcked(batch, o, ops, bg)
-		} else {
-			batch = gather(append(batch, o), bg, maxBatch)
-		}
-		db.commit(batch)
 	}
 }
 
 // gatherAcked adds o and the acknowledged writes waiting after it to batch;
-// before each barrier it adds the fire-and-forget writes waiting, so these
-// commit no later than the barrier.
-func (db *DB) gatherAcked(batch []*op, o *op, ops, bg chan *op) []*op {
+// before each barrier it adds the trace rows held and waiting, so these
+// commit no later than the barrier. It returns the batch and held, emptied
+// when it took them.
+func (db *DB) gatherAcked(batch []*op, o *op, ops, bg chan *op, held []*op) ([]*op, []*op) {
 	for {
-		if !o.unordered && bg != nil {
-			batch = gather(batch, bg, len(batch)+cap(bg))
+		if !o.unordered {
+			batch = append(batch, held...)
+			held = held[:0]
+			if bg != nil {
+				batch = gather(batch, bg, len(batch)+cap(bg))
+			}
 		}
 		batch = append(batch, o)
 		if len(batch) >= maxBatch || ops == nil {
-			return batch
+			return batch, held
 		}
 		var ok bool
 		select {
 		case o, ok = <-ops:
 			if !ok {
-				return batch
+				return batch, held
 			}
 		default:
-			return batch
+			return batch, held
 		}
 	}
 }
