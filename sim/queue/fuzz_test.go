@@ -93,6 +93,8 @@ func FuzzQueueRequest(f *testing.F) {
 func FuzzPlainMessage(f *testing.F) {
 	for _, s := range []string{
 		"<QueueMessage><MessageText>hi</MessageText></QueueMessage>",
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<QueueMessage><MessageText>MDEyMzQ1Njc4OWFiY2RlZg==</MessageText></QueueMessage>",
+		"<?xml version='1.0' encoding='utf-8'?>\n<QueueMessage><MessageText>py</MessageText></QueueMessage>",
 		`<?xml version="1.0" encoding="utf-8"?><QueueMessage><MessageText>aGVsbG8=</MessageText></QueueMessage>`,
 		`<?xml version='1.0' encoding='utf-8'?><QueueMessage><MessageText>a b>"c'</MessageText></QueueMessage>`,
 		"<QueueMessage><MessageText></MessageText></QueueMessage>",
@@ -111,4 +113,19 @@ func FuzzPlainMessage(f *testing.F) {
 			t.Fatalf("plainMessage(%q) = %q; encoding/xml: %q, %v", body, fast, slow, e)
 		}
 	})
+}
+
+// The bodies the Go and Python SDKs send for a plain text are read without
+// encoding/xml.
+func TestPlainMessageReadsTheSDKsBodies(t *testing.T) {
+	for _, body := range []string{
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<QueueMessage><MessageText>MDEyMzQ1Njc4OWFiY2RlZg==</MessageText></QueueMessage>",
+		"<?xml version='1.0' encoding='utf-8'?>\n<QueueMessage><MessageText>aGk=</MessageText></QueueMessage>",
+	} {
+		text, ok := plainMessage([]byte(body))
+		want, e := xmlMessage([]byte(body))
+		if !ok || e != nil || text != want {
+			t.Errorf("plainMessage(%q) = %q, %v; encoding/xml reads %q, %v", body, text, ok, want, e)
+		}
+	}
 }

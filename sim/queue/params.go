@@ -106,17 +106,23 @@ func xmlMessage(body []byte) (string, *storageError) {
 	return *m.MessageText, nil
 }
 
-// plainMessage reads the body the SDKs send (an optional XML declaration,
-// then <QueueMessage><MessageText>TEXT</MessageText></QueueMessage>) without
+// plainMessage reads the body the SDKs send (an optional XML declaration
+// and line break, then <QueueMessage><MessageText>TEXT</MessageText></QueueMessage>) without
 // an XML decoder when TEXT holds nothing XML would decode (printable ASCII
 // but '<', '&' and ']'): then TEXT is what encoding/xml would return
 // (FuzzPlainMessage holds it to that). Anything else is not ok and goes
 // through encoding/xml.
 func plainMessage(body []byte) (string, bool) {
 	const open, close = "<QueueMessage><MessageText>", "</MessageText></QueueMessage>"
-	for _, decl := range []string{`<?xml version="1.0" encoding="utf-8"?>`, `<?xml version='1.0' encoding='utf-8'?>`} {
+	// The declarations the SDKs write (Go's xml.Header, Python's
+	// ElementTree), each with or without the line break after it.
+	for _, decl := range []string{`<?xml version="1.0" encoding="UTF-8"?>`, `<?xml version="1.0" encoding="utf-8"?>`,
+		`<?xml version='1.0' encoding='utf-8'?>`, `<?xml version='1.0' encoding='UTF-8'?>`} {
 		if bytes.HasPrefix(body, []byte(decl)) {
 			body = body[len(decl):]
+			if len(body) > 0 && body[0] == '\n' {
+				body = body[1:]
+			}
 			break
 		}
 	}
