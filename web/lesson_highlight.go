@@ -54,6 +54,20 @@ func (h *highlighter) highlight(lang, code string) template.HTML {
 type fillings struct {
 	names  []string // "{vault}", …
 	values map[string]string
+	// repl puts every value in at once; exact: that is what ExpandWith
+	// does, no value holding a placeholder a later pass of ExpandWith
+	// would fill.
+	repl  *strings.Replacer
+	exact bool
+}
+
+// expand is lessons.ExpandWith(code, st, server) of the values f was read
+// from (expandWith calls it where f cannot be sure).
+func (f *fillings) expand(code string, expandWith func(string) string) string {
+	if !f.exact {
+		return expandWith(code)
+	}
+	return f.repl.Replace(code)
 }
 
 // fillingsOf reads the values lessons.ExpandWith(…, st, server) fills in.
@@ -68,13 +82,21 @@ func fillingsOf(st *world.State, server map[string]string) *fillings {
 	f.names = names
 	// One expansion for all: the values hold no NUL (else one each).
 	all := strings.Split(lessons.ExpandWith(strings.Join(names, "\x00"), st, server), "\x00")
+	f.exact = true
+	var pairs []string
 	for i, n := range names {
 		if len(all) == len(names) {
 			f.values[n] = all[i]
 		} else {
 			f.values[n] = lessons.ExpandWith(n, st, server)
 		}
+		v := f.values[n]
+		if strings.Contains(v, "{") && v != n {
+			f.exact = false
+		}
+		pairs = append(pairs, n, v)
 	}
+	f.repl = strings.NewReplacer(pairs...)
 	return f
 }
 

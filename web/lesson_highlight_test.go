@@ -9,6 +9,7 @@ import (
 
 	"github.com/azure-auth-sandbox/sandbox/lessons"
 	"github.com/azure-auth-sandbox/sandbox/sandboxes"
+	"github.com/azure-auth-sandbox/sandbox/sim/world"
 	"github.com/azure-auth-sandbox/sandbox/web/ui"
 )
 
@@ -142,4 +143,47 @@ func TestHighlightFilledMatchesHighlight(t *testing.T) {
 		t.Fatalf("%d templates filled of %d snippets highlighted", shortcut, n)
 	}
 	t.Logf("%d snippet highlights compared, %d of %d snippets with placeholders highlighted as templates", n, shortcut, len(h.tmpls))
+}
+
+// A sandbox's fillings expand every snippet of every lesson exactly as
+// lessons.ExpandWith does, with and without the server's values.
+func TestFillingsExpandLikeExpandWith(t *testing.T) {
+	pe := newPlayerEnv(t)
+	base := pe.startLesson(t)
+	id := strings.Split(base, "/")[2]
+	cat, err := lessons.LoadAll("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, server := range []map[string]string{
+		nil,
+		{lessons.PlaceholderProxyURL: "http://127.0.0.1:8080", lessons.PlaceholderProxyURLWithAuth: "http://sbx:key@127.0.0.1:8080",
+			lessons.PlaceholderCACertURL: "http://127.0.0.1:8080/ca.pem"},
+		{"{vaultUrl}": "https://real.vault.azure.net/", "{clientId}": "11111111-2222-3333-4444-555555555555"},
+	} {
+		pe.reg.Get(id).View(func(st *world.State) {
+			f := fillingsOf(st, server)
+			if !f.exact {
+				t.Fatalf("fillings not exact for %v: %v", server, f.values)
+			}
+			if f.values["{vault}"] == "" || f.values["{vault}"] == "{vault}" {
+				t.Fatalf("no vault in %v", f.values)
+			}
+			n := 0
+			for _, l := range cat.List() {
+				for _, s := range l.Steps() {
+					for lang, code := range s.Code {
+						want := lessons.ExpandWith(code, st, server)
+						if got := f.expand(code, nil); got != want {
+							t.Fatalf("%s/%s/%s: fillings give\n%s\nExpandWith\n%s", l.ID, s.ID, lang, got, want)
+						}
+						n++
+					}
+				}
+			}
+			if n == 0 {
+				t.Fatal("no snippets")
+			}
+		})
+	}
 }

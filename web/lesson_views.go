@@ -34,7 +34,7 @@ func (p *player) codeTabs(w *world.World, l *lessons.Lesson, vals map[string]str
 				if strings.TrimSpace(code) == "" {
 					continue
 				}
-				t := ui.CodeTab{Lang: lang, Label: ui.LanguageLabel(lang), HTML: p.hl.highlightFilled(lang, code, lessons.ExpandWith(code, st, vals), fill)}
+				t := ui.CodeTab{Lang: lang, Label: ui.LanguageLabel(lang), HTML: p.hl.highlightFilled(lang, code, fill.expand(code, func(c string) string { return lessons.ExpandWith(c, st, vals) }), fill)}
 				if lang == lessons.LangPython && s.Kind == lessons.BlockStep {
 					t.Note = p.pythonNote()
 				}
