@@ -57,6 +57,7 @@ func NewIndex(assignments []Assignment, custom []RoleDefinition) *Index {
 // catalog is the built-in roles by lower-case ID and in "smallest first"
 // order. Indexes only read it.
 type catalog struct {
+	all     []RoleDefinition // BuiltinRoles' order
 	byID    map[string]*RoleDefinition
 	suggest []*RoleDefinition
 }
@@ -66,7 +67,7 @@ type catalog struct {
 // would otherwise rank the same built-in roles again.
 var builtinCatalog = sync.OnceValue(func() *catalog {
 	builtins := BuiltinRoles()
-	c := &catalog{byID: make(map[string]*RoleDefinition, len(builtins)), suggest: smallestFirst(builtins)}
+	c := &catalog{all: builtins, byID: make(map[string]*RoleDefinition, len(builtins)), suggest: smallestFirst(builtins)}
 	for i := range builtins {
 		c.byID[strings.ToLower(builtins[i].ID)] = &builtins[i]
 	}

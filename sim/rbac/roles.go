@@ -1,6 +1,9 @@
 package rbac
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Built-in role definition GUIDs (the same in every Azure tenant).
 const (
@@ -192,12 +195,12 @@ func RoleGUID(ref string) string {
 }
 
 // Role finds a role definition by GUID or full ID among the built-in roles and
-// custom ones (case-insensitive).
+// custom ones (case-insensitive). A built-in role comes as a fresh copy.
 func Role(id string, custom []RoleDefinition) (RoleDefinition, bool) {
 	g := RoleGUID(id)
-	for _, r := range BuiltinRoles() {
+	for _, r := range builtinCatalog().all {
 		if strings.EqualFold(r.ID, g) {
-			return r, true
+			return r.clone(), true
 		}
 	}
 	for _, r := range custom {
@@ -208,11 +211,12 @@ func Role(id string, custom []RoleDefinition) (RoleDefinition, bool) {
 	return RoleDefinition{}, false
 }
 
-// RoleByName finds a role definition by its roleName (case-insensitive).
+// RoleByName finds a role definition by its roleName (case-insensitive). A
+// built-in role comes as a fresh copy.
 func RoleByName(name string, custom []RoleDefinition) (RoleDefinition, bool) {
-	for _, r := range BuiltinRoles() {
+	for _, r := range builtinCatalog().all {
 		if strings.EqualFold(r.RoleName, name) {
-			return r, true
+			return r.clone(), true
 		}
 	}
 	for _, r := range custom {
@@ -221,4 +225,17 @@ func RoleByName(name string, custom []RoleDefinition) (RoleDefinition, bool) {
 		}
 	}
 	return RoleDefinition{}, false
+}
+
+// clone is a copy sharing no slice with r (empty slices stay empty, not
+// nil: they are JSON arrays on the wire).
+func (r RoleDefinition) clone() RoleDefinition {
+	r.Permissions = slices.Clone(r.Permissions)
+	for i := range r.Permissions {
+		p := &r.Permissions[i]
+		p.Actions, p.NotActions = slices.Clone(p.Actions), slices.Clone(p.NotActions)
+		p.DataActions, p.NotDataActions = slices.Clone(p.DataActions), slices.Clone(p.NotDataActions)
+	}
+	r.AssignableScopes = slices.Clone(r.AssignableScopes)
+	return r
 }
