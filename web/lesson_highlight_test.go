@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http/httptest"
 	"strings"
@@ -145,7 +146,7 @@ func TestHighlightFilledMatchesHighlight(t *testing.T) {
 	t.Logf("%d snippet highlights compared, %d of %d snippets with placeholders highlighted as templates", n, shortcut, len(h.tmpls))
 }
 
-// A sandbox's fillings expand every snippet of every lesson exactly as
+// A sandbox's fillings expand every snippet, CLI line and parameter of every lesson exactly as
 // lessons.ExpandWith does, with and without the server's values.
 func TestFillingsExpandLikeExpandWith(t *testing.T) {
 	pe := newPlayerEnv(t)
@@ -172,10 +173,15 @@ func TestFillingsExpandLikeExpandWith(t *testing.T) {
 			n := 0
 			for _, l := range cat.List() {
 				for _, s := range l.Steps() {
-					for lang, code := range s.Code {
+					texts := map[string]string{"cli": fillCLI(s.CLI, s.Params)}
+					maps.Copy(texts, s.Code)
+					for name, v := range s.Params {
+						texts["param "+name] = v
+					}
+					for what, code := range texts {
 						want := lessons.ExpandWith(code, st, server)
 						if got := f.expand(code, nil); got != want {
-							t.Fatalf("%s/%s/%s: fillings give\n%s\nExpandWith\n%s", l.ID, s.ID, lang, got, want)
+							t.Fatalf("%s/%s/%s: fillings give\n%s\nExpandWith\n%s", l.ID, s.ID, what, got, want)
 						}
 						n++
 					}

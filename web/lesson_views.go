@@ -134,12 +134,23 @@ func (p *player) stepView(t *target, s *lessons.Step, last map[string]stepRun, c
 	v := ui.StepView{ID: s.ID, Title: s.Title, Action: s.Kind == lessons.BlockAction, Tabs: chosenTab(t.run.tabs[s.ID], t.lang),
 		RunURL: base + "/steps/" + s.ID, RunsOn: s.RunsOn, Cloud: stepCloud(t, s), Hidden: stepHidden(t, s)}
 	t.w.View(func(st *world.State) {
+		// The sandbox's values are read once for all the step's texts.
+		var fill *fillings
+		expand := func(text string) string {
+			if !strings.Contains(text, "{") {
+				return text // what ExpandWith answers
+			}
+			if fill == nil {
+				fill = fillingsOf(st, t.run.vals)
+			}
+			return fill.expand(text, func(c string) string { return lessons.ExpandWith(c, st, t.run.vals) })
+		}
 		if v.Action && s.CLI != "" {
-			v.CLI = lessons.ExpandWith(fillCLI(s.CLI, s.Params), st, t.run.vals)
+			v.CLI = expand(fillCLI(s.CLI, s.Params))
 		}
 		a := p.actions[s.Action]
 		for _, name := range slices.Sorted(maps.Keys(s.Params)) {
-			pv := ui.ParamView{Name: name, Value: lessons.ExpandWith(s.Params[name], st, t.run.vals), Editable: slices.Contains(s.Editable, name)}
+			pv := ui.ParamView{Name: name, Value: expand(s.Params[name]), Editable: slices.Contains(s.Editable, name)}
 			if a != nil {
 				if ap := a.Param(name); ap != nil {
 					pv.Help, pv.Enum = ap.Help, ap.Enum
