@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -27,7 +28,8 @@ import (
 // it). Only 127.0.0.1; bounded by the learner count and loadTimeout. Not
 // part of a plain `go test`:
 //
-//	LOAD=1 go test ./cmd/sandbox -run TestWorkshopLoad -v   (LOAD_LEARNERS=n, default 100)
+//	LOAD=1 go test ./cmd/sandbox -run 'TestWorkshopLoad$' -v   (LOAD_LEARNERS=n, default 100)
+//	LOAD=1 go test ./cmd/sandbox -run TestWorkshopLoadPaced -v (joins spread, reading time)
 //	go test ./cmd/sandbox -run '^$' -bench Workshop -benchtime 1x
 const (
 	kindJoin      = "join"
@@ -36,19 +38,75 @@ const (
 
 var workshopKinds = []string{kindJoin, kindPage, kindStep, kindFix, kindDashboard}
 
+// TestWorkshopLoad is the burst: every learner joins at the same instant
+// and clicks each step the moment the last answer arrives (no reading).
 func TestWorkshopLoad(t *testing.T) {
+	testWorkshopLoad(t, burst)
+}
+
+// TestWorkshopLoadPaced is a second, separately reported scenario beside
+// the burst (which stays as it is): a class as it happens in a room. The
+// learners join over joinOver (in random order) and read each step for a
+// random time between readMin and readMax before clicking it (and before
+// the fix). Seeded: the same schedule every run. LOAD_JOIN_OVER and
+// LOAD_READ_MAX (Go durations) change the pace.
+func TestWorkshopLoadPaced(t *testing.T) {
+	p := pacing{joinOver: 5 * time.Second, readMin: 500 * time.Millisecond, readMax: 4 * time.Second, seed: 11}
+	if d, err := time.ParseDuration(os.Getenv("LOAD_JOIN_OVER")); err == nil && d >= 0 {
+		p.joinOver = d
+	}
+	if d, err := time.ParseDuration(os.Getenv("LOAD_READ_MAX")); err == nil && d >= 0 {
+		p.readMax, p.readMin = d, min(p.readMin, d)
+	}
+	testWorkshopLoad(t, p)
+}
+
+func testWorkshopLoad(t *testing.T, p pacing) {
 	if os.Getenv("LOAD") != "1" {
 		t.Skip("set LOAD=1 to run the workshop load")
 	}
 	n := workshopLearners()
 	m := startLoadServer(t)
 	cpu0 := cpuTime()
-	st := runWorkshop(t, m, n)
+	st := runWorkshop(t, m, n, p)
 	cpu := cpuTime() - cpu0
-	t.Logf("steps in %s", loadRunner())
+	t.Logf("steps in %s; %s", loadRunner(), p)
 	t.Log("\n" + st.tableOf(n, workshopKinds))
 	t.Logf("process CPU %.2fs over %.2fs wall = %.2f cores busy (server and clients share the process)",
 		cpu.Seconds(), st.wall.Seconds(), cpu.Seconds()/st.wall.Seconds())
+}
+
+// pacing is how learners spread their clicks; the zero value is the burst.
+type pacing struct {
+	joinOver         time.Duration // learners start spread over this time
+	readMin, readMax time.Duration // reading time before each step and the fix
+	seed             uint64
+}
+
+var burst pacing
+
+func (p pacing) String() string {
+	if p == burst {
+		return "burst: everyone joins at once, no reading time"
+	}
+	return fmt.Sprintf("paced: joins spread over %s, reading %s-%s before each click (seed %d)", p.joinOver, p.readMin, p.readMax, p.seed)
+}
+
+// schedule is each learner's start offset and reading times (steps and
+// fix: five clicks), drawn once so that learners do not share a generator.
+func (p pacing) schedule(n int) (starts []time.Duration, reads [][]time.Duration) {
+	starts, reads = make([]time.Duration, n), make([][]time.Duration, n)
+	if p == burst {
+		return starts, reads
+	}
+	rng := rand.New(rand.NewPCG(p.seed, uint64(n)))
+	for i := range n {
+		starts[i] = time.Duration(rng.Int64N(int64(p.joinOver) + 1))
+		for range 5 {
+			reads[i] = append(reads[i], p.readMin+time.Duration(rng.Int64N(int64(p.readMax-p.readMin)+1)))
+		}
+	}
+	return starts, reads
 }
 
 func BenchmarkWorkshop(b *testing.B) {
@@ -58,7 +116,7 @@ func BenchmarkWorkshop(b *testing.B) {
 		b.StopTimer()
 		m := startLoadServer(b)
 		b.StartTimer()
-		all.merge(runWorkshop(b, m, n))
+		all.merge(runWorkshop(b, m, n, burst))
 	}
 	for _, k := range workshopKinds {
 		if d := all.lat[k]; len(d) > 0 {
@@ -156,7 +214,7 @@ func (d *dashboardWatch) read(ctx context.Context, c *http.Client, url string) e
 	return sc.Err()
 }
 
-func runWorkshop(tb testing.TB, m *Main, n int) *loadStats {
+func runWorkshop(tb testing.TB, m *Main, n int, p pacing) *loadStats {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
 	defer cancel()
@@ -187,6 +245,7 @@ func runWorkshop(tb testing.TB, m *Main, n int) *loadStats {
 	missed := 0
 	start := make(chan struct{})
 	errs := make(chan error, n)
+	starts, reads := p.schedule(n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
@@ -194,6 +253,11 @@ func runWorkshop(tb testing.TB, m *Main, n int) *loadStats {
 			name := fmt.Sprintf("learner-%03d", i)
 			l := newLoadBrowser(base, st)
 			defer l.close()
+			l.reads = reads[i]
+			if !sleepCtx(ctx, starts[i]) {
+				unfinished.Add(1)
+				return
+			}
 			err := l.workshopLesson1(ctx, code, name, func(k int) {
 				mu.Lock()
 				done = append(done, stepDone{name, k, time.Now()})
@@ -264,6 +328,34 @@ type loadBrowser struct {
 	c    *http.Client
 	tr   *http.Transport
 	csrf string
+	// reads are the reading times before the next clicks (none: click at
+	// once).
+	reads []time.Duration
+}
+
+// read waits the learner's next reading time; false when ctx ended.
+func (b *loadBrowser) read(ctx context.Context) bool {
+	if len(b.reads) == 0 {
+		return true
+	}
+	d := b.reads[0]
+	b.reads = b.reads[1:]
+	return sleepCtx(ctx, d)
+}
+
+// sleepCtx sleeps d unless ctx ends first (false then).
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 func newLoadBrowser(base string, st *loadStats) *loadBrowser {
@@ -361,6 +453,9 @@ func (b *loadBrowser) workshopLesson1(ctx context.Context, code, name string, st
 	k := 0
 	var refused string
 	for _, step := range []string{"create-credential", "create-client", "get-secret"} {
+		if !b.read(ctx) {
+			return ctx.Err()
+		}
 		body, _, err := b.do(ctx, kindStep, "POST", lesson+"/steps/"+step, url.Values{})
 		if err != nil {
 			return err
@@ -376,8 +471,14 @@ func (b *loadBrowser) workshopLesson1(ctx context.Context, code, name string, st
 	if refused == "" {
 		return errors.New("get-secret showed no 403")
 	}
+	if !b.read(ctx) {
+		return ctx.Err()
+	}
 	if _, _, err := b.do(ctx, kindFix, "POST", lesson+"/fix", url.Values{"seq": {refused}}); err != nil {
 		return err
+	}
+	if !b.read(ctx) {
+		return ctx.Err()
 	}
 	body, _, err := b.do(ctx, kindStep, "POST", lesson+"/steps/get-secret", url.Values{})
 	if err != nil {
