@@ -8,7 +8,7 @@ import (
 
 // The remembered lookups answer what the tables hold after every write that
 // changes them: a rename, a language, a join, a member's new sandbox, a
-// deleted sandbox. Each lookup is asked before and after the write, so a
+// deleted sandbox (and a sandbox's fixed fields). Each lookup is asked before and after the write, so a
 // cache that kept the first answer fails.
 func TestLookupsSeeWrites(t *testing.T) {
 	db := openTest(t)
@@ -98,11 +98,26 @@ func TestLookupsSeeWrites(t *testing.T) {
 	if got, old := member("sbx2"), member("sbx1"); got == nil || got.ID != m.ID || old != nil {
 		t.Fatalf("after the reset: sbx2 %+v, sbx1 %+v", got, old)
 	}
+	for range 2 { // a read, then a remembered one
+		meta, err := db.SandboxMeta(ctx, "sbx2")
+		full, err2 := db.Sandbox(ctx, "sbx2")
+		if err != nil || err2 != nil {
+			t.Fatal(err, err2)
+		}
+		full.UpdatedAt = meta.UpdatedAt
+		if *meta != *full || !meta.UpdatedAt.IsZero() {
+			t.Fatalf("SandboxMeta = %+v, Sandbox = %+v", meta, full)
+		}
+		meta.LearnerID = "changed by a caller"
+	}
 	if err := db.DeleteSandbox(ctx, "sbx2"); err != nil { // the workshop ends
 		t.Fatal(err)
 	}
 	if got := member("sbx2"); got != nil {
 		t.Fatalf("after the sandbox's deletion: %+v", got)
+	}
+	if sb, err := db.SandboxMeta(ctx, "sbx2"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("SandboxMeta of a deleted sandbox = %+v, %v", sb, err)
 	}
 }
 

@@ -180,6 +180,24 @@ func (db *DB) Sandbox(ctx context.Context, id string) (*Sandbox, error) {
 	return sb, nil
 }
 
+// SandboxMeta is Sandbox without UpdatedAt (zero), whose other fields
+// never change: answered from memory after the first read, for the
+// access check of every request to a sandbox's pages.
+func (db *DB) SandboxMeta(ctx context.Context, id string) (*Sandbox, error) {
+	sb, ok, gen := db.sandboxMeta.get(id)
+	if !ok {
+		var err error
+		sb, err = db.Sandbox(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		sb.UpdatedAt = time.Time{}
+		db.sandboxMeta.put(id, sb, gen)
+	}
+	c := *sb
+	return &c, nil
+}
+
 // SandboxByAccessKey returns the sandbox whose access key is key, or
 // ErrNotFound. The lookup is by SHA-256 of the key, then the stored key is
 // compared in constant time, so response timing says nothing about how
@@ -254,6 +272,7 @@ func (db *DB) AllWorlds(ctx context.Context) (map[string][]byte, error) {
 // late trace row or change of the sandbox cannot outlive it.
 func (db *DB) DeleteSandbox(ctx context.Context, id string) error {
 	defer db.memberBySandbox.forget() // the member's sandbox_id is set NULL
+	defer db.sandboxMeta.forget()
 	return db.exec("delete sandbox", false, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM sandboxes WHERE id = ?`, id)
 		return affected("delete sandbox", res, err)

@@ -54,8 +54,9 @@ type DB struct {
 	log *slog.Logger
 
 	// Hot reads remembered until a write changes them (lookup_cache.go).
-	learnerBySession lookupCache[Learner] // by session hash
-	memberBySandbox  lookupCache[*Member] // by sandbox ID; nil: in no workshop
+	learnerBySession lookupCache[Learner]  // by session hash
+	memberBySandbox  lookupCache[*Member]  // by sandbox ID; nil: in no workshop
+	sandboxMeta      lookupCache[*Sandbox] // by ID (SandboxMeta)
 }
 
 // Option configures Open.

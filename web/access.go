@@ -36,7 +36,7 @@ func (s *Server) sandboxFor(c echo.Context) (*store.Sandbox, *world.World, error
 		if l == nil {
 			return nil, nil, errSandboxNotFound()
 		}
-		sb, err = s.store.Sandbox(ctx, id)
+		sb, err = s.store.SandboxMeta(ctx, id)
 		if err == nil && (sb.LearnerID == "" || sb.LearnerID != l.ID) {
 			return nil, nil, errSandboxNotFound()
 		}

@@ -22,31 +22,39 @@ const maxHighlighted = 2048
 // are highlighted once as templates (ui.HighlightTemplate) and filled in.
 type highlighter struct {
 	mu    sync.Mutex
-	html  map[string]template.HTML // lang + "\x00" + code
-	tmpls map[string]tmplEntry     // lang + "\x00" + snippet as written
+	html  map[string]*highlighted // lang + "\x00" + code
+	tmpls map[string]*highlighted // lang + "\x00" + snippet as written
 }
 
-type tmplEntry struct {
-	t  ui.Template
-	ok bool // false: the snippet's marks are not all in string literals
+// highlighted is one cache entry: the first to ask computes it, the others
+// asking meanwhile (a class opening the lesson at once) wait for it.
+type highlighted struct {
+	once sync.Once
+	html template.HTML
+	t    ui.Template
+	ok   bool // t is usable: the snippet's marks are all in string literals
+}
+
+// entry is m's entry for key, made (in a map made or started over at the
+// bound) when missing.
+func (h *highlighter) entry(m *map[string]*highlighted, key string) *highlighted {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e := (*m)[key]
+	if e == nil {
+		if *m == nil || len(*m) >= maxHighlighted {
+			*m = map[string]*highlighted{} // crude bound: start over
+		}
+		e = &highlighted{}
+		(*m)[key] = e
+	}
+	return e
 }
 
 func (h *highlighter) highlight(lang, code string) template.HTML {
-	key := lang + "\x00" + code
-	h.mu.Lock()
-	out, ok := h.html[key]
-	h.mu.Unlock()
-	if ok {
-		return out
-	}
-	out = ui.Highlight(lang, code)
-	h.mu.Lock()
-	if h.html == nil || len(h.html) >= maxHighlighted {
-		h.html = map[string]template.HTML{} // crude bound: start over
-	}
-	h.html[key] = out
-	h.mu.Unlock()
-	return out
+	e := h.entry(&h.html, lang+"\x00"+code)
+	e.once.Do(func() { e.html = ui.Highlight(lang, code) })
+	return e.html
 }
 
 // fillings is one sandbox's placeholder values ("{vault}" → its vault), as
@@ -131,19 +139,8 @@ func (h *highlighter) highlightFilled(lang, snippet, filled string, f *fillings)
 	if repl.Replace(marked) != filled {
 		return h.highlight(lang, filled)
 	}
-	key := lang + "\x00" + snippet
-	h.mu.Lock()
-	e, ok := h.tmpls[key]
-	h.mu.Unlock()
-	if !ok {
-		e.t, e.ok = ui.HighlightTemplate(lang, marked, marks)
-		h.mu.Lock()
-		if h.tmpls == nil || len(h.tmpls) >= maxHighlighted {
-			h.tmpls = map[string]tmplEntry{}
-		}
-		h.tmpls[key] = e
-		h.mu.Unlock()
-	}
+	e := h.entry(&h.tmpls, lang+"\x00"+snippet)
+	e.once.Do(func() { e.t, e.ok = ui.HighlightTemplate(lang, marked, marks) })
 	if !e.ok {
 		return h.highlight(lang, filled)
 	}

@@ -2,10 +2,12 @@ package web
 
 import (
 	"fmt"
+	"html/template"
 	"maps"
 	"math/rand/v2"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/azure-auth-sandbox/sandbox/lessons"
@@ -191,5 +193,27 @@ func TestFillingsExpandLikeExpandWith(t *testing.T) {
 				t.Fatal("no snippets")
 			}
 		})
+	}
+}
+
+// A class asking for the same snippet at once gets one highlight, the same
+// for all.
+func TestHighlighterConcurrentMisses(t *testing.T) {
+	var h highlighter
+	code := "from azure.identity import DefaultAzureCredential\ncredential = DefaultAzureCredential()"
+	want := ui.Highlight("python", code)
+	var wg sync.WaitGroup
+	got := make([]template.HTML, 32)
+	for i := range got {
+		wg.Go(func() { got[i] = h.highlight("python", code) })
+	}
+	wg.Wait()
+	for i, g := range got {
+		if g != want {
+			t.Fatalf("caller %d got a different highlight", i)
+		}
+	}
+	if len(h.html) != 1 {
+		t.Fatalf("%d entries for one snippet", len(h.html))
 	}
 }

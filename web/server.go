@@ -34,6 +34,7 @@ type Store interface {
 	LearnerBySession(ctx context.Context, sessionToken string) (*store.Learner, error)
 	SetDisplayName(ctx context.Context, learnerID, name string) error
 	Sandbox(ctx context.Context, id string) (*store.Sandbox, error)
+	SandboxMeta(ctx context.Context, id string) (*store.Sandbox, error)
 	SandboxByAccessKey(ctx context.Context, key string) (*store.Sandbox, error)
 	playerStore
 }
