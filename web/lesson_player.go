@@ -118,6 +118,10 @@ type lessonRun struct {
 	// the mark of what it shows.
 	diagramMark string
 	diagramHTML []byte
+	// rows keeps the diagram's rendered rows: the next whole diagram
+	// renders only the rows added since.
+	rowsMu sync.Mutex
+	rows   ui.DiagramRows
 
 	itemsMu sync.Mutex
 	items   map[int64]keptItem // the diagram's exchanges by Seq (exchangeItem)

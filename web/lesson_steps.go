@@ -95,7 +95,10 @@ func (p *player) wholeDiagram(t *target, d ui.DiagramView) []byte {
 	r.mu.Unlock()
 	d.OOB = true
 	var buf bytes.Buffer
-	if err := ui.Diagram(d).Render(context.Background(), &buf); err != nil {
+	r.rowsMu.Lock()
+	err := r.rows.Render(context.Background(), d, &buf)
+	r.rowsMu.Unlock()
+	if err != nil {
 		p.log.Warn("web: render diagram", "err", err)
 	}
 	b := buf.Bytes()

@@ -30,14 +30,16 @@ func testIDs(html string) map[string]int {
 	return out
 }
 
-func sampleDiagram() DiagramView {
-	return LayoutDiagram([]DiagramItem{
+func sampleDiagram() DiagramView { return LayoutDiagram(sampleDiagramItems()) }
+
+func sampleDiagramItems() []DiagramItem {
+	return []DiagramItem{
 		{Marker: &MarkerItem{Label: "credential = DefaultAzureCredential()", Count: 0}},
 		{Marker: &MarkerItem{Label: "api_key = client.get_secret(\"k\").value", Count: 3}},
 		{Exchange: &ExchangeItem{Seq: 1, Lane: LaneKeyVault, Method: "GET", Path: "/secrets/k", Host: "kv.vault.azure.net", Status: 401, StatusText: "Unauthorized", Challenge: true, Href: "/x/1"}},
 		{Exchange: &ExchangeItem{Seq: 2, Lane: LaneEntra, Method: "POST", Path: "/t/oauth2/v2.0/token", Host: "login.microsoftonline.com", Status: 200, StatusText: "OK", Href: "/x/2"}},
 		{Exchange: &ExchangeItem{Seq: 3, Lane: LaneKeyVault, Method: "GET", Path: "/secrets/k", Host: "kv.vault.azure.net", Status: 403, StatusText: "Forbidden", Href: "/x/3"}},
-	})
+	}
 }
 
 func TestDiagram(t *testing.T) {
