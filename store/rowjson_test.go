@@ -82,7 +82,9 @@ func TestRowJSONIsJSONMarshal(t *testing.T) {
 	}
 	empty := &trace.Exchange{Authn: &trace.Authn{}, Authz: &rbac.Decision{Considered: []rbac.Considered{},
 		Principal: rbac.Principal{Groups: []string{}}}, RequestHeaders: http.Header{}, Token: &trace.Token{}}
-	cases = append(cases, &trace.Exchange{}, empty, queueTrafficExchange(7), benchExchange())
+	// A zero decision: its nil list (Considered) is null, not [].
+	zero := &trace.Exchange{Authz: &rbac.Decision{}}
+	cases = append(cases, &trace.Exchange{}, empty, zero, queueTrafficExchange(7), benchExchange())
 	for i, ex := range cases {
 		got, err := db.rowJSON(nil, ex)
 		if err != nil {
