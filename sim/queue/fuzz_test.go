@@ -129,3 +129,28 @@ func TestPlainMessageReadsTheSDKsBodies(t *testing.T) {
 		}
 	}
 }
+
+// Every byte, alone and between others, after each declaration the fast
+// path knows: what plainMessage reads, encoding/xml reads the same (the
+// short CI fuzz run need not reach each of them).
+func TestPlainMessageAgreesOnEveryByte(t *testing.T) {
+	for _, decl := range []string{"", `<?xml version="1.0" encoding="UTF-8"?>` + "\n", `<?xml version='1.0' encoding='utf-8'?>`} {
+		read := 0
+		for c := range 256 {
+			for _, text := range []string{string([]byte{byte(c)}), "a" + string([]byte{byte(c)}) + "z;"} {
+				body := []byte(decl + "<QueueMessage><MessageText>" + text + "</MessageText></QueueMessage>")
+				fast, ok := plainMessage(body)
+				if !ok {
+					continue
+				}
+				read++
+				if slow, e := xmlMessage(body); e != nil || slow != fast {
+					t.Errorf("plainMessage(%q) = %q; encoding/xml: %q, %v", body, fast, slow, e)
+				}
+			}
+		}
+		if read == 0 {
+			t.Errorf("declaration %q: no body took the fast path", decl)
+		}
+	}
+}
