@@ -173,25 +173,6 @@ func writeJSON(rw http.ResponseWriter, status int, v any) {
 	if err != nil {
 		status, b = http.StatusInternalServerError, []byte(`{"error":"server_error"}`)
 	}
-	writeBody(rw, status, b)
-}
-
-// marshalOr500 is json.Marshal of v, or the body writeJSON sends when that
-// fails (writeBody then answers 500).
-func marshalOr500(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil
-	}
-	return b
-}
-
-// writeBody writes a JSON body; a nil one is the server error writeJSON
-// answers when encoding fails.
-func writeBody(rw http.ResponseWriter, status int, b []byte) {
-	if b == nil {
-		status, b = http.StatusInternalServerError, []byte(`{"error":"server_error"}`)
-	}
 	rw.Header().Set("Content-Type", "application/json; charset=utf-8")
 	rw.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	rw.WriteHeader(status)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -231,68 +230,7 @@ func (s *Service) succeed(rw http.ResponseWriter, r *http.Request, w *world.Worl
 		body = m
 	}
 	stsHeaders(rw, r, world.NewGUID())
-	writeBody(rw, http.StatusOK, tokenJSON(body))
-}
-
-// tokenJSON is json.Marshal of a token response's members (names sorted,
-// HTML-escaped strings), written by hand for the plain strings and numbers
-// every token response holds: it runs for every token, and the generic
-// encoder grows its buffer several times for one.
-func tokenJSON(v any) []byte {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return marshalOr500(v)
-	}
-	names := make([]string, 0, len(m))
-	size := 2
-	for k, v := range m {
-		names = append(names, k)
-		size += len(k) + 4
-		switch v := v.(type) {
-		case string:
-			size += len(v) + 2
-		case int64:
-			size += 20
-		default:
-			return marshalOr500(m)
-		}
-	}
-	slices.Sort(names)
-	b := make([]byte, 0, size)
-	b = append(b, '{')
-	for i, k := range names {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		var ok bool
-		if b, ok = appendPlainString(b, k); !ok {
-			return marshalOr500(m)
-		}
-		b = append(b, ':')
-		switch v := m[k].(type) {
-		case string:
-			if b, ok = appendPlainString(b, v); !ok {
-				return marshalOr500(m)
-			}
-		case int64:
-			b = strconv.AppendInt(b, v, 10)
-		}
-	}
-	return append(b, '}')
-}
-
-// appendPlainString appends s quoted when encoding/json would write it
-// unchanged: printable ASCII other than the quote, the backslash and the
-// HTML-escaped <, > and &. It reports false for anything else.
-func appendPlainString(b []byte, s string) ([]byte, bool) {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			return b, false
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"'), true
+	writeJSON(rw, http.StatusOK, body)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
