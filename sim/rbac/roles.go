@@ -198,10 +198,8 @@ func RoleGUID(ref string) string {
 // custom ones (case-insensitive). A built-in role comes as a fresh copy.
 func Role(id string, custom []RoleDefinition) (RoleDefinition, bool) {
 	g := RoleGUID(id)
-	for _, r := range builtinCatalog().all {
-		if strings.EqualFold(r.ID, g) {
-			return r.clone(), true
-		}
+	if r := builtinCatalog().byID[strings.ToLower(g)]; r != nil { // IDs are ASCII GUIDs
+		return r.clone(), true
 	}
 	for _, r := range custom {
 		if strings.EqualFold(r.ID, g) {
