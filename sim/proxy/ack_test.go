@@ -6,10 +6,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/azure-auth-sandbox/sandbox/sim/throttle"
 )
 
 // A tunnel acknowledges at once only where a client with Nagle's algorithm
@@ -121,4 +124,65 @@ func TestTunnelResumesTLSSessions(t *testing.T) {
 		}
 		conn.Close()
 	}
+}
+
+// A request its handler answers without reading the body (here the
+// proxy's 429) still has its body read before the answer goes out (the
+// server discards it to keep the connection): that read must acknowledge
+// the headers at once too, or a Nagle client holds the body back 40 ms.
+func TestTunnelAcksBodyTheHandlerLeaves(t *testing.T) {
+	e := newEnv(t, "sbx-ack")
+	e.proxy.rate = throttle.New(0.001, 2, nil) // the CONNECT and one request
+	var acks atomic.Int64
+	e.proxy.ack = func(c net.Conn) { acks.Add(1); quickAck(c) }
+	conn, err := net.Dial("tcp", e.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.(*net.TCPConn).SetNoDelay(false); err != nil {
+		t.Fatal(err)
+	}
+	host := "login.microsoftonline.com"
+	if _, err := io.WriteString(conn, "CONNECT "+host+":443 HTTP/1.1\r\nHost: "+host+":443\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: http.MethodConnect}); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatal(err, resp)
+	}
+	tc := tls.Client(conn, &tls.Config{RootCAs: e.ca.Pool(), ServerName: host})
+	tr := bufio.NewReader(tc)
+	body := "grant_type=client_credentials&client_id=nobody&client_secret=x&scope=https%3A%2F%2Fvault.azure.net%2F.default"
+	head := "POST /" + e.tenant("sbx-ack") + "/oauth2/v2.0/token HTTP/1.1\r\nHost: " + host +
+		"\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"
+	answer := func(what string, want ...int) {
+		t.Helper()
+		resp, err := http.ReadResponse(tr, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if !slices.Contains(want, resp.StatusCode) {
+			t.Fatalf("%s: %s", what, resp.Status)
+		}
+	}
+	if _, err := io.WriteString(tc, head+body); err != nil {
+		t.Fatal(err)
+	}
+	answer("first request", http.StatusBadRequest, http.StatusUnauthorized)
+
+	before := acks.Load()
+	if _, err := io.WriteString(tc, head); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); acks.Load() == before; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the server waits for the body of a request answered 429, and the tunnel did not acknowledge the headers")
+		}
+	}
+	if _, err := io.WriteString(tc, body); err != nil {
+		t.Fatal(err)
+	}
+	answer("throttled request", http.StatusTooManyRequests)
 }

@@ -293,6 +293,13 @@ func (p *Proxy) serveTunneled(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tc.served.Store(true)
+	// Acknowledge at once until the body is read to its end, by the handler
+	// or by the server discarding what it left.
+	hasBody := r.Body != nil && r.Body != http.NoBody
+	tc.inBody.Store(hasBody)
+	if hasBody {
+		r.Body = &ackingBody{ReadCloser: r.Body, tc: tc}
+	}
 	host := r.Host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
@@ -313,9 +320,6 @@ func (p *Proxy) serveTunneled(w http.ResponseWriter, r *http.Request) {
 	if err := p.reach(tc.host, origin); err != nil {
 		refuse(w, http.StatusBadGateway, err.Error())
 		return
-	}
-	if r.Body != nil && r.Body != http.NoBody {
-		r.Body = &ackingBody{ReadCloser: r.Body, tc: tc}
 	}
 	r.URL.Scheme = "https"
 	r.URL.Host = tc.host
@@ -420,12 +424,14 @@ type tunnelConn struct {
 	// acknowledged, and the kernel's delayed ACK would hold that ACK 40 ms.
 	// It can only be waiting so while the tunnel waits for the rest of
 	// something: the TLS handshake's last flight before the first request
-	// (served is false until then), or a request's body (inBody > 0 while a
-	// handler reads one). Reads then acknowledge what came before at once
-	// (quickAck); any other read waits for a new request, whose response
-	// carries the ACK, so it spares the extra packet and system call.
+	// (served is false until then), or a request's body (inBody is true from
+	// the request's headers until its body was read to the end; a body the
+	// handler left, which the server discards before it answers, keeps it
+	// until the next request). Reads then acknowledge what came before at
+	// once (quickAck); any other read waits for a new request, whose
+	// response carries the ACK, so it spares the extra packet and system call.
 	served atomic.Bool
-	inBody atomic.Int32
+	inBody atomic.Bool
 	ack    func(net.Conn)
 }
 
@@ -436,23 +442,25 @@ func (c *tunnelConn) Read(b []byte) (int, error) {
 		}
 		c.r = nil
 	}
-	if !c.served.Load() || c.inBody.Load() > 0 {
+	if !c.served.Load() || c.inBody.Load() {
 		c.ack(c.Conn)
 	}
 	return c.Conn.Read(b)
 }
 
-// ackingBody is a tunnelled request's body: while a handler reads it, the
-// tunnel's reads acknowledge at once (see tunnelConn).
+// ackingBody is a tunnelled request's body: until it is read to its end,
+// the tunnel's reads acknowledge at once (see tunnelConn).
 type ackingBody struct {
 	io.ReadCloser
 	tc *tunnelConn
 }
 
 func (b *ackingBody) Read(p []byte) (int, error) {
-	b.tc.inBody.Add(1)
-	defer b.tc.inBody.Add(-1)
-	return b.ReadCloser.Read(p)
+	n, err := b.ReadCloser.Read(p)
+	if err != nil {
+		b.tc.inBody.Store(false)
+	}
+	return n, err
 }
 
 // tunnelListener hands tunnels to the internal server.
