@@ -23,39 +23,8 @@ func TestTunnelAcksOnlyWhileWaiting(t *testing.T) {
 	e := newEnv(t, "sbx-ack")
 	var acks atomic.Int64
 	e.proxy.ack = func(c net.Conn) { acks.Add(1); quickAck(c) }
-	conn, err := net.Dial("tcp", e.srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if err := conn.(*net.TCPConn).SetNoDelay(false); err != nil {
-		t.Fatal(err)
-	}
-	host := "login.microsoftonline.com"
-	if _, err := io.WriteString(conn, "CONNECT "+host+":443 HTTP/1.1\r\nHost: "+host+":443\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(conn)
-	if resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect}); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatal(err, resp)
-	}
-	tc := tls.Client(conn, &tls.Config{RootCAs: e.ca.Pool(), ServerName: host})
-	tr := bufio.NewReader(tc)
-	body := "grant_type=client_credentials&client_id=nobody&client_secret=x&scope=https%3A%2F%2Fvault.azure.net%2F.default"
-	head := "POST /" + e.tenant("sbx-ack") + "/oauth2/v2.0/token HTTP/1.1\r\nHost: " + host +
-		"\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"
-	answer := func(what string) {
-		t.Helper()
-		resp, err := http.ReadResponse(tr, nil)
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusBadRequest && resp.StatusCode != http.StatusUnauthorized {
-			t.Fatalf("%s: %s", what, resp.Status)
-		}
-	}
+	tc, head, body, read := nagleTokenTunnel(t, e)
+	answer := func(what string) { t.Helper(); read(what, http.StatusBadRequest, http.StatusUnauthorized) }
 
 	if _, err := io.WriteString(tc, head+body); err != nil { // the handshake, then a whole request
 		t.Fatal(err)
@@ -135,38 +104,7 @@ func TestTunnelAcksBodyTheHandlerLeaves(t *testing.T) {
 	e.proxy.rate = throttle.New(0.001, 2, nil) // the CONNECT and one request
 	var acks atomic.Int64
 	e.proxy.ack = func(c net.Conn) { acks.Add(1); quickAck(c) }
-	conn, err := net.Dial("tcp", e.srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if err := conn.(*net.TCPConn).SetNoDelay(false); err != nil {
-		t.Fatal(err)
-	}
-	host := "login.microsoftonline.com"
-	if _, err := io.WriteString(conn, "CONNECT "+host+":443 HTTP/1.1\r\nHost: "+host+":443\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	if resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: http.MethodConnect}); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatal(err, resp)
-	}
-	tc := tls.Client(conn, &tls.Config{RootCAs: e.ca.Pool(), ServerName: host})
-	tr := bufio.NewReader(tc)
-	body := "grant_type=client_credentials&client_id=nobody&client_secret=x&scope=https%3A%2F%2Fvault.azure.net%2F.default"
-	head := "POST /" + e.tenant("sbx-ack") + "/oauth2/v2.0/token HTTP/1.1\r\nHost: " + host +
-		"\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"
-	answer := func(what string, want ...int) {
-		t.Helper()
-		resp, err := http.ReadResponse(tr, nil)
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if !slices.Contains(want, resp.StatusCode) {
-			t.Fatalf("%s: %s", what, resp.Status)
-		}
-	}
+	tc, head, body, answer := nagleTokenTunnel(t, e)
 	if _, err := io.WriteString(tc, head+body); err != nil {
 		t.Fatal(err)
 	}
@@ -185,4 +123,45 @@ func TestTunnelAcksBodyTheHandlerLeaves(t *testing.T) {
 		t.Fatal(err)
 	}
 	answer("throttled request", http.StatusTooManyRequests)
+}
+
+// nagleTokenTunnel opens a tunnel to Entra from a client with Nagle's
+// algorithm on and returns its TLS side, a token request's head and body
+// (sent whole or apart by the caller), and a reader of the next answer that
+// fails unless its status is one of want.
+func nagleTokenTunnel(t *testing.T, e *env) (tc *tls.Conn, head, body string, answer func(what string, want ...int)) {
+	t.Helper()
+	conn, err := net.Dial("tcp", e.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if err := conn.(*net.TCPConn).SetNoDelay(false); err != nil {
+		t.Fatal(err)
+	}
+	host := "login.microsoftonline.com"
+	if _, err := io.WriteString(conn, "CONNECT "+host+":443 HTTP/1.1\r\nHost: "+host+":443\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: http.MethodConnect}); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatal(err, resp)
+	}
+	tc = tls.Client(conn, &tls.Config{RootCAs: e.ca.Pool(), ServerName: host})
+	tr := bufio.NewReader(tc)
+	body = "grant_type=client_credentials&client_id=nobody&client_secret=x&scope=https%3A%2F%2Fvault.azure.net%2F.default"
+	head = "POST /" + e.tenant("sbx-ack") + "/oauth2/v2.0/token HTTP/1.1\r\nHost: " + host +
+		"\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"
+	answer = func(what string, want ...int) {
+		t.Helper()
+		resp, err := http.ReadResponse(tr, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if !slices.Contains(want, resp.StatusCode) {
+			t.Fatalf("%s: %s", what, resp.Status)
+		}
+	}
+	return tc, head, body, answer
 }
