@@ -78,8 +78,8 @@ func vaultScope(req *request) string {
 
 // findVault returns ARM's 404s when the group or vault is missing.
 func findVault(st *world.State, rg, name string) (*world.Vault, *armError) {
-	if _, ok := st.ResourceGroups[strings.ToLower(rg)]; !ok {
-		return nil, errRGNotFound(rg)
+	if e := needRG(st, rg); e != nil {
+		return nil, e
 	}
 	v := st.Vault(name)
 	if v == nil || !strings.EqualFold(v.ResourceGroup, rg) {

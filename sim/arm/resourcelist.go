@@ -79,8 +79,7 @@ func (s *Service) listResources(req *request) *armError {
 	var aerr *armError
 	req.c.w.View(func(st *world.State) {
 		if req.rt.rg != "" {
-			if _, ok := st.ResourceGroups[strings.ToLower(req.rt.rg)]; !ok {
-				aerr = errRGNotFound(req.rt.rg)
+			if aerr = needRG(st, req.rt.rg); aerr != nil {
 				return
 			}
 		}

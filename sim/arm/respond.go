@@ -136,6 +136,14 @@ func errRGNotFound(rg string) *armError {
 	return errorf(http.StatusNotFound, "ResourceGroupNotFound", "Resource group '"+rg+"' could not be found.")
 }
 
+// needRG is ARM's 404 when the sandbox has no resource group rg.
+func needRG(st *world.State, rg string) *armError {
+	if _, ok := st.ResourceGroups[strings.ToLower(rg)]; !ok {
+		return errRGNotFound(rg)
+	}
+	return nil
+}
+
 func errResourceNotFound(typ, name, rg string) *armError {
 	return errorf(http.StatusNotFound, "ResourceNotFound",
 		"The Resource '"+typ+"/"+name+"' under resource group '"+rg+"' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix")

@@ -99,8 +99,8 @@ func siteScope(req *request) string {
 }
 
 func findSite(st *world.State, rg, name string) (*world.Site, *armError) {
-	if _, ok := st.ResourceGroups[strings.ToLower(rg)]; !ok {
-		return nil, errRGNotFound(rg)
+	if e := needRG(st, rg); e != nil {
+		return nil, e
 	}
 	s := st.Site(name)
 	if s == nil || !strings.EqualFold(s.ResourceGroup, rg) {

@@ -71,8 +71,8 @@ func storageScope(req *request) string {
 }
 
 func findStorage(st *world.State, rg, name string) (*world.StorageAccount, *armError) {
-	if _, ok := st.ResourceGroups[strings.ToLower(rg)]; !ok {
-		return nil, errRGNotFound(rg)
+	if e := needRG(st, rg); e != nil {
+		return nil, e
 	}
 	a := st.StorageAccount(name)
 	if a == nil || !strings.EqualFold(a.ResourceGroup, rg) {
@@ -274,8 +274,7 @@ func (s *Service) listStorageAccounts(req *request) *armError {
 	var aerr *armError
 	req.c.w.View(func(st *world.State) {
 		if req.rt.rg != "" {
-			if _, ok := st.ResourceGroups[strings.ToLower(req.rt.rg)]; !ok {
-				aerr = errRGNotFound(req.rt.rg)
+			if aerr = needRG(st, req.rt.rg); aerr != nil {
 				return
 			}
 		}
