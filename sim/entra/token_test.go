@@ -240,7 +240,9 @@ func TestNormalizeResourceGraph(t *testing.T) {
 // claims signed; it must be exactly what trace.DecodeJWT reads back from the
 // token, for every kind of principal and for names JSON escapes or rewrites.
 func TestIssuedDecodedIsTheTokenReadBack(t *testing.T) {
-	w := newWorld(t, nil, "sbx-decoded")
+	// A fixed clock: the two issues below must agree on exp, which a second
+	// ticking between them would move.
+	w := newWorld(t, world.NewRegistry(fixedClock{time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}, nil), "sbx-decoded")
 	iss := NewIssuer(testKeys())
 	user := principal(t, w, scenario.LabelDeveloper)
 	odd := *user
