@@ -48,14 +48,7 @@ func TestLookupsSeeWrites(t *testing.T) {
 		t.Fatalf("unknown session: %v", err)
 	}
 
-	in, err := db.AddInstructor(ctx, "Ada", "link")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &Workshop{InstructorID: in.ID, Title: "Intro", Lessons: []string{"a"}, Scenario: "walkthrough", JoinCode: "ABC234"}
-	if err := db.CreateWorkshop(ctx, w); err != nil {
-		t.Fatal(err)
-	}
+	w := mustWorkshop(t, db)
 	for _, id := range []string{"sbx1", "sbx2"} {
 		if err := db.CreateSandbox(ctx, &Sandbox{ID: id, LearnerID: l.ID, AccessKey: "k" + id, Scenario: "walkthrough"}, []byte(`{}`)); err != nil {
 			t.Fatal(err)

@@ -28,6 +28,21 @@ func mustSandbox(t testing.TB, db *DB, id, learnerID string) *Sandbox {
 	return sb
 }
 
+// mustWorkshop is an instructor's one-lesson workshop.
+func mustWorkshop(t testing.TB, db *DB) *Workshop {
+	t.Helper()
+	ctx := context.Background()
+	in, err := db.AddInstructor(ctx, "Ada", "link")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &Workshop{InstructorID: in.ID, Title: "Intro", Lessons: []string{"a"}, Scenario: "walkthrough", JoinCode: "ABC234"}
+	if err := db.CreateWorkshop(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
 func TestCreateSandbox(t *testing.T) {
 	clk := &fakeClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
 	db := openTest(t, WithClock(clk.now))

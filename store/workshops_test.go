@@ -227,14 +227,7 @@ func TestWorkshopNoticeAndDue(t *testing.T) {
 func TestJoinMember(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
-	in, err := db.AddInstructor(ctx, "Ada", "link")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &Workshop{InstructorID: in.ID, Title: "Intro", Lessons: []string{"a"}, Scenario: "walkthrough", JoinCode: "ABC234"}
-	if err := db.CreateWorkshop(ctx, w); err != nil {
-		t.Fatal(err)
-	}
+	w := mustWorkshop(t, db)
 	l1, _ := db.CreateLearner(ctx, "c1")
 	l2, _ := db.CreateLearner(ctx, "c2")
 	at := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
