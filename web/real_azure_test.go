@@ -91,14 +91,7 @@ func (q *queuedAzure) Get(id string) (azure.Sandbox, bool) {
 // sandbox creates; the form's choice creates one whose card shows its
 // progress; deleting it queues its resources' deletion.
 func TestHomePageOffersRealAzure(t *testing.T) {
-	// The China cloud: the API names the resources with its host names.
-	china, err := azure.EndpointsOf("china")
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := &queuedAzure{sbs: map[string]azure.Sandbox{}, ep: china}
-	e := &env{t: t, path: filepath.Join(t.TempDir(), "sandbox.db"), real: q}
-	e.open()
+	q, e := chinaEnv(t)
 	b := e.browser()
 	home := b.visit()
 	for _, want := range []string{`data-testid="cloud-choice"`, `<option value="azure">real Azure</option>`,
@@ -201,14 +194,7 @@ func (f readyFacts) State(m *lessons.StateMatch, exs []trace.Exchange) (bool, st
 // the real localDev (the simulated run saved meanwhile is not restored
 // into it), the steps say where they run, and the clock moves are gone.
 func TestLessonTurnsRealWhenTheResourcesAreReady(t *testing.T) {
-	// The China cloud: the API names the resources with its host names.
-	china, err := azure.EndpointsOf("china")
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := &queuedAzure{sbs: map[string]azure.Sandbox{}, ep: china}
-	e := &env{t: t, path: filepath.Join(t.TempDir(), "sandbox.db"), real: q}
-	e.open()
+	_, e := chinaEnv(t)
 	ready := false
 	e.app.player.realFacts = func(id string, _ *world.World) (lessons.Facts, bool) {
 		if !ready {
@@ -242,4 +228,18 @@ func TestLessonTurnsRealWhenTheResourcesAreReady(t *testing.T) {
 	if again := b.page(page).body; !strings.Contains(again, `data-real="true"`) || !strings.Contains(again, `<option value="localDev" selected>`) {
 		t.Errorf("after a restart the run is not real:\n%s", again)
 	}
+}
+
+// chinaEnv opens a server with real mode on in the China cloud (the API
+// names the resources with its host names) through a queued stand-in.
+func chinaEnv(t *testing.T) (*queuedAzure, *env) {
+	t.Helper()
+	china, err := azure.EndpointsOf("china")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &queuedAzure{sbs: map[string]azure.Sandbox{}, ep: china}
+	e := &env{t: t, path: filepath.Join(t.TempDir(), "sandbox.db"), real: q}
+	e.open()
+	return q, e
 }
