@@ -11,11 +11,20 @@
 #
 #   bench/compare.sh > compare.md         # ~8 minutes on 2 vCPU; progress on stderr
 #
+# The token part also measures, in the same run and alternating with the
+# sandbox's token runs, the ceiling a token server can reach here: the same
+# driver against bench/signceiling (a Go HTTPS server whose handler only
+# signs one RS256 JWT of the sandbox's size and answers the same JSON), both
+# through a CONNECT tunnel with TLS inside (the sandbox's path) and directly,
+# and the RSA-2048 signing limit (`benchdriver rsabench`). sandbox/ceiling is
+# the share of the gap to the signing limit that is the sandbox's own.
+#
 # Knobs (environment): REPEAT (3), TOKENS_N (4000, c=32), QUEUE_N (1500, c=16),
 # COLD_SANDBOXES (500: sandboxes in the data directory for the cold-start and
 # RSS measurement), SANDBOX_BIN (a prebuilt binary instead of `go build`),
 # PEERS_BENCH (../shared/bench), BENCH_RUN (a fresh temporary directory),
-# SKIP_PEERS=1 (the sandbox's side only), PEERS_RAW (a raw file of an earlier
+# CEILING_BIN (a prebuilt bench/signceiling), RSABENCH_SECS (3: each of the signing
+# limit's two runs), SKIP_PEERS=1 (the sandbox's side only), PEERS_RAW (a raw file of an earlier
 # run-peers.sh run to compare with instead of running the peers), PROFILE=1 (CPU profile of the server
 # during one token run and one queue run: `go tool pprof -top` output in BENCH_RUN),
 # PARTS ("tokens queue cold": which of the sandbox's measurements to run; e.g.
@@ -44,7 +53,14 @@ field() { tr ' ' '\n' | awk -F= -v k="$1" '$1==k {print $2; exit}'; }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "n/a"}'; }
 rss_kib() { ps -o rss= -p "$1" | tr -d ' '; }
 
-SPID=
+SPID= CPID=
+stop_ceiling() {
+  [ -n "$CPID" ] || return 0
+  kill "$CPID" 2>/dev/null || true
+  wait "$CPID" 2>/dev/null || true
+  log "stopped signceiling (pid $CPID)"
+  CPID=
+}
 stop_sandbox() {
   [ -n "$SPID" ] || return 0
   kill "$SPID" 2>/dev/null || true
@@ -54,7 +70,7 @@ stop_sandbox() {
   log "stopped sandbox (pid $SPID)"
   SPID=
 }
-trap stop_sandbox EXIT
+trap 'stop_ceiling; stop_sandbox' EXIT
 trap 'exit 130' INT TERM
 
 # ------------------------------------------------------------------ peers
@@ -80,6 +96,11 @@ if [ -z "$BIN" ]; then
   BIN=$RUN/sandbox
   log "building the sandbox -> $BIN"
   (cd "$ROOT" && go build -o "$BIN" ./cmd/sandbox)
+fi
+CEIL=${CEILING_BIN:-}
+if [ -z "$CEIL" ] && part tokens; then
+  CEIL=$RUN/signceiling
+  (cd "$ROOT" && go build -o "$CEIL" ./bench/signceiling)
 fi
 DATA=$RUN/data
 rm -rf "$DATA"
@@ -145,16 +166,16 @@ TFORM=$(form localDev https://storage.azure.com/.default)
 
 # The server's CPU time (user+system, from /proc) around a run: on a shared
 # machine its cost per operation is steadier than a rate.
-cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print ($14+$15)*1000/hz}' "/proc/$SPID/stat"; }
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print ($14+$15)*1000/hz}' "/proc/$1/stat"; }
 # The driver's CPU time: this shell's reaped children (cutime+cstime), which
 # include the driver once its run ends; it shares the two cores with the server.
 children_cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print ($16+$17)*1000/hz}' "/proc/$$/stat"; }
-record() { # record TAG CMD...: the driver's lines, plus "server cpu_ms= ops= us_per_op="
-  local tag=$1 out c0 c1 ops d0 d1; shift
+record() { # record TAG PID CMD...: the driver's lines, plus "server cpu_ms= ops= us_per_op=" of PID
+  local tag=$1 pid=$2 out c0 c1 ops d0 d1; shift 2
   log "$tag"
-  c0=$(cpu_ms) d0=$(children_cpu_ms)
+  c0=$(cpu_ms "$pid") d0=$(children_cpu_ms)
   out=$("$@") || { log "$tag: command failed"; return 1; }
-  c1=$(cpu_ms) d1=$(children_cpu_ms)
+  c1=$(cpu_ms "$pid") d1=$(children_cpu_ms)
   ops=$(printf '%s\n' "$out" | tr ' ' '\n' | awk -F= '$1=="ok" {s+=$2} END {print s+0}')
   out=$(printf '%s\nserver cpu_ms=%s ops=%s us_per_op=%s\ndriver cpu_ms=%s ops=%s us_per_op=%s\n' "$out" \
     "$(awk -v a="$c0" -v b="$c1" 'BEGIN{print b-a}')" "$ops" \
@@ -165,6 +186,24 @@ record() { # record TAG CMD...: the driver's lines, plus "server cpu_ms= ops= us
   printf '%s\n' "$out" | sed "s|^|$tag |" >>"$RAW"
 }
 run_tokens() { "$DRIVER" tokens -url "$TOKEN_URL" -ca "$CA" -proxy "$PROXY" -n "$TOKENS_N" -c 32 -form "$TFORM"; }
+# The ceiling: the same form to the same URL through signceiling's CONNECT
+# port (it ignores proxy credentials, so none are sent), then to its HTTPS port.
+run_ceiling() { "$DRIVER" tokens -url "$TOKEN_URL" -ca "$RUN/ceiling-ca.pem" -proxy "$CEIL_PROXY" -n "$TOKENS_N" -c 32 -form "$TFORM"; }
+run_ceiling_direct() { "$DRIVER" tokens -url "$CEIL_HTTPS/token" -ca "$RUN/ceiling-ca.pem" -n "$TOKENS_N" -c 32 -form "$TFORM"; }
+start_ceiling() { # a sandbox token answer to copy, then signceiling on free ports; sets CPID, CEIL_PROXY, CEIL_HTTPS
+  curl -fsS --proxy "$PROXY" --cacert "$CA" -d "$TFORM" "$TOKEN_URL" >"$RUN/token-sample.json"
+  "$CEIL" -sample "$RUN/token-sample.json" -ca "$RUN/ceiling-ca.pem" >"$RUN/ceiling.out" 2>"$RUN/ceiling.err" &
+  CPID=$!
+  for _ in $(seq 1 600); do
+    CEIL_PROXY=$(sed -n 's/^signceiling proxy \(http:[^ ]*\)$/\1/p' "$RUN/ceiling.out")
+    CEIL_HTTPS=$(sed -n 's/^signceiling https \(https:[^ ]*\)$/\1/p' "$RUN/ceiling.out")
+    [ -n "$CEIL_HTTPS" ] && break
+    kill -0 "$CPID" 2>/dev/null || { cat "$RUN/ceiling.err" >&2; log "signceiling exited"; exit 1; }
+    sleep 0.01
+  done
+  [ -n "$CEIL_HTTPS" ] || { log "signceiling did not start"; exit 1; }
+  log "signceiling pid $CPID at $CEIL_PROXY (CONNECT) and $CEIL_HTTPS"
+}
 run_queue() { "$DRIVER" queue -account-url "https://$ACCOUNT.queue.core.windows.net" -queue bench -ca "$CA" \
   -proxy "$PROXY" -token "$QTOKEN" -n "$QUEUE_N" -c 16; }
 profile() { # profile NAME CMD...: the command while the server is CPU-profiled
@@ -177,8 +216,20 @@ profile() { # profile NAME CMD...: the command while the server is CPU-profiled
   log "profile: $RUN/$name.top"
 }
 
-if part tokens; then for _ in $(seq "$REPEAT"); do record tok32 run_tokens; done; fi
-if part queue; then for _ in $(seq "$REPEAT"); do record q16 run_queue; done; fi
+# The sandbox's token runs alternate with the ceiling's and the signing
+# limit's, so that other load on the machine falls on all of them alike.
+if part tokens; then
+  start_ceiling
+  for _ in $(seq "$REPEAT"); do
+    record tok32 "$SPID" run_tokens
+    record ceil32 "$CPID" run_ceiling
+    record ceil32d "$CPID" run_ceiling_direct
+    log "rsabench"
+    "$DRIVER" rsabench -d "${RSABENCH_SECS:-3}s" | sed 's/^/rsabench /' | tee -a "$RAW" >&2
+  done
+  stop_ceiling
+fi
+if part queue; then for _ in $(seq "$REPEAT"); do record q16 "$SPID" run_queue; done; fi
 if [ "${PROFILE:-0}" = 1 ]; then
   if part tokens; then profile tokens run_tokens; fi
   if part queue; then profile queue run_queue; fi
@@ -218,18 +269,28 @@ echo "Medians of $REPEAT runs; every request of the sandbox through its proxy ov
 echo
 echo "| measured in one run | sandbox (runs) | peer or limit (runs) | ratio |"
 echo "|---|---|---|---|"
+rsa2() { lines rsabench rsabench "$1" | grep 'goroutines=2 ' | while read -r l; do echo "$l" | field signs_per_s; done; }
+if part tokens; then
+  # the signing limit and the ceiling, measured between the sandbox's runs
+  RSA2=$(rsa2 "$RAW" | median) RSA2R=$(rsa2 "$RAW" | paste -sd/ -)
+  C_TOK=$(med ceil32 tokens "$RAW" rps) CD_TOK=$(med ceil32d tokens "$RAW" rps)
+  echo "| client-credentials tokens/s, 32 clients | $S_TOK ($(runs tok32 tokens "$RAW" rps)) | RSA-2048 signing limit, 2 goroutines: $RSA2 ($RSA2R) | $(ratio "$S_TOK" "$RSA2") |"
+  echo "| the same | $S_TOK | signing-server ceiling (bench/signceiling) through CONNECT + TLS: $C_TOK ($(runs ceil32 tokens "$RAW" rps)) | $(ratio "$S_TOK" "$C_TOK") |"
+  echo "| the signing-server ceiling, through CONNECT + TLS | $C_TOK | RSA-2048 signing limit: $RSA2 | $(ratio "$C_TOK" "$RSA2") |"
+  echo "| the signing-server ceiling, direct HTTPS | $CD_TOK ($(runs ceil32d tokens "$RAW" rps)) | RSA-2048 signing limit: $RSA2 | $(ratio "$CD_TOK" "$RSA2") |"
+fi
 if [ -n "$PEERS_RAW" ]; then
-  RSA2=$(lines rsabench rsabench "$PEERS_RAW" | grep 'goroutines=2 ' | while read -r l; do echo "$l" | field signs_per_s; done | median)
-  RSA2R=$(lines rsabench rsabench "$PEERS_RAW" | grep 'goroutines=2 ' | while read -r l; do echo "$l" | field signs_per_s; done | paste -sd/ -)
+  if ! part tokens; then
+    RSA2=$(rsa2 "$PEERS_RAW" | median) RSA2R=$(rsa2 "$PEERS_RAW" | paste -sd/ -)
+    echo "| client-credentials tokens/s, 32 clients | $S_TOK ($(runs tok32 tokens "$RAW" rps)) | RSA-2048 signing limit, 2 goroutines: $RSA2 ($RSA2R) | $(ratio "$S_TOK" "$RSA2") |"
+  fi
   O_TOK=$(med tok32 tokens "$PEERS_RAW" rps)
   A_ENQ=$(med q16 enqueue "$PEERS_RAW" rps)
   A_DEQ=$(med q16 dequeue+delete "$PEERS_RAW" rps)
-  echo "| client-credentials tokens/s, 32 clients | $S_TOK ($(runs tok32 tokens "$RAW" rps)) | RSA-2048 signing limit, 2 goroutines: $RSA2 ($RSA2R) | $(ratio "$S_TOK" "$RSA2") |"
   echo "| the same | $S_TOK | oauth2-mock-server: $O_TOK ($(runs tok32 tokens "$PEERS_RAW" rps)) | $(ratio "$S_TOK" "$O_TOK") |"
   echo "| queue enqueue/s, 16 clients, azqueue SDK | $S_ENQ ($(runs q16 enqueue "$RAW" rps)) | Azurite: $A_ENQ ($(runs q16 enqueue "$PEERS_RAW" rps)) | $(ratio "$S_ENQ" "$A_ENQ") |"
   echo "| queue dequeue+delete pairs/s | $S_DEQ ($(runs q16 dequeue+delete "$RAW" rps)) | Azurite: $A_DEQ ($(runs q16 dequeue+delete "$PEERS_RAW" rps)) | $(ratio "$S_DEQ" "$A_DEQ") |"
 else
-  echo "| client-credentials tokens/s, 32 clients | $S_TOK ($(runs tok32 tokens "$RAW" rps)) | (SKIP_PEERS) | |"
   echo "| queue enqueue/s, 16 clients, azqueue SDK | $S_ENQ ($(runs q16 enqueue "$RAW" rps)) | (SKIP_PEERS) | |"
   echo "| queue dequeue+delete pairs/s | $S_DEQ ($(runs q16 dequeue+delete "$RAW" rps)) | (SKIP_PEERS) | |"
 fi
@@ -237,14 +298,19 @@ echo
 echo "| sandbox latency (median of runs) | p50 ms | p99 ms | errors |"
 echo "|---|---|---|---|"
 echo "| tokens c=32 | $(med tok32 tokens "$RAW" p50_ms) | $(med tok32 tokens "$RAW" p99_ms) | $(errs tok32 tokens "$RAW") |"
+if part tokens; then echo "| signing-server ceiling c=32, through CONNECT + TLS | $(med ceil32 tokens "$RAW" p50_ms) | $(med ceil32 tokens "$RAW" p99_ms) | $(errs ceil32 tokens "$RAW") |"; fi
 echo "| enqueue c=16 | $(med q16 enqueue "$RAW" p50_ms) | $(med q16 enqueue "$RAW" p99_ms) | $(errs q16 enqueue "$RAW") |"
 echo "| dequeue+delete c=16 | $(med q16 dequeue+delete "$RAW" p50_ms) | $(med q16 dequeue+delete "$RAW" p99_ms) | $(errs q16 dequeue+delete "$RAW") |"
 echo
 echo "| server CPU per operation (user+system, /proc; a queue run counts enqueues and dequeue+delete pairs) | µs/op median (runs) |"
 echo "|---|---|"
 echo "| tokens c=32 | $(med tok32 server "$RAW" us_per_op) ($(runs tok32 server "$RAW" us_per_op)) |"
+if part tokens; then echo "| the signing-server ceiling: tokens c=32 through CONNECT + TLS | $(med ceil32 server "$RAW" us_per_op) ($(runs ceil32 server "$RAW" us_per_op)) |"; fi
+if part tokens; then echo "| the signing-server ceiling: tokens c=32 direct | $(med ceil32d server "$RAW" us_per_op) ($(runs ceil32d server "$RAW" us_per_op)) |"; fi
+if part tokens; then echo "| one RS256 signature at the signing limit (2 cores / signs per second) | $(awk -v r="${RSA2:-}" 'BEGIN { if (r+0 > 0) printf "%.0f", 2e6/r; else print "n/a" }') |"; fi
 echo "| queue c=16 | $(med q16 server "$RAW" us_per_op) ($(runs q16 server "$RAW" us_per_op)) |"
 echo "| the driver (client side, same cores): tokens c=32 | $(med tok32 driver "$RAW" us_per_op) ($(runs tok32 driver "$RAW" us_per_op)) |"
+if part tokens; then echo "| the driver: ceiling c=32 through CONNECT + TLS | $(med ceil32 driver "$RAW" us_per_op) ($(runs ceil32 driver "$RAW" us_per_op)) |"; fi
 echo "| the driver: queue c=16 | $(med q16 driver "$RAW" us_per_op) ($(runs q16 driver "$RAW" us_per_op)) |"
 echo
 echo "| sandbox process | cold start ms (spawn -> /healthz 200) | RSS KiB |"
