@@ -13,17 +13,21 @@ func (l Limits) check(st *world.State, qu *world.Queue, addBytes, addMsgs int) *
 	if addBytes <= 0 && addMsgs <= 0 {
 		return nil
 	}
-	qMsgs, qBytes := usage(qu)
-	if qMsgs+addMsgs > l.MessagesPerQueue || qBytes+addBytes > l.BytesPerQueue {
-		return errQuota(fmt.Sprintf("The queue holds %d messages (%d bytes of text); this sandbox allows at most %d messages and %d bytes per queue. Delete or clear messages first.",
-			qMsgs, qBytes, l.MessagesPerQueue, l.BytesPerQueue))
-	}
-	sMsgs, sBytes := 0, 0
+	// One pass over the sandbox's queues gives both the queue's usage and
+	// the sandbox's.
+	qMsgs, qBytes, sMsgs, sBytes := 0, 0, 0, 0
 	for _, a := range st.StorageAccounts {
 		for _, q := range a.Queues {
 			m, b := usage(q)
+			if q == qu {
+				qMsgs, qBytes = m, b
+			}
 			sMsgs, sBytes = sMsgs+m, sBytes+b
 		}
+	}
+	if qMsgs+addMsgs > l.MessagesPerQueue || qBytes+addBytes > l.BytesPerQueue {
+		return errQuota(fmt.Sprintf("The queue holds %d messages (%d bytes of text); this sandbox allows at most %d messages and %d bytes per queue. Delete or clear messages first.",
+			qMsgs, qBytes, l.MessagesPerQueue, l.BytesPerQueue))
 	}
 	if sMsgs+addMsgs > l.MessagesPerSandbox || sBytes+addBytes > l.BytesPerSandbox {
 		return errQuota(fmt.Sprintf("The sandbox's queues hold %d messages (%d bytes of text); it allows at most %d messages and %d bytes in all. Delete or clear messages first.",

@@ -55,11 +55,11 @@ func (c *call) putMessage() *storageError {
 		if e != nil {
 			return errAbort{e}
 		}
-		qu.Messages = purge(tx, qu.Messages, c.now)
+		qu.PurgeExpired(c.now, tx.Delete)
 		if e := c.s.limits.check(tx.State, qu, len(m.Text), 1); e != nil {
 			return errAbort{e}
 		}
-		qu.Messages = append(qu.Messages, m)
+		qu.Add(m)
 		tx.Put(m)
 		return nil
 	})
@@ -95,7 +95,7 @@ func (c *call) getMessages() *storageError {
 		if e != nil {
 			return errAbort{e}
 		}
-		qu.Messages = purge(tx, qu.Messages, c.now)
+		qu.PurgeExpired(c.now, tx.Delete)
 		for _, m := range qu.Messages {
 			if len(got) == int(n) {
 				break
@@ -157,7 +157,7 @@ func (c *call) deleteMessage() *storageError {
 			return errAbort{e}
 		}
 		tx.Delete(qu.Messages[i].ID)
-		qu.Messages = append(qu.Messages[:i:i], qu.Messages[i+1:]...)
+		qu.RemoveAt(i)
 		return nil
 	})
 	if err != nil {
@@ -277,20 +277,6 @@ func (c *call) messageIn(st *world.State, receipt string) (*world.Queue, int, *s
 // keeps a record of the change instead of the whole world.
 func (c *call) updateMessages(fn func(tx *world.MessagesTx) error) error {
 	return c.w.UpdateMessages(c.r.Context(), c.account, c.queue, fn)
-}
-
-// purge drops expired messages, recording each in tx.
-func purge(tx *world.MessagesTx, ms []*world.Message, now time.Time) []*world.Message {
-	out := ms[:0]
-	for _, m := range ms {
-		if alive(m, now) {
-			out = append(out, m)
-		} else {
-			tx.Delete(m.ID)
-		}
-	}
-	clear(ms[len(out):])
-	return out
 }
 
 func writeIdentity(b *strings.Builder, m *world.Message) {

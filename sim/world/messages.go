@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -31,6 +32,54 @@ type change struct {
 	Clear   bool      `json:"clear,omitempty"`
 	Delete  []string  `json:"delete,omitempty"`
 	Put     []Message `json:"put,omitempty"` // new (appended) or changed (in place)
+}
+
+// Add appends m to q's messages.
+func (q *Queue) Add(m *Message) {
+	q.Messages = append(q.Messages, m)
+	if m.ExpirationTime.Before(q.expiryFloor) {
+		q.expiryFloor = m.ExpirationTime
+	}
+}
+
+// Reset forgets what q knows of its messages' expiry: the next
+// PurgeExpired looks at each one.
+func (q *Queue) Reset() { q.expiryFloor = time.Time{} }
+
+// PurgeExpired drops the messages expired at now, keeping the others in
+// order, and calls gone with each dropped message's ID. A queue is purged on
+// every enqueue and dequeue; it looks at each message only when one can
+// have expired since it last did.
+func (q *Queue) PurgeExpired(now time.Time, gone func(id string)) {
+	if now.Before(q.expiryFloor) {
+		return
+	}
+	floor := time.Unix(1<<62, 0) // later than any expiration time
+	out := q.Messages[:0]
+	for _, m := range q.Messages {
+		if !now.Before(m.ExpirationTime) {
+			gone(m.ID)
+			continue
+		}
+		out = append(out, m)
+		if m.ExpirationTime.Before(floor) {
+			floor = m.ExpirationTime
+		}
+	}
+	clear(q.Messages[len(out):])
+	q.Messages = out
+	q.expiryFloor = floor
+}
+
+// RemoveAt drops the i-th message, keeping the others in order.
+func (q *Queue) RemoveAt(i int) {
+	if i == 0 {
+		// The usual case (a FIFO consumer): no copy.
+		q.Messages[0] = nil
+		q.Messages = q.Messages[1:]
+		return
+	}
+	q.Messages = slices.Delete(q.Messages, i, i+1)
 }
 
 // Put records m as it is now: a new message (stored after the others) or a
@@ -93,6 +142,7 @@ func ApplyChange(st *State, data []byte) error {
 		return nil
 	}
 	q := a.Queues[c.Queue]
+	q.Reset()
 	if c.Clear {
 		q.Messages = []*Message{}
 	}

@@ -207,3 +207,102 @@ func TestApplyChange(t *testing.T) {
 		t.Error("broken record applied")
 	}
 }
+
+// TestPurgeExpiredKnowsItsFloor: PurgeExpired may skip its scan only while
+// no message can have expired; a message added or restored with an earlier
+// expiry must still be purged on time, and the others keep their order.
+func TestPurgeExpiredKnowsItsFloor(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	msg := func(id string, ttl time.Duration) *world.Message {
+		return &world.Message{ID: id, InsertionTime: t0, ExpirationTime: t0.Add(ttl)}
+	}
+	ids := func(q *world.Queue) string {
+		var s []string
+		for _, m := range q.Messages {
+			s = append(s, m.ID)
+		}
+		return strings.Join(s, ",")
+	}
+	purge := func(q *world.Queue, at time.Duration) string {
+		var gone []string
+		q.PurgeExpired(t0.Add(at), func(id string) { gone = append(gone, id) })
+		return strings.Join(gone, ",")
+	}
+
+	q := &world.Queue{Name: "q"}
+	q.Add(msg("a", time.Hour))
+	q.Add(msg("b", 2*time.Hour))
+	if g := purge(q, time.Minute); g != "" || ids(q) != "a,b" {
+		t.Fatalf("nothing expired: gone %q, left %q", g, ids(q))
+	}
+	// Known floor now (a's expiry); c expires before it.
+	q.Add(msg("c", 10*time.Minute))
+	q.Add(msg("d", 3*time.Hour))
+	if g := purge(q, 10*time.Minute); g != "c" || ids(q) != "a,b,d" {
+		t.Fatalf("c added below the floor: gone %q, left %q", g, ids(q))
+	}
+	if g := purge(q, 2*time.Hour); g != "a,b" || ids(q) != "d" {
+		t.Fatalf("at 2h: gone %q, left %q", g, ids(q))
+	}
+	// A message replaced behind the queue's back (a restored change record
+	// does that) counts only after Reset.
+	q.Messages = append(q.Messages, msg("e", 5*time.Minute))
+	q.Reset()
+	if g := purge(q, 5*time.Minute); g != "e" || ids(q) != "d" {
+		t.Fatalf("after Reset: gone %q, left %q", g, ids(q))
+	}
+	// Emptied, then added to.
+	if g := purge(q, 3*time.Hour); g != "d" || ids(q) != "" {
+		t.Fatalf("at 3h: gone %q, left %q", g, ids(q))
+	}
+	q.Add(msg("f", 4*time.Hour))
+	if g := purge(q, 4*time.Hour); g != "f" || len(q.Messages) != 0 {
+		t.Fatalf("added to an empty queue: gone %q, left %q", g, ids(q))
+	}
+}
+
+// TestRemoveAtKeepsOrder: removing the first, a middle and the last message.
+func TestRemoveAtKeepsOrder(t *testing.T) {
+	q := &world.Queue{}
+	for _, id := range []string{"a", "b", "c", "d", "e"} {
+		q.Add(&world.Message{ID: id, ExpirationTime: time.Now().Add(time.Hour)})
+	}
+	for _, c := range []struct {
+		i    int
+		want string
+	}{{0, "b,c,d,e"}, {1, "b,d,e"}, {2, "b,d"}, {0, "d"}, {0, ""}} {
+		q.RemoveAt(c.i)
+		var s []string
+		for _, m := range q.Messages {
+			s = append(s, m.ID)
+		}
+		if got := strings.Join(s, ","); got != c.want {
+			t.Fatalf("RemoveAt(%d): %q, want %q", c.i, got, c.want)
+		}
+	}
+	q.Add(&world.Message{ID: "z", ExpirationTime: time.Now().Add(time.Hour)})
+	if len(q.Messages) != 1 || q.Messages[0].ID != "z" {
+		t.Fatalf("add after removing all: %v", q.Messages)
+	}
+}
+
+// TestApplyChangeForgetsTheFloor: a replayed record may put a message that
+// expires before what the queue knew of; it is purged on time.
+func TestApplyChangeForgetsTheFloor(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	q := &world.Queue{Name: "q"}
+	st := &world.State{StorageAccounts: map[string]*world.StorageAccount{
+		"acct": {Name: "acct", Queues: map[string]*world.Queue{"q": q}}}}
+	q.Add(&world.Message{ID: "a", ExpirationTime: t0.Add(time.Hour)})
+	q.PurgeExpired(t0, func(string) {}) // the floor is now a's expiry
+	rec, _ := json.Marshal(map[string]any{"account": "acct", "queue": "q",
+		"put": []world.Message{{ID: "b", ExpirationTime: t0.Add(time.Minute)}}})
+	if err := world.ApplyChange(st, rec); err != nil {
+		t.Fatal(err)
+	}
+	var gone []string
+	q.PurgeExpired(t0.Add(time.Minute), func(id string) { gone = append(gone, id) })
+	if len(gone) != 1 || gone[0] != "b" || len(q.Messages) != 1 || q.Messages[0].ID != "a" {
+		t.Fatalf("gone %v, left %d", gone, len(q.Messages))
+	}
+}

@@ -182,7 +182,13 @@ type StorageAccount struct {
 type Queue struct {
 	Name     string            `json:"name"`
 	Metadata map[string]string `json:"metadata,omitempty"`
-	Messages []*Message        `json:"messages"`
+	// Messages are in insertion order. Add appends; anything else that adds
+	// a message or changes one's ExpirationTime must call Reset.
+	Messages []*Message `json:"messages"`
+	// expiryFloor: no message in Messages expires before it (the zero time:
+	// not known), so PurgeExpired need not look at each message on every
+	// call. Not stored: a loaded queue starts not knowing.
+	expiryFloor time.Time
 }
 
 // Message is a queue message.
