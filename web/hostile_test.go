@@ -112,6 +112,17 @@ func TestProxyPasswordIsNotTheAccessKey(t *testing.T) {
 	if !strings.Contains(home, "http://"+mine.ID+":"+mine.ProxyPassword+"@") || strings.Contains(home, mine.ID+":"+mine.AccessKey) {
 		t.Errorf("home page proxy lines do not carry the proxy password")
 	}
+	// A deleted sandbox's password opens the proxy no more (ProxyAuth
+	// remembers sandboxes between CONNECTs).
+	if _, ok := e.app.ProxyAuth(sb.ID, sb.ProxyPassword); !ok {
+		t.Fatalf("proxy password refused after a reset")
+	}
+	if res := e.bearer(sb.AccessKey, "DELETE", "/api/sandboxes/"+sb.ID, ""); res.StatusCode != http.StatusNoContent {
+		t.Fatalf("delete = %d %s", res.StatusCode, res.body)
+	}
+	if _, ok := e.app.ProxyAuth(sb.ID, sb.ProxyPassword); ok {
+		t.Errorf("proxy accepted a deleted sandbox's password")
+	}
 }
 
 // Finding: anonymous creation had no limit. Beyond the address's burst the

@@ -353,6 +353,13 @@ func (p *player) lastSeq(sandboxID string) int64 { return p.book.LastSeq(sandbox
 
 // do runs a step or an action and records it for the diagram.
 func (p *player) do(ctx context.Context, t *target, label string, run func() (*lessons.StepResult, error)) (*lessons.StepResult, error) {
+	return p.doBeside(ctx, t, label, run, nil)
+}
+
+// doBeside is do with beside, when set, run alongside the run's save once
+// the run is recorded: its writes share the save's group commit instead of
+// waiting for one of their own after it.
+func (p *player) doBeside(ctx context.Context, t *target, label string, run func() (*lessons.StepResult, error), beside func()) (*lessons.StepResult, error) {
 	after := p.lastSeq(t.sb.ID)
 	res, err := run()
 	if err != nil {
@@ -370,6 +377,9 @@ func (p *player) do(ctx context.Context, t *target, label string, run func() (*l
 		wg.Go(func() {
 			p.stepped(ctx, t.sb.ID, t.lesson, res, func() bool { return p.goalView(t, p.exchanges(t.sb.ID)).Met })
 		})
+	}
+	if beside != nil {
+		wg.Go(beside)
 	}
 	err = p.save(ctx, t.run)
 	wg.Wait()

@@ -20,29 +20,40 @@ const diagramMarkHeader = "X-Diagram-Mark"
 
 // runSteps runs steps in order, as the learner's clicks would, each with
 // its parameter edits (nil: the step's defaults). It returns the trace
-// after the runs; stepsAnswer records the learner's progress.
-func (p *player) runSteps(c echo.Context, t *target, steps []*lessons.Step, edits map[string]string) ([]trace.Exchange, error) {
+// after the runs and the goal on it; the learner's progress is saved beside
+// the last run's save (one group commit, not two in a row).
+func (p *player) runSteps(c echo.Context, t *target, steps []*lessons.Step, edits map[string]string) ([]trace.Exchange, ui.GoalView, error) {
 	ctx := c.Request().Context()
-	for _, step := range steps {
-		_, err := p.do(ctx, t, t.run.stepLabel(step), func() (*lessons.StepResult, error) {
+	var (
+		exs  []trace.Exchange
+		goal ui.GoalView
+	)
+	for i, step := range steps {
+		var beside func()
+		if i == len(steps)-1 {
+			beside = func() {
+				exs = p.exchanges(t.sb.ID)
+				goal = p.goalView(t, exs)
+				if err := p.saveProgress(ctx, t, goal.Met); err != nil {
+					loggerFrom(c).Warn("save progress", "error", err)
+				}
+			}
+		}
+		_, err := p.doBeside(ctx, t, t.run.stepLabel(step), func() (*lessons.StepResult, error) {
 			return t.run.runner.Run(ctx, step.ID, edits)
-		})
+		}, beside)
 		if err != nil {
-			return nil, &Error{Code: CodeInvalidArgument, Message: err.Error(), Err: err}
+			return nil, ui.GoalView{}, &Error{Code: CodeInvalidArgument, Message: err.Error(), Err: err}
 		}
 	}
-	return p.exchanges(t.sb.ID), nil
+	return exs, goal, nil
 }
 
-// stepsAnswer answers step runs: a plain form post is redirected to the
-// last step; htmx gets each step's result (the first in place unless
-// allOOB), the goal, the diagram's new rows and the place out of band. The
-// goal (evaluated once here) also decides the saved progress.
-func (p *player) stepsAnswer(c echo.Context, t *target, steps []*lessons.Step, exs []trace.Exchange, allOOB bool) error {
-	goal := p.goalView(t, exs)
-	if err := p.saveProgress(c.Request().Context(), t, goal.Met); err != nil {
-		loggerFrom(c).Warn("save progress", "error", err)
-	}
+// stepsAnswer answers step runs (runSteps gave the trace and the goal): a
+// plain form post is redirected to the last step; htmx gets each step's
+// result (the first in place unless allOOB), the goal, the diagram's new
+// rows and the place out of band.
+func (p *player) stepsAnswer(c echo.Context, t *target, steps []*lessons.Step, exs []trace.Exchange, goal ui.GoalView, allOOB bool) error {
 	last := steps[len(steps)-1]
 	if !isHTMX(c) {
 		return c.Redirect(http.StatusSeeOther, lessonURL(t.sb.ID, t.lesson.ID)+"#step-"+last.ID)

@@ -30,9 +30,9 @@ func (p *player) rerunRun(c echo.Context) error {
 	if len(steps) == 0 {
 		return errorf(CodeNotFound, "rerun has no steps")
 	}
-	exs, err := p.runSteps(c, t, steps, nil)
+	exs, goal, err := p.runSteps(c, t, steps, nil)
 	if err != nil {
 		return err
 	}
-	return p.stepsAnswer(c, t, steps, exs, true)
+	return p.stepsAnswer(c, t, steps, exs, goal, true)
 }

@@ -29,9 +29,9 @@ func (p *player) stepRun(c echo.Context) error {
 		}
 	}
 	steps := []*lessons.Step{step}
-	exs, err := p.runSteps(c, t, steps, edits)
+	exs, goal, err := p.runSteps(c, t, steps, edits)
 	if err != nil {
 		return err
 	}
-	return p.stepsAnswer(c, t, steps, exs, false)
+	return p.stepsAnswer(c, t, steps, exs, goal, false)
 }
