@@ -119,6 +119,22 @@ func (p *player) wholeDiagram(t *target, d ui.DiagramView) []byte {
 	return b
 }
 
+// pageDiagram renders the lesson page's own diagram with the run's kept
+// rows: only the rows added since the run's last whole diagram are
+// rendered (the bytes are Diagram(d)'s).
+func (p *player) pageDiagram(t *target, d ui.DiagramView) templ.Component {
+	var buf bytes.Buffer
+	r := t.run
+	r.rowsMu.Lock()
+	err := r.rows.Render(context.Background(), d, &buf)
+	r.rowsMu.Unlock()
+	if err != nil {
+		p.log.Warn("web: render diagram", "err", err)
+		return ui.Diagram(d)
+	}
+	return rawHTML(buf.Bytes())
+}
+
 // rawHTML writes bytes rendered before.
 func rawHTML(b []byte) templ.Component {
 	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {

@@ -93,3 +93,41 @@ func TestStepAnswerBringsOnlyNewRows(t *testing.T) {
 		}
 	}
 }
+
+// The lesson page draws its diagram from the run's kept rows: byte for
+// byte the diagram rendered whole, whether the step answers before it
+// brought rows (the kept rows then lag) or whole diagrams.
+func TestLessonPageDiagramIsTheWholeDiagram(t *testing.T) {
+	pe := newPlayerEnv(t)
+	base := pe.startLesson(t)
+	check := func(when string) {
+		t.Helper()
+		page := pe.b.page(base).body
+		whole := pe.b.page(base + "/diagram").body
+		if !strings.Contains(whole, `<section id="diagram"`) {
+			t.Fatalf("%s: /diagram holds no diagram:\n%s", when, whole)
+		}
+		if !strings.Contains(page, whole) {
+			t.Fatalf("%s: the page's diagram is not the whole diagram:\n%s\nwant within the page\n%s", when, page, whole)
+		}
+	}
+	check("at the start")
+	mark := ""
+	for i, name := range []string{"create-credential", "create-client", "get-secret", "get-secret", "create-client", "get-secret"} {
+		if i%2 == 1 {
+			mark = "" // a whole diagram: the run's rows are rendered and kept
+		}
+		v := url.Values{"_csrf": {pe.b.csrf}}
+		r := pe.b.do("POST", base+"/steps/"+name, strings.NewReader(v.Encode()), map[string]string{
+			"Content-Type": "application/x-www-form-urlencoded", "HX-Request": "true", diagramMarkHeader: mark})
+		if r.StatusCode != 200 {
+			t.Fatalf("%s = %d: %s", name, r.StatusCode, r.body)
+		}
+		if st := stateAttrs.FindStringSubmatch(r.body); st != nil {
+			mark = st[2]
+		} else if m := diagramMarkAttr.FindStringSubmatch(r.body); m != nil {
+			mark = m[1]
+		}
+		check("after " + name)
+	}
+}

@@ -98,6 +98,7 @@ func (p *player) lessonPage(c echo.Context, t *target) ui.LessonPage {
 		Panel:        p.panelView(c, t),
 		RealMode:     p.realModeView(t),
 	}
+	m.DiagramHTML = p.pageDiagram(t, m.Diagram)
 	for _, sr := range history {
 		if sr.Marker == t.lesson.SetupMarker() {
 			m.Setup = append(m.Setup, ui.SetupItem{Text: strings.TrimPrefix(sr.Label, "Lesson setup: "), Count: sr.Count})

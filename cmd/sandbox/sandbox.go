@@ -70,6 +70,9 @@ type Main struct {
 	// the background after start (Close waits for it).
 	py         *lessons.Python
 	findPython func() (*lessons.Python, string)
+	// gc is the server's GC setting (gc_tuning.go); nil when the
+	// environment sets it.
+	gc *gcTuner
 }
 
 // NewMain returns a Main writing to stdout and stderr, reading the
@@ -107,6 +110,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.Config.TraceLimit = trace.DefaultLimit
 	}
 	m.log = slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+	if m.gc == nil {
+		m.gc = startGCTuner()
+	}
 	// The Python probe (importing the Azure SDK takes a second) runs
 	// beside the start-up: the server answers before it is done, and the
 	// first lesson that needs Python waits for it.
@@ -297,6 +303,8 @@ func (m *Main) realAzure(ctx context.Context) (sandboxes.RealAzure, error) {
 // change is already committed, so Close is a courtesy, not a requirement.
 func (m *Main) Close() error {
 	var errs []error
+	m.gc.Stop()
+	m.gc = nil
 	if m.srv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

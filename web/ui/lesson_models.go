@@ -1,6 +1,10 @@
 package ui
 
-import "html/template"
+import (
+	"html/template"
+
+	"github.com/a-h/templ"
+)
 
 // The lesson player's view models: plain data the handlers fill, one struct
 // per page or fragment. Components never look anything up themselves.
@@ -52,7 +56,10 @@ type LessonPage struct {
 	Place        PlaceView
 	Goal         GoalView
 	Diagram      DiagramView
-	Panel        PanelView
+	// DiagramHTML, when set, is Diagram rendered before (byte for byte
+	// what Diagram(Diagram) writes, from the run's kept rows).
+	DiagramHTML templ.Component
+	Panel       PanelView
 	// Inspector is open when the page was asked for one exchange (the
 	// no-JavaScript path of a click in the diagram).
 	Inspector *InspectorView
