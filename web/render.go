@@ -1,14 +1,28 @@
 package web
 
 import (
+	"bytes"
+	"strconv"
+
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 )
 
-// render writes a templ component as an HTML response.
+// render writes a templ component as an HTML response. The page is
+// rendered whole first and sent with its length in one write: streamed, a
+// lesson page went out in dozens of chunked writes (a system call and a TLS
+// or TCP record each), and an error halfway left half a page behind a 200.
 func render(c echo.Context, status int, comp templ.Component) error {
-	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	c.Response().Header().Set("Cache-Control", "no-store") // pages show secrets
+	var buf bytes.Buffer
+	buf.Grow(16 << 10)
+	if err := comp.Render(c.Request().Context(), &buf); err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	h.Set("Cache-Control", "no-store") // pages show secrets
+	h.Set(echo.HeaderContentLength, strconv.Itoa(buf.Len()))
 	c.Response().WriteHeader(status)
-	return comp.Render(c.Request().Context(), c.Response())
+	_, err := c.Response().Write(buf.Bytes())
+	return err
 }
