@@ -26,7 +26,8 @@
 # CEILING_BIN (a prebuilt bench/signceiling), RSABENCH_SECS (3: each of the signing
 # limit's two runs), SKIP_PEERS=1 (the sandbox's side only), PEERS_RAW (a raw file of an earlier
 # run-peers.sh run to compare with instead of running the peers), PROFILE=1 (CPU profile of the server
-# during one token run and one queue run: `go tool pprof -top` output in BENCH_RUN),
+# during one token run and one queue run, and of the token ceiling over all its runs:
+# `go tool pprof -top` output in BENCH_RUN),
 # PARTS ("tokens queue cold": which of the sandbox's measurements to run; e.g.
 # PARTS=tokens for the token runs alone, the table then shows only those).
 #
@@ -192,7 +193,9 @@ run_ceiling() { "$DRIVER" tokens -url "$TOKEN_URL" -ca "$RUN/ceiling-ca.pem" -pr
 run_ceiling_direct() { "$DRIVER" tokens -url "$CEIL_HTTPS/token" -ca "$RUN/ceiling-ca.pem" -n "$TOKENS_N" -c 32 -form "$TFORM"; }
 start_ceiling() { # a sandbox token answer to copy, then signceiling on free ports; sets CPID, CEIL_PROXY, CEIL_HTTPS
   curl -fsS --proxy "$PROXY" --cacert "$CA" -d "$TFORM" "$TOKEN_URL" >"$RUN/token-sample.json"
-  "$CEIL" -sample "$RUN/token-sample.json" -ca "$RUN/ceiling-ca.pem" >"$RUN/ceiling.out" 2>"$RUN/ceiling.err" &
+  local prof=()
+  [ "${PROFILE:-0}" = 1 ] && prof=(-cpuprofile "$RUN/ceiling.pprof")
+  "$CEIL" -sample "$RUN/token-sample.json" -ca "$RUN/ceiling-ca.pem" "${prof[@]}" >"$RUN/ceiling.out" 2>"$RUN/ceiling.err" &
   CPID=$!
   for _ in $(seq 1 600); do
     CEIL_PROXY=$(sed -n 's/^signceiling proxy \(http:[^ ]*\)$/\1/p' "$RUN/ceiling.out")
@@ -228,6 +231,10 @@ if part tokens; then
     "$DRIVER" rsabench -d "${RSABENCH_SECS:-3}s" | sed 's/^/rsabench /' | tee -a "$RAW" >&2
   done
   stop_ceiling
+  if [ "${PROFILE:-0}" = 1 ]; then # the ceiling's profile over all its runs, for comparison
+    (cd "$ROOT" && go tool pprof -top -nodecount=25 "$CEIL" "$RUN/ceiling.pprof") >"$RUN/ceiling.top" 2>&1 || true
+    log "profile: $RUN/ceiling.top"
+  fi
 fi
 if part queue; then for _ in $(seq "$REPEAT"); do record q16 "$SPID" run_queue; done; fi
 if [ "${PROFILE:-0}" = 1 ]; then

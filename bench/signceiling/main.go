@@ -15,7 +15,7 @@
 // too. Every request is signed anew with its own RSA-2048 key; nothing is
 // cached.
 //
-//	signceiling -sample token.json -ca ca.pem [-addr 127.0.0.1:0] [-tls-addr 127.0.0.1:0]
+//	signceiling -sample token.json -ca ca.pem [-addr 127.0.0.1:0] [-tls-addr 127.0.0.1:0] [-cpuprofile FILE]
 //
 // It prints "signceiling proxy http://ADDR" (send CONNECT there for any
 // host in -hosts) and "signceiling https https://ADDR", then serves until
@@ -49,6 +49,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -71,6 +72,7 @@ func run(args []string) error {
 	sample := fs.String("sample", "", "a token response of the sandbox (JSON with access_token) to copy")
 	caOut := fs.String("ca", "", "where to write the PEM certificate clients must trust")
 	hosts := fs.String("hosts", "login.microsoftonline.com,localhost", "DNS names of the certificate (comma-separated)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -103,6 +105,17 @@ func run(args []string) error {
 		return err
 	}
 	fmt.Printf("signceiling proxy http://%s\nsignceiling https https://%s\n", pl.Addr(), tl.Addr())
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return c.serve(ctx, pl, tl)
