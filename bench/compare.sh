@@ -200,11 +200,11 @@ start_ceiling() { # a sandbox token answer to copy, then signceiling on free por
   for _ in $(seq 1 600); do
     CEIL_PROXY=$(sed -n 's/^signceiling proxy \(http:[^ ]*\)$/\1/p' "$RUN/ceiling.out")
     CEIL_HTTPS=$(sed -n 's/^signceiling https \(https:[^ ]*\)$/\1/p' "$RUN/ceiling.out")
-    [ -n "$CEIL_HTTPS" ] && break
+    [ -n "$CEIL_PROXY" ] && [ -n "$CEIL_HTTPS" ] && break
     kill -0 "$CPID" 2>/dev/null || { cat "$RUN/ceiling.err" >&2; log "signceiling exited"; exit 1; }
     sleep 0.01
   done
-  [ -n "$CEIL_HTTPS" ] || { log "signceiling did not start"; exit 1; }
+  [ -n "$CEIL_PROXY" ] && [ -n "$CEIL_HTTPS" ] || { log "signceiling did not start"; exit 1; }
   log "signceiling pid $CPID at $CEIL_PROXY (CONNECT) and $CEIL_HTTPS"
 }
 run_queue() { "$DRIVER" queue -account-url "https://$ACCOUNT.queue.core.windows.net" -queue bench -ca "$CA" \
