@@ -115,7 +115,7 @@ func (c *Cloud) record(r *http.Request, notes *trace.Notes, reqHeader http.Heade
 		ex.Token = c.bearers.decode(reqHeader)
 	}
 	if ex.Issued == nil && rec.status == http.StatusOK {
-		ex.Issued = issuedToken(rec.buf.Bytes())
+		ex.Issued = issuedToken(ex.ResponseBody)
 	}
 	// The request may be over (client gone); the record must still be kept.
 	if err := c.book.Record(context.WithoutCancel(r.Context()), ex); err != nil {
@@ -177,14 +177,14 @@ func (m *tokenMemo) decode(h http.Header) *trace.Token {
 }
 
 // issuedToken decodes the access_token of a token endpoint's JSON answer.
-func issuedToken(body []byte) *trace.Token {
-	if !bytes.Contains(body, []byte(`"access_token"`)) {
+func issuedToken(body string) *trace.Token {
+	if !strings.Contains(body, `"access_token"`) {
 		return nil
 	}
 	var resp struct {
 		AccessToken string `json:"access_token"`
 	}
-	if json.Unmarshal(body, &resp) != nil || resp.AccessToken == "" {
+	if json.Unmarshal([]byte(body), &resp) != nil || resp.AccessToken == "" {
 		return nil
 	}
 	return trace.DecodeJWT(resp.AccessToken)
@@ -199,11 +199,14 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 }
 
 // recorder passes a response through while keeping a copy for the trace.
+// The copy is a strings.Builder sized by the first write (a handler
+// usually writes its whole body at once), so the trace's string is the
+// capture itself: no regrowing, no second copy.
 type recorder struct {
 	http.ResponseWriter
 	status int
 	sent   http.Header
-	buf    bytes.Buffer
+	buf    strings.Builder
 }
 
 func (w *recorder) WriteHeader(code int) {
@@ -220,7 +223,11 @@ func (w *recorder) Write(p []byte) (int, error) {
 		w.WriteHeader(http.StatusOK)
 	}
 	if room := maxCapture - w.buf.Len(); room > 0 {
-		w.buf.Write(p[:min(len(p), room)])
+		p := p[:min(len(p), room)]
+		if w.buf.Cap() == 0 {
+			w.buf.Grow(len(p))
+		}
+		w.buf.Write(p)
 	}
 	return w.ResponseWriter.Write(p)
 }
