@@ -20,7 +20,14 @@ type Index struct {
 	roles       map[string]*RoleDefinition
 	// suggest lists the built-in roles smallest first, for Suggestion.
 	suggest []*RoleDefinition
+	// settled: the latest time an assignment takes or loses effect.
+	settled time.Time
 }
+
+// SettledAt is the latest time at which an assignment of the index takes
+// effect or its removal does: from then on a decision depends on the
+// request alone, not on when it is asked.
+func (ix *Index) SettledAt() time.Time { return ix.settled }
 
 // NewIndex builds an index over a world's assignments and custom roles. It
 // copies what it keeps, so the caller may change its slices afterwards.
@@ -36,6 +43,12 @@ func NewIndex(assignments []Assignment, custom []RoleDefinition) *Index {
 		ix.byPrincipal[k] = append(ix.byPrincipal[k], int32(i))
 		sk := scopeKey(a.Scope)
 		ix.byScope[sk] = append(ix.byScope[sk], int32(i))
+		if a.EffectiveAt.After(ix.settled) {
+			ix.settled = a.EffectiveAt
+		}
+		if a.RemovedAt != nil && a.RemovedAt.After(ix.settled) {
+			ix.settled = *a.RemovedAt
+		}
 	}
 	cat := builtinCatalog()
 	ix.roles = maps.Clone(cat.byID)

@@ -56,6 +56,10 @@ type World struct {
 	retired bool        // removed from the registry: no more updates
 	// changes counts change records stored since the last whole state.
 	changes int
+	// gen counts Updates: a decision cached under an older gen may rest on
+	// a state that has changed since.
+	gen       uint64
+	decisions decisionCache
 }
 
 // ID returns the sandbox ID.
@@ -86,17 +90,67 @@ func (w *World) View(fn func(s *State)) {
 // Authorize answers an RBAC question against this world's assignments. The
 // principal's existence and groups are looked up here, so a deleted service
 // principal's assignments stop matching.
+// A decision is computed once and then served from a cache while it cannot
+// change: until the next Update, and only once every assignment's change
+// has taken effect (before that the answer depends on the clock).
 func (w *World) Authorize(principalID, action string, dataAction bool, scope string) rbac.Decision {
 	now := w.Now()
 	w.mu.RLock()
 	defer w.mu.RUnlock()
-	return w.index.Authorize(rbac.Request{
+	key := decisionKey{principalID, action, scope, dataAction}
+	settled := !now.Before(w.index.SettledAt())
+	if settled {
+		if d, ok := w.decisions.get(w.gen, key); ok {
+			return d
+		}
+	}
+	d := w.index.Authorize(rbac.Request{
 		Principal:  w.rbacPrincipalLocked(principalID),
 		Action:     action,
 		DataAction: dataAction,
 		Scope:      scope,
 		Now:        now,
 	})
+	if settled {
+		w.decisions.put(w.gen, key, d)
+	}
+	return d
+}
+
+type decisionKey struct {
+	principal, action, scope string
+	dataAction               bool
+}
+
+// decisionCache holds the decisions of one gen of a world.
+type decisionCache struct {
+	mu  sync.Mutex
+	gen uint64
+	m   map[decisionKey]rbac.Decision
+}
+
+// maxDecisions bounds the cache (per-secret scopes are unbounded).
+const maxDecisions = 256
+
+func (c *decisionCache) get(gen uint64, k decisionKey) (rbac.Decision, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return rbac.Decision{}, false
+	}
+	d, ok := c.m[k] // its slices are full (put): a caller's append copies
+	return d, ok
+}
+
+func (c *decisionCache) put(gen uint64, k decisionKey, d rbac.Decision) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen || c.m == nil || len(c.m) >= maxDecisions {
+		c.gen, c.m = gen, map[decisionKey]rbac.Decision{}
+	}
+	d.Considered = d.Considered[:len(d.Considered):len(d.Considered)]
+	d.Principal.Groups = d.Principal.Groups[:len(d.Principal.Groups):len(d.Principal.Groups)]
+	c.m[k] = d
 }
 
 func (w *World) rbacPrincipalLocked(id string) rbac.Principal {
@@ -168,6 +222,7 @@ func (w *World) update(fn func(tx *Tx) error) (func() error, error) {
 		return nil, ErrRetired
 	}
 	tx := &Tx{w: w, State: w.st, Now: now}
+	w.gen++ // fn may change what a decision rests on (even when it fails)
 	if err := fn(tx); err != nil {
 		for _, k := range tx.claimed {
 			w.reg.release(k, w)

@@ -236,3 +236,102 @@ func TestLoadMovesSuffixLabel(t *testing.T) {
 		t.Fatalf("suffix %q, err %v", st.Suffix, err)
 	}
 }
+
+type movingClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *movingClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *movingClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// TestAuthorizeAnswersStayCurrent: Authorize serves repeated questions
+// from a cache; its answers must still follow the clock while an assignment
+// propagates, every Update (even one that changes no assignment), and a
+// caller's changes to its own copy.
+func TestAuthorizeAnswersStayCurrent(t *testing.T) {
+	ctx := context.Background()
+	clock := &movingClock{t: time.Unix(1_700_000_000, 0)}
+	w, _ := world.NewRegistry(clock, nil).Add(newState("a"))
+	const (
+		scope  = "/subscriptions/x/resourceGroups/rg"
+		action = "Microsoft.Storage/storageAccounts/queueServices/queues/messages/read"
+	)
+	ask := func() rbac.Decision { return w.Authorize("p", action, true, scope) }
+	_ = w.Update(ctx, func(tx *world.Tx) error {
+		tx.State.PropagationDelay = 10 * time.Minute
+		tx.State.Principals = map[string]*world.Principal{"p": {ObjectID: "p", Kind: world.KindApplication, DisplayName: "first"}}
+		tx.AddRoleAssignment(rbac.Assignment{Scope: "/subscriptions/x",
+			RoleDefinitionID: "/subscriptions/x/providers/Microsoft.Authorization/roleDefinitions/974c5e8b-45b9-4653-ba55-5f855dd0fb88",
+			PrincipalID:      "p"})
+		return nil
+	})
+	explained := func(d rbac.Decision) string {
+		var s []string
+		for _, c := range d.Considered {
+			s = append(s, c.Explanation)
+		}
+		return strings.Join(s, "|")
+	}
+	if d := ask(); d.Allowed || !strings.Contains(explained(d), "(in 10m0s)") {
+		t.Fatalf("while propagating: allowed=%v %q", d.Allowed, explained(d))
+	}
+	clock.advance(time.Minute)
+	if d := ask(); d.Allowed || !strings.Contains(explained(d), "(in 9m0s)") {
+		t.Fatalf("a minute later: allowed=%v %q", d.Allowed, explained(d))
+	}
+	clock.advance(9 * time.Minute)
+	first := ask()
+	if !first.Allowed || first.Principal.DisplayName != "first" {
+		t.Fatalf("once effective: %+v", first)
+	}
+	// The caller's copy is its own.
+	first.Considered = append(first.Considered, rbac.Considered{Reason: "added by a caller"})
+	first.Principal.Groups = append(first.Principal.Groups, "g")
+	again := ask()
+	if len(again.Considered) != 1 || len(again.Principal.Groups) != 0 || !again.Allowed {
+		t.Fatalf("a caller's append reached the next answer: %+v", again)
+	}
+	again.Considered = append(again.Considered, rbac.Considered{Reason: "another"})
+	if d := ask(); len(d.Considered) != 1 {
+		t.Fatalf("a second caller's append reached the next answer: %+v", d.Considered)
+	}
+	// An Update that touches no assignment still counts.
+	_ = w.Update(ctx, func(tx *world.Tx) error {
+		tx.State.Principals["p"].DisplayName = "renamed"
+		return nil
+	})
+	if d := ask(); d.Principal.DisplayName != "renamed" {
+		t.Fatalf("after a rename: %q", d.Principal.DisplayName)
+	}
+	_ = w.Update(ctx, func(tx *world.Tx) error {
+		tx.State.Principals["g"] = &world.Principal{ObjectID: "g", Kind: world.KindGroup, Members: []string{"p"}}
+		return nil
+	})
+	if d := ask(); len(d.Principal.Groups) != 1 || d.Principal.Groups[0] != "g" {
+		t.Fatalf("after joining a group: %+v", d.Principal)
+	}
+	// A removal propagates: allowed until it takes effect, then not.
+	_ = w.Update(ctx, func(tx *world.Tx) error {
+		for _, a := range tx.State.RoleAssignments {
+			tx.RemoveRoleAssignment(a.ID)
+		}
+		return nil
+	})
+	if d := ask(); !d.Allowed {
+		t.Fatal("removal took effect at once, want after the propagation delay")
+	}
+	clock.advance(10 * time.Minute)
+	if d := ask(); d.Allowed {
+		t.Fatalf("removal has propagated, still allowed: %q", explained(d))
+	}
+}
