@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
@@ -48,6 +49,7 @@ type DB struct {
 	stSaveRun, stSaveProgress *sql.Stmt
 
 	tokens tokenJSON // decoded tokens' JSON, encoded once (rowjson.go)
+	rows   sync.Pool // *[]byte: queued trace rows' buffers, reused once inserted
 
 	wr  *writer       // the group commit (writer.go)
 	ck  *checkpointer // the WAL checkpoint, off the writer (checkpoint.go)

@@ -46,19 +46,33 @@ func (db *DB) QueueExchange(ex *trace.Exchange) error {
 	if ex == nil || ex.SandboxID == "" {
 		return fmt.Errorf("store: queue exchange: sandbox id required: %w", ErrInvalid)
 	}
-	data, err := db.exchangeJSON(ex)
+	buf, _ := db.rows.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	data, err := db.rowJSON((*buf)[:0], ex)
 	if err != nil {
-		return err
+		return fmt.Errorf("store: queue exchange: %w", err)
 	}
 	id := ex.SandboxID
 	return db.submit(&op{name: "queue exchange", run: func(tx *sql.Tx) error {
 		_, err := tx.Stmt(db.stQueueEx).Exec(id, data)
+		// The driver has copied the row: its buffer serves the next one
+		// (a row is 3-4 KB; growing a fresh buffer to that was a quarter
+		// of the bytes a queue request allocated).
+		if cap(data) <= maxPooledRow {
+			*buf = data
+			db.rows.Put(buf)
+		}
 		if err = wrap("queue exchange", err); errors.Is(err, ErrNotFound) {
 			return nil // the sandbox is gone, and its trace with it
 		}
 		return err
 	}})
 }
+
+// maxPooledRow: a larger row's buffer (a big body) is not kept for reuse.
+const maxPooledRow = 64 << 10
 
 // exchangeJSON is a trace row: ex's JSON with Seq 0 (rowjson.go).
 func (db *DB) exchangeJSON(ex *trace.Exchange) ([]byte, error) {
