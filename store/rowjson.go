@@ -29,38 +29,44 @@ import (
 // 62; in a CPU profile of the server under queue load (before this encoder)
 // the rows' json.Marshal was 8.7% of the total.
 
-// maxTokens bounds the encoded tokens kept: past it they are all dropped
-// (the map holds its keys, so a token's address is never reused while it is
+// maxEncoded bounds the values kept encoded: past it they are all dropped
+// (the map holds its keys, so an address is never reused while it is
 // there).
-const maxTokens = 256
+const maxEncoded = 256
 
-// tokenJSON keeps the JSON of decoded tokens by pointer: the front door
+// encodedOnce keeps the JSON of shared values by pointer: the front door
 // decodes each bearer token once and hands the same *trace.Token to every
-// exchange presenting it, and a decoded token is never changed afterwards.
-type tokenJSON struct {
+// exchange presenting it, the queue service shares each *rbac.Decision the
+// same way (world.AuthorizeShared), and neither is changed afterwards. The
+// map holds its keys, so an address is not reused while it is cached.
+type encodedOnce[T any] struct {
 	mu sync.Mutex
-	m  map[*trace.Token][]byte
+	m  map[*T][]byte
 }
 
-func (c *tokenJSON) get(t *trace.Token) ([]byte, error) {
+func (c *encodedOnce[T]) get(v *T, encode func([]byte, *T) ([]byte, error)) ([]byte, error) {
 	c.mu.Lock()
-	b, ok := c.m[t]
+	b, ok := c.m[v]
 	c.mu.Unlock()
 	if ok {
 		return b, nil
 	}
-	b, err := json.Marshal(t)
+	b, err := encode(nil, v)
 	if err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
-	if c.m == nil || len(c.m) >= maxTokens {
-		c.m = make(map[*trace.Token][]byte, 16)
+	if c.m == nil || len(c.m) >= maxEncoded {
+		c.m = make(map[*T][]byte, 16)
 	}
-	c.m[t] = b
+	c.m[v] = b
 	c.mu.Unlock()
 	return b, nil
 }
+
+func marshalToken(_ []byte, t *trace.Token) ([]byte, error) { return json.Marshal(t) }
+
+func encodeDecision(b []byte, d *rbac.Decision) ([]byte, error) { return appendDecision(b, d), nil }
 
 // rowJSON appends ex, with Seq 0, as json.Marshal writes it.
 func (db *DB) rowJSON(dst []byte, ex *trace.Exchange) ([]byte, error) {
@@ -100,7 +106,7 @@ func (db *DB) rowJSON(dst []byte, ex *trace.Exchange) ([]byte, error) {
 		if t.tok == nil {
 			continue
 		}
-		tj, err := db.tokens.get(t.tok)
+		tj, err := db.tokens.get(t.tok, marshalToken)
 		if err != nil {
 			return nil, err
 		}
@@ -114,7 +120,8 @@ func (db *DB) rowJSON(dst []byte, ex *trace.Exchange) ([]byte, error) {
 		b = append(b, '}')
 	}
 	if d := ex.Authz; d != nil {
-		b = appendDecision(append(b, `,"authz":`...), d)
+		dj, _ := db.decisions.get(d, encodeDecision)
+		b = append(append(b, `,"authz":`...), dj...)
 	}
 	return append(b, '}'), nil
 }

@@ -93,7 +93,7 @@ func TestRowJSONIsJSONMarshal(t *testing.T) {
 		if want := marshalRow(t, ex); !bytes.Equal(got, want) {
 			t.Errorf("case %d:\n got %s\nwant %s", i, got, want)
 		}
-		// Again: the token's JSON now comes from the cache.
+		// Again: the token's and the decision's JSON now come from the caches.
 		if again, _ := db.rowJSON(nil, ex); !bytes.Equal(again, got) {
 			t.Errorf("case %d: second encoding differs:\n%s", i, again)
 		}

@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/azure-auth-sandbox/sandbox/sim/rbac"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -48,8 +49,9 @@ type DB struct {
 	// … and the lesson player's, saved with every step.
 	stSaveRun, stSaveProgress *sql.Stmt
 
-	tokens tokenJSON // decoded tokens' JSON, encoded once (rowjson.go)
-	rows   sync.Pool // *[]byte: queued trace rows' buffers, reused once inserted
+	tokens    encodedOnce[trace.Token]   // decoded tokens' JSON, encoded once (rowjson.go)
+	decisions encodedOnce[rbac.Decision] // shared RBAC decisions' JSON, the same way
+	rows      sync.Pool                  // *[]byte: queued trace rows' buffers, reused once inserted
 
 	wr  *writer       // the group commit (writer.go)
 	ck  *checkpointer // the WAL checkpoint, off the writer (checkpoint.go)

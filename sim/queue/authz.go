@@ -121,15 +121,15 @@ func (c *call) authorize(op operation, claims *entra.Claims) *storageError {
 			scope = st.QueueScope(a, c.queue)
 		}
 	})
+	// The decisions are shared (read only): the trace encodes each once.
 	var first *rbac.Decision
 	for _, alt := range op.anyOf {
-		var last rbac.Decision
+		var last *rbac.Decision
 		ok := true
 		for _, action := range alt {
-			last = c.w.Authorize(claims.OID, action, !op.control, scope)
+			last = c.w.AuthorizeShared(claims.OID, action, !op.control, scope)
 			if first == nil {
-				d := last
-				first = &d
+				first = last
 			}
 			if !last.Allowed {
 				ok = false
@@ -137,7 +137,7 @@ func (c *call) authorize(op operation, claims *entra.Claims) *storageError {
 			}
 		}
 		if ok {
-			c.notes.Authz = &last
+			c.notes.Authz = last
 			return nil
 		}
 	}

@@ -90,17 +90,28 @@ func (w *World) View(fn func(s *State)) {
 // Authorize answers an RBAC question against this world's assignments. The
 // principal's existence and groups are looked up here, so a deleted service
 // principal's assignments stop matching.
-// A decision is computed once and then served from a cache while it cannot
-// change: until the next Update, and only once every assignment's change
-// has taken effect (before that the answer depends on the clock).
 func (w *World) Authorize(principalID, action string, dataAction bool, scope string) rbac.Decision {
+	d := *w.AuthorizeShared(principalID, action, dataAction, scope)
+	// The caller may append to its copy's slices: never into the shared ones.
+	d.Considered = d.Considered[:len(d.Considered):len(d.Considered)]
+	d.Principal.Groups = d.Principal.Groups[:len(d.Principal.Groups):len(d.Principal.Groups)]
+	return d
+}
+
+// AuthorizeShared is Authorize for a caller that only reads the decision:
+// a question asked again gets the same *rbac.Decision, which nobody may
+// change (the trace encodes it once). A decision is computed once and then
+// served from a cache while it cannot change: until the next Update, and
+// only once every assignment's change has taken effect (before that the
+// answer depends on the clock).
+func (w *World) AuthorizeShared(principalID, action string, dataAction bool, scope string) *rbac.Decision {
 	now := w.Now()
 	w.mu.RLock()
 	defer w.mu.RUnlock()
 	key := decisionKey{principalID, action, scope, dataAction}
 	settled := !now.Before(w.index.SettledAt())
 	if settled {
-		if d, ok := w.decisions.get(w.gen, key); ok {
+		if d := w.decisions.get(w.gen, key); d != nil {
 			return d
 		}
 	}
@@ -112,9 +123,9 @@ func (w *World) Authorize(principalID, action string, dataAction bool, scope str
 		Now:        now,
 	})
 	if settled {
-		w.decisions.put(w.gen, key, d)
+		w.decisions.put(w.gen, key, &d)
 	}
-	return d
+	return &d
 }
 
 type decisionKey struct {
@@ -126,30 +137,27 @@ type decisionKey struct {
 type decisionCache struct {
 	mu  sync.Mutex
 	gen uint64
-	m   map[decisionKey]rbac.Decision
+	m   map[decisionKey]*rbac.Decision
 }
 
 // maxDecisions bounds the cache (per-secret scopes are unbounded).
 const maxDecisions = 256
 
-func (c *decisionCache) get(gen uint64, k decisionKey) (rbac.Decision, bool) {
+func (c *decisionCache) get(gen uint64, k decisionKey) *rbac.Decision {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen != gen {
-		return rbac.Decision{}, false
+		return nil
 	}
-	d, ok := c.m[k] // its slices are full (put): a caller's append copies
-	return d, ok
+	return c.m[k]
 }
 
-func (c *decisionCache) put(gen uint64, k decisionKey, d rbac.Decision) {
+func (c *decisionCache) put(gen uint64, k decisionKey, d *rbac.Decision) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen != gen || c.m == nil || len(c.m) >= maxDecisions {
-		c.gen, c.m = gen, map[decisionKey]rbac.Decision{}
+		c.gen, c.m = gen, map[decisionKey]*rbac.Decision{}
 	}
-	d.Considered = d.Considered[:len(d.Considered):len(d.Considered)]
-	d.Principal.Groups = d.Principal.Groups[:len(d.Principal.Groups):len(d.Principal.Groups)]
 	c.m[k] = d
 }
 
