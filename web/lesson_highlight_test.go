@@ -163,6 +163,9 @@ func TestFillingsExpandLikeExpandWith(t *testing.T) {
 		{lessons.PlaceholderProxyURL: "http://127.0.0.1:8080", lessons.PlaceholderProxyURLWithAuth: "http://sbx:key@127.0.0.1:8080",
 			lessons.PlaceholderCACertURL: "http://127.0.0.1:8080/ca.pem"},
 		{"{vaultUrl}": "https://real.vault.azure.net/", "{clientId}": "11111111-2222-3333-4444-555555555555"},
+		// As lesson HTML gets them (expandHTML): escaped.
+		{lessons.PlaceholderProxyURL: "http://127.0.0.1:8080/?a=1&amp;b=&#34;2&#34;", lessons.PlaceholderProxyURLWithAuth: "http://sbx:k&amp;ey@127.0.0.1:8080",
+			lessons.PlaceholderCACertURL: "http://127.0.0.1:8080/ca.pem", "{clientId}": "&lt;id&gt;"},
 	} {
 		pe.reg.Get(id).View(func(st *world.State) {
 			f := fillingsOf(st, server)
@@ -180,11 +183,33 @@ func TestFillingsExpandLikeExpandWith(t *testing.T) {
 					for name, v := range s.Params {
 						texts["param "+name] = v
 					}
+					texts["explain"] = string(s.ExplainHTML)
+					for i, n := range s.Notes {
+						texts[fmt.Sprintf("note %d", i)] = string(n.HTML)
+					}
 					for what, code := range texts {
 						want := lessons.ExpandWith(code, st, server)
 						if got := f.expand(code, nil); got != want {
 							t.Fatalf("%s/%s/%s: fillings give\n%s\nExpandWith\n%s", l.ID, s.ID, what, got, want)
 						}
+						n++
+					}
+				}
+			}
+			for _, l := range cat.List() {
+				texts := map[string]string{}
+				for i, b := range l.Blocks {
+					texts[fmt.Sprintf("block %d", i)] = string(b.HTML)
+				}
+				for _, c := range l.Checks() {
+					texts["hint "+c.ID], texts["solution "+c.ID] = string(c.HintHTML), string(c.SolutionHTML)
+				}
+				for what, h := range texts {
+					want := lessons.ExpandWith(h, st, server)
+					if got := f.expand(h, nil); got != want {
+						t.Fatalf("%s/%s: fillings give\n%s\nExpandWith\n%s", l.ID, what, got, want)
+					}
+					if strings.Contains(h, "{") {
 						n++
 					}
 				}

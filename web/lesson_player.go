@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net/url"
 	"slices"
@@ -194,6 +195,39 @@ type target struct {
 	// byInstructor marks runs a workshop's instructor made (faults): the
 	// dashboard records them as faults, not as the learner's progress.
 	byInstructor bool
+
+	// The sandbox's placeholder values, read once per request for all its
+	// texts (fillingsIn, htmlFillingsIn): a lesson page has a dozen step
+	// cards, narrative blocks and hints, each read them again before.
+	fillMu         sync.Mutex
+	fill, fillHTML *fillings
+	htmlVals       map[string]string // the server's values, HTML-escaped
+}
+
+// fillingsIn is fillingsOf(st, t.run.vals), read once per request. Call it
+// inside World.View.
+func (t *target) fillingsIn(st *world.State) *fillings {
+	t.fillMu.Lock()
+	defer t.fillMu.Unlock()
+	if t.fill == nil {
+		t.fill = fillingsOf(st, t.run.vals)
+	}
+	return t.fill
+}
+
+// htmlFillingsIn is the same for lesson HTML: the server's values escaped
+// (see expandHTML). It returns them with the fillings.
+func (t *target) htmlFillingsIn(st *world.State) (*fillings, map[string]string) {
+	t.fillMu.Lock()
+	defer t.fillMu.Unlock()
+	if t.fillHTML == nil {
+		t.htmlVals = make(map[string]string, len(t.run.vals))
+		for k, v := range t.run.vals {
+			t.htmlVals[k] = template.HTMLEscapeString(v)
+		}
+		t.fillHTML = fillingsOf(st, t.htmlVals)
+	}
+	return t.fillHTML, t.htmlVals
 }
 
 // resolve finds the sandbox (the caller's own), the lesson and its run.

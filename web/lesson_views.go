@@ -123,7 +123,7 @@ func (p *player) lessonPage(c echo.Context, t *target) ui.LessonPage {
 			}
 			m.Blocks = append(m.Blocks, ui.BlockView{Rerun: &rv})
 		case b.HTML != "":
-			m.Blocks = append(m.Blocks, ui.BlockView{HTML: t.run.expandHTML(b.HTML)})
+			m.Blocks = append(m.Blocks, ui.BlockView{HTML: t.expandHTML(b.HTML)})
 		}
 	}
 	return m
@@ -142,7 +142,7 @@ func (p *player) stepView(t *target, s *lessons.Step, last map[string]stepRun, c
 				return text // what ExpandWith answers
 			}
 			if fill == nil {
-				fill = fillingsOf(st, t.run.vals)
+				fill = t.fillingsIn(st)
 			}
 			return fill.expand(text, func(c string) string { return lessons.ExpandWith(c, st, t.run.vals) })
 		}
@@ -169,7 +169,7 @@ func (p *player) stepView(t *target, s *lessons.Step, last map[string]stepRun, c
 			items = append(items, ui.DiagramItem{Exchange: exchangeItem(&sr.Res.Exchanges[i], t.sb.ID, t.lesson.ID)})
 		}
 		v.Last.Exchanges = ui.LayoutDiagram(items).Exchanges
-		v.Last.ExplainHTML = t.run.expandHTML(v.Last.ExplainHTML)
+		v.Last.ExplainHTML = t.expandHTML(v.Last.ExplainHTML)
 		if sr.Res.Restart {
 			v.Last.RestartURL, v.Last.CSRFToken = base+"/restart", csrf
 		}
@@ -312,8 +312,8 @@ func (p *player) goalView(t *target, exs []trace.Exchange) ui.GoalView {
 		t.w.View(func(st *world.State) { g = lessons.EvaluateGoal(t.lesson, st, exs) })
 	}
 	for i := range g.Items {
-		g.Items[i].HintHTML = t.run.expandHTML(g.Items[i].HintHTML)
-		g.Items[i].SolutionHTML = t.run.expandHTML(g.Items[i].SolutionHTML)
+		g.Items[i].HintHTML = t.expandHTML(g.Items[i].HintHTML)
+		g.Items[i].SolutionHTML = t.expandHTML(g.Items[i].SolutionHTML)
 	}
 	v := ui.GoalView{Met: g.Met}
 	for _, it := range g.Items {
@@ -330,17 +330,18 @@ func (p *player) goalView(t *target, exs []trace.Exchange) ui.GoalView {
 }
 
 // expandHTML fills the placeholders of lesson HTML (narrative, explanations,
-// hints) with the sandbox's names and the server's values, escaped.
-func (r *lessonRun) expandHTML(h template.HTML) template.HTML {
+// hints) with the sandbox's names and the server's values, escaped: what
+// lessons.ExpandWith(h, st, escaped values) gives, with the values read once
+// per request.
+func (t *target) expandHTML(h template.HTML) template.HTML {
 	if !strings.Contains(string(h), "{") {
 		return h
 	}
-	vals := make(map[string]string, len(r.vals))
-	for k, v := range r.vals {
-		vals[k] = template.HTMLEscapeString(v)
-	}
 	var out string
-	r.w.View(func(st *world.State) { out = lessons.ExpandWith(string(h), st, vals) })
+	t.w.View(func(st *world.State) {
+		fill, vals := t.htmlFillingsIn(st)
+		out = fill.expand(string(h), func(c string) string { return lessons.ExpandWith(c, st, vals) })
+	})
 	return template.HTML(out) //nolint:gosec // lesson HTML is sanitized by the loader; names are generated, values escaped
 }
 
