@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"strconv"
 
 	"github.com/a-h/templ"
@@ -13,9 +12,11 @@ import (
 // lesson page went out in dozens of chunked writes (a system call and a TLS
 // or TCP record each), and an error halfway left half a page behind a 200.
 func render(c echo.Context, status int, comp templ.Component) error {
-	var buf bytes.Buffer
-	buf.Grow(16 << 10)
-	if err := comp.Render(c.Request().Context(), &buf); err != nil {
+	// templ's pool of buffers: a page's buffer grown once serves the next
+	// pages without growing again.
+	buf := templ.GetBuffer()
+	defer templ.ReleaseBuffer(buf)
+	if err := comp.Render(c.Request().Context(), buf); err != nil {
 		return err
 	}
 	h := c.Response().Header()
