@@ -36,9 +36,10 @@ const maxEncoded = 256
 
 // encodedOnce keeps the JSON of shared values by pointer: the front door
 // decodes each bearer token once and hands the same *trace.Token to every
-// exchange presenting it, the queue service shares each *rbac.Decision the
-// same way (world.AuthorizeShared), and neither is changed afterwards. The
-// map holds its keys, so an address is not reused while it is cached.
+// exchange presenting it, ARM, Key Vault and the queue service share each
+// RBAC *rbac.Decision the same way (world.AuthorizeShared), and neither is
+// changed afterwards. The map holds its keys, so an address is not reused
+// while it is cached.
 type encodedOnce[T any] struct {
 	mu sync.Mutex
 	m  map[*T][]byte

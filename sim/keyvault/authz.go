@@ -13,17 +13,15 @@ import (
 // authorize decides whether the caller may run o on the vault, under the
 // vault's permission model. Key Vault decides before it looks for the
 // secret, so a caller without permission gets 403 even for a missing one.
-func authorize(w *world.World, v vaultInfo, c *entra.Claims, o op) (rbac.Decision, *apiError) {
+func authorize(w *world.World, v vaultInfo, c *entra.Claims, o op) (*rbac.Decision, *apiError) {
 	sp := o.kind.spec()
 	if v.RBAC {
 		scope := v.ID
 		if sp.perSecret {
 			scope = v.ID + "/secrets/" + o.name
 		}
-		d := w.Authorize(c.OID, sp.dataAction, true, scope)
-		if d.Model == "" {
-			d.Model = "rbac"
-		}
+		// Read only (shared with the world's cache and the trace).
+		d := w.AuthorizeShared(c.OID, sp.dataAction, true, scope)
 		if d.Allowed {
 			return d, nil
 		}
@@ -32,11 +30,11 @@ func authorize(w *world.World, v vaultInfo, c *entra.Claims, o op) (rbac.Decisio
 	}
 	d := accessPolicyDecision(w, v, c, sp.permission)
 	if d.Allowed {
-		return d, nil
+		return &d, nil
 	}
 	// Newer vaults answer ForbiddenByPolicy (older ones AccessDenied); we
 	// speak the newest api-version.
-	return d, &apiError{status: http.StatusForbidden, code: "Forbidden", inner: "ForbiddenByPolicy",
+	return &d, &apiError{status: http.StatusForbidden, code: "Forbidden", inner: "ForbiddenByPolicy",
 		message: "The user, group or application '" + c.Caller() + "' does not have secrets " + sp.permission +
 			" permission on key vault '" + v.Name + ";location=" + v.Location +
 			"'. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287"}
@@ -44,7 +42,7 @@ func authorize(w *world.World, v vaultInfo, c *entra.Claims, o op) (rbac.Decisio
 
 // rbacMessage is Key Vault's multi-line ForbiddenByRbac message. The
 // resource is written in lower case, as Key Vault does.
-func rbacMessage(c *entra.Claims, action, scope string, d rbac.Decision, v vaultInfo) string {
+func rbacMessage(c *entra.Claims, action, scope string, d *rbac.Decision, v vaultInfo) string {
 	assignment := "(not found)"
 	if d.Matched != nil && d.Matched.AssignmentID != "" {
 		assignment = d.Matched.AssignmentID

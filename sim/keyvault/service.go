@@ -90,7 +90,7 @@ func (s *Service) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d, aerr := authorize(w, v, claims, o)
-	notes.Authz = &d
+	notes.Authz = d
 	if aerr != nil {
 		writeError(rw, aerr)
 		return
