@@ -56,9 +56,7 @@ type World struct {
 	retired bool        // removed from the registry: no more updates
 	// changes counts change records stored since the last whole state.
 	changes int
-	// gen counts Updates: a decision cached under an older gen may rest on
-	// a state that has changed since.
-	gen       uint64
+	// decisions caches Authorize's answers; every Update empties it.
 	decisions decisionCache
 }
 
@@ -111,7 +109,7 @@ func (w *World) AuthorizeShared(principalID, action string, dataAction bool, sco
 	key := decisionKey{principalID, action, scope, dataAction}
 	settled := !now.Before(w.index.SettledAt())
 	if settled {
-		if d := w.decisions.get(w.gen, key); d != nil {
+		if d := w.decisions.get(key); d != nil {
 			return d
 		}
 	}
@@ -123,7 +121,7 @@ func (w *World) AuthorizeShared(principalID, action string, dataAction bool, sco
 		Now:        now,
 	})
 	if settled {
-		w.decisions.put(w.gen, key, &d)
+		w.decisions.put(key, &d)
 	}
 	return &d
 }
@@ -133,32 +131,36 @@ type decisionKey struct {
 	dataAction               bool
 }
 
-// decisionCache holds the decisions of one gen of a world.
+// decisionCache holds a world's decisions since its last Update. It is
+// read and filled under the world's read lock and emptied under its write
+// lock, so an answer never outlives the state it was computed from.
 type decisionCache struct {
-	mu  sync.Mutex
-	gen uint64
-	m   map[decisionKey]*rbac.Decision
+	mu sync.Mutex
+	m  map[decisionKey]*rbac.Decision
 }
 
 // maxDecisions bounds the cache (per-secret scopes are unbounded).
 const maxDecisions = 256
 
-func (c *decisionCache) get(gen uint64, k decisionKey) *rbac.Decision {
+func (c *decisionCache) get(k decisionKey) *rbac.Decision {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen != gen {
-		return nil
-	}
 	return c.m[k]
 }
 
-func (c *decisionCache) put(gen uint64, k decisionKey, d *rbac.Decision) {
+func (c *decisionCache) put(k decisionKey, d *rbac.Decision) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen != gen || c.m == nil || len(c.m) >= maxDecisions {
-		c.gen, c.m = gen, map[decisionKey]*rbac.Decision{}
+	if c.m == nil || len(c.m) >= maxDecisions {
+		c.m = map[decisionKey]*rbac.Decision{}
 	}
 	c.m[k] = d
+}
+
+func (c *decisionCache) clear() {
+	c.mu.Lock()
+	c.m = nil
+	c.mu.Unlock()
 }
 
 func (w *World) rbacPrincipalLocked(id string) rbac.Principal {
@@ -230,7 +232,7 @@ func (w *World) update(fn func(tx *Tx) error) (func() error, error) {
 		return nil, ErrRetired
 	}
 	tx := &Tx{w: w, State: w.st, Now: now}
-	w.gen++ // fn may change what a decision rests on (even when it fails)
+	w.decisions.clear() // fn may change what a decision rests on (even when it fails)
 	if err := fn(tx); err != nil {
 		for _, k := range tx.claimed {
 			w.reg.release(k, w)
