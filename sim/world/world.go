@@ -90,7 +90,9 @@ func (w *World) View(fn func(s *State)) {
 // principal's assignments stop matching.
 func (w *World) Authorize(principalID, action string, dataAction bool, scope string) rbac.Decision {
 	d := *w.AuthorizeShared(principalID, action, dataAction, scope)
-	// The caller may append to its copy's slices: never into the shared ones.
+	// The caller may append to its copy's slices: never into the shared
+	// ones. Their elements, Matched and Suggestion are still the cached
+	// decision's: a caller must not change those in place.
 	d.Considered = d.Considered[:len(d.Considered):len(d.Considered)]
 	d.Principal.Groups = d.Principal.Groups[:len(d.Principal.Groups):len(d.Principal.Groups)]
 	return d
