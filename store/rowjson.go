@@ -45,14 +45,14 @@ type encodedOnce[T any] struct {
 	m  map[*T][]byte
 }
 
-func (c *encodedOnce[T]) get(v *T, encode func([]byte, *T) ([]byte, error)) ([]byte, error) {
+func (c *encodedOnce[T]) get(v *T, encode func(*T) ([]byte, error)) ([]byte, error) {
 	c.mu.Lock()
 	b, ok := c.m[v]
 	c.mu.Unlock()
 	if ok {
 		return b, nil
 	}
-	b, err := encode(nil, v)
+	b, err := encode(v)
 	if err != nil {
 		return nil, err
 	}
@@ -65,9 +65,9 @@ func (c *encodedOnce[T]) get(v *T, encode func([]byte, *T) ([]byte, error)) ([]b
 	return b, nil
 }
 
-func marshalToken(_ []byte, t *trace.Token) ([]byte, error) { return json.Marshal(t) }
+func marshalToken(t *trace.Token) ([]byte, error) { return json.Marshal(t) }
 
-func encodeDecision(b []byte, d *rbac.Decision) ([]byte, error) { return appendDecision(b, d), nil }
+func encodeDecision(d *rbac.Decision) ([]byte, error) { return appendDecision(nil, d), nil }
 
 // rowJSON appends ex, with Seq 0, as json.Marshal writes it.
 func (db *DB) rowJSON(dst []byte, ex *trace.Exchange) ([]byte, error) {
