@@ -230,6 +230,14 @@ func (t *target) htmlFillingsIn(st *world.State) (*fillings, map[string]string) 
 	return t.fillHTML, t.htmlVals
 }
 
+// forgetFillings drops the placeholder values read so far: the world may
+// have changed since (a step ran, or a stream's target renders again).
+func (t *target) forgetFillings() {
+	t.fillMu.Lock()
+	defer t.fillMu.Unlock()
+	t.fill, t.fillHTML, t.htmlVals = nil, nil, nil
+}
+
 // resolve finds the sandbox (the caller's own), the lesson and its run.
 func (p *player) resolve(c echo.Context) (*target, error) {
 	sb, w, err := p.sandboxFor(c)
@@ -396,6 +404,7 @@ func (p *player) do(ctx context.Context, t *target, label string, run func() (*l
 func (p *player) doBeside(ctx context.Context, t *target, label string, run func() (*lessons.StepResult, error), beside func()) (*lessons.StepResult, error) {
 	after := p.lastSeq(t.sb.ID)
 	res, err := run()
+	t.forgetFillings() // the run may have changed the values
 	if err != nil {
 		return nil, err
 	}

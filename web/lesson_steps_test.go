@@ -1,10 +1,15 @@
 package web
 
 import (
+	"context"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/azure-auth-sandbox/sandbox/lessons"
+	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
+	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
 var (
@@ -129,5 +134,37 @@ func TestLessonPageDiagramIsTheWholeDiagram(t *testing.T) {
 			mark = m[1]
 		}
 		check("after " + name)
+	}
+}
+
+// A request reads the placeholder values once, but a run may change them:
+// what the request fills in after a run (a rerun's next goal, the answer)
+// has the world's values after it, not those read before.
+func TestRunRereadsThePlaceholderValues(t *testing.T) {
+	pe := newPlayerEnv(t)
+	base := pe.startLesson(t)
+	ctx := context.Background()
+	sb, err := pe.db.Sandbox(ctx, strings.Split(base, "/")[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, l := pe.reg.Get(sb.ID), pe.p.catalog.Get(lesson1)
+	run, err := pe.p.runFor(ctx, sb, w, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := &target{sb: sb, w: w, lesson: l, run: run}
+	before := string(tg.expandHTML("[{clientSecret}]"))
+	if _, err := pe.p.do(ctx, tg, "rotate", func() (*lessons.StepResult, error) {
+		err := w.Update(ctx, func(tx *world.Tx) error {
+			tx.State.Keychain[scenario.LabelLocalDev] = "rotated-secret"
+			return nil
+		})
+		return &lessons.StepResult{StepID: "create-credential", OK: true}, err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(tg.expandHTML("[{clientSecret}]")); got != "[rotated-secret]" {
+		t.Errorf("after the run: %s (before it: %s)", got, before)
 	}
 }

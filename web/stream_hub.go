@@ -190,6 +190,9 @@ func (h *streamHub) render(t *target, step string) (frame []byte) {
 		}
 	}()
 	h.renders.Add(1)
+	// The feed keeps its target from render to render: the placeholder
+	// values it read for the last frame may be stale.
+	t.forgetFillings()
 	ctx := context.Background()
 	var buf bytes.Buffer
 	var exs []trace.Exchange

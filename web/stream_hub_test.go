@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
+	"github.com/azure-auth-sandbox/sandbox/sim/world"
 )
 
 // openStream opens a lesson's event stream; the caller reads or closes it.
@@ -141,5 +143,46 @@ func TestStreamCaps(t *testing.T) {
 	defer ores.Body.Close()
 	if ores.StatusCode != 200 {
 		t.Errorf("another learner's stream = %d", ores.StatusCode)
+	}
+}
+
+// A stream renders its goal panel again after each burst of exchanges, for
+// the target of the request that opened it: the placeholders of its hints
+// are filled with the world's values of each render, not of the first one
+// (a hint naming localDev's secret shows the secret it has now).
+func TestStreamGoalFillsTheWorldsValuesOfEachRender(t *testing.T) {
+	pe := newPlayerEnv(t)
+	base := pe.startLesson(t)
+	sb := strings.Split(base, "/")[2]
+	for _, c := range pe.p.catalog.Get(lesson1).Checks() {
+		c.HintHTML = "<p>secret=[{clientSecret}]</p>"
+	}
+	w := pe.reg.Get(sb)
+	secret := func() (s string) {
+		w.View(func(st *world.State) { s = st.Keychain[scenario.LabelLocalDev] })
+		return s
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res := openStream(t, pe, ctx, base)
+	if res.StatusCode != 200 {
+		t.Fatalf("stream = %d", res.StatusCode)
+	}
+	r := bufio.NewReader(res.Body)
+	if got, want := nthDiagram(t, r, 1), "secret=["+secret()+"]"; !strings.Contains(got, want) {
+		t.Fatalf("first frame lacks %q:\n%s", want, got)
+	}
+	if err := w.Update(ctx, func(tx *world.Tx) error {
+		tx.State.Keychain[scenario.LabelLocalDev] = "rotated-secret"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := pe.book.Record(ctx, &trace.Exchange{SandboxID: sb, Via: "proxy", Method: "GET",
+		URL: "https://example.vault.azure.net/secrets/x", Status: 401, Time: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if got := nthDiagram(t, r, 1); !strings.Contains(got, "secret=[rotated-secret]") {
+		t.Errorf("the frame after the change lacks the world's secret:\n%s", got)
 	}
 }
