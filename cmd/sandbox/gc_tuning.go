@@ -15,7 +15,7 @@ import (
 // on both cores. The tuner lets the heap grow by gcHeadroom beyond what was
 // live at the last collection, as long as that is more than GOGC=100
 // allows, and never by more than gcMaxPercent: the heap stays under about
-// live + 32 MiB (see the README for the measured RSS), and a large live heap
+// live + 32 MiB (README, "Configuration"), and a large live heap
 // gets the default. An operator's GOGC or GOMEMLIMIT wins: the tuner then
 // leaves the runtime alone.
 const (
