@@ -33,9 +33,11 @@ func TestBrowserWarmStepTime(t *testing.T) {
 	}
 	for _, lang := range []string{"go", "python"} {
 		t.Run(lang, func(t *testing.T) {
-			pe := newPlayerEnv(t)
+			var pe *playerEnv
 			if lang == "python" {
 				pe = newPythonPlayerEnv(t)
+			} else {
+				pe = newPlayerEnv(t)
 			}
 			pg := openChrome(t, 5*time.Minute)
 			pg.do(chromedp.Navigate(pe.srv.URL+"/lessons/"+lesson1),
