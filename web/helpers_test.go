@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -44,6 +45,8 @@ type env struct {
 	now func() time.Time
 	// limits are the sandbox creation limits (zero: the defaults).
 	limits sandboxes.Limits
+	// traceLimit is how many exchanges the book keeps (zero: 500).
+	traceLimit int
 }
 
 func newEnv(t testing.TB) *env {
@@ -66,7 +69,7 @@ func (e *env) open() {
 	t.Cleanup(func() { db.Close() })
 	e.db = db
 	e.reg = world.NewRegistry(nil, sandboxes.Persister{Store: db})
-	e.book = trace.NewBook(500, db)
+	e.book = trace.NewBook(cmp.Or(e.traceLimit, 500), db)
 	e.sandboxes, err = sandboxes.New(sandboxes.Config{Store: db, Cloud: sandboxes.NewSimulated(e.reg), Book: e.book, Real: e.real, Limits: e.limits})
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -16,9 +18,32 @@ import (
 // diagramView lays out the sandbox's trace with a marker per step run.
 func (p *player) diagramView(t *target, exs []trace.Exchange) ui.DiagramView {
 	history, _ := t.run.snapshot()
+	exs, history = slideWindow(exs, history, p.book.Limit())
 	d := ui.LayoutDiagram(diagramItems(exs, history, t.lesson, t.run.exchangeItem))
 	d.Src = lessonURL(t.sb.ID, t.lesson.ID) + "/diagram"
 	return d
+}
+
+// slideWindow is the part of a full trace the diagram draws. A full trace
+// (limit exchanges) drops its oldest exchange at every new one; were the
+// diagram to drop it too, every row below would move up, and no step answer
+// could bring only the new rows (a row's markup holds its position). The
+// diagram drops the oldest exchanges a fifth of the limit at a time
+// instead: between two slides its rows only grow at the end, and it draws
+// at least four fifths of the trace. The runs that started before the
+// window go with their exchanges (their markers would pile up on top).
+func slideWindow(exs []trace.Exchange, runs []stepRun, limit int) ([]trace.Exchange, []stepRun) {
+	step := int64(limit / 5)
+	if len(exs) < limit || step <= 1 {
+		return exs, runs
+	}
+	// The first Seq kept: the first one after a multiple of step at or
+	// after the trace's oldest (it moves only when the trace passes the
+	// next multiple).
+	first := (exs[0].Seq-1+step-1)/step*step + 1
+	i := sort.Search(len(exs), func(i int) bool { return exs[i].Seq >= first })
+	runs = slices.DeleteFunc(runs, func(r stepRun) bool { return r.AfterSeq < first-1 }) // runs is a copy (snapshot)
+	return exs[i:], runs
 }
 
 // diagramItems interleaves the runs' markers with the exchanges. A run's

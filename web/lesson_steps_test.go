@@ -99,6 +99,86 @@ func TestStepAnswerBringsOnlyNewRows(t *testing.T) {
 	}
 }
 
+// Once the trace is full it drops its oldest exchange at every step; the
+// diagram drops them a fifth of the trace at a time, so a step answer to a
+// page still brings only the new rows (a whole diagram once per slide, not
+// at every step), and the page that applies them shows the whole diagram.
+func TestStepAnswerBringsOnlyNewRowsOnceTheTraceIsFull(t *testing.T) {
+	const limit, steps = 50, 120
+	pe := newPlayerEnvWith(t, func(e *env) { e.traceLimit = limit })
+	base := pe.startLesson(t)
+	for _, s := range []string{"grant-role", "create-credential", "create-client"} {
+		if r := pe.b.form(base+"/steps/"+s, nil, true); r.StatusCode != 200 {
+			t.Fatalf("%s = %d", s, r.StatusCode)
+		}
+	}
+	page := pe.b.page(base).body
+	mark := diagramMarkAttr.FindStringSubmatch(page)[1]
+	rows := between(t, page, `<g id="diagram-rows">`, `</g></svg>`)
+	list := between(t, page, `<ol id="diagram-list">`, `</ol>`)
+	sandboxID := strings.Split(base, "/")[2]
+	wholes, slid, full := 0, 0, 0
+	firstSeq := func(rows string) string { return exchangesIn(rows)[0].seq }
+	for i := range steps {
+		if len(pe.book.List(sandboxID, 0)) == limit {
+			full++
+		}
+		v := url.Values{"_csrf": {pe.b.csrf}}
+		r := pe.b.do("POST", base+"/steps/get-secret", strings.NewReader(v.Encode()), map[string]string{
+			"Content-Type": "application/x-www-form-urlencoded", "HX-Request": "true", diagramMarkHeader: mark})
+		if r.StatusCode != 200 {
+			t.Fatalf("get-secret %d = %d: %s", i, r.StatusCode, r.body)
+		}
+		before := firstSeq(rows)
+		if st := stateAttrs.FindStringSubmatch(r.body); st != nil {
+			if st[1] != mark {
+				t.Fatalf("get-secret %d: rows for %s, the page is at %s", i, st[1], mark)
+			}
+			if strings.Contains(r.body, `<svg hx-swap-oob="beforeend:#diagram-rows">`) {
+				rows += between(t, r.body, `<svg hx-swap-oob="beforeend:#diagram-rows">`, `</svg>`)
+			}
+			if strings.Contains(r.body, `<ol hx-swap-oob="beforeend:#diagram-list">`) {
+				list += between(t, r.body, `<ol hx-swap-oob="beforeend:#diagram-list">`, `</ol>`)
+			}
+			mark = st[2]
+		} else if m := diagramMarkAttr.FindStringSubmatch(r.body); m != nil && wholeOOB.MatchString(r.body) {
+			wholes++
+			rows = between(t, r.body, `<g id="diagram-rows">`, `</g></svg>`)
+			list = between(t, r.body, `<ol id="diagram-list">`, `</ol>`)
+			mark = m[1]
+			if firstSeq(rows) == before {
+				t.Fatalf("get-secret %d: a whole diagram though its oldest row did not go", i)
+			}
+		} else {
+			t.Fatalf("get-secret %d: no diagram for the page:\n%s", i, r.body)
+		}
+		if firstSeq(rows) != before {
+			slid++
+		}
+		whole := pe.b.page(base + "/diagram").body
+		if got := diagramMarkAttr.FindStringSubmatch(whole); got == nil || got[1] != mark {
+			t.Fatalf("get-secret %d: the whole diagram is at %v, the answer said %s", i, got, mark)
+		}
+		if want := between(t, whole, `<g id="diagram-rows">`, `</g></svg>`); rows != want {
+			t.Fatalf("get-secret %d: the page's rows differ from the whole diagram:\n%s\nwant\n%s", i, rows, want)
+		}
+		if want := between(t, whole, `<ol id="diagram-list">`, `</ol>`); list != want {
+			t.Fatalf("get-secret %d: the page's list differs from the whole diagram", i)
+		}
+		if n := len(exchangesIn(rows)); n > limit || n <= limit*4/5 && full > 0 {
+			t.Fatalf("get-secret %d: the diagram draws %d exchanges of a full trace of %d", i, n, limit)
+		}
+	}
+	// The trace was full for most of the steps and slid a fifth at a time:
+	// a whole diagram at each slide only.
+	if want := full / (limit / 5); slid < want || slid > want+1 {
+		t.Fatalf("the diagram slid %d times in %d steps on a full trace, want %d", slid, full, want)
+	}
+	if wholes > slid {
+		t.Fatalf("%d whole diagrams in %d steps, %d slides", wholes, steps, slid)
+	}
+}
+
 // The lesson page draws its diagram from the run's kept rows: byte for
 // byte the diagram rendered whole, whether the step answers before it
 // brought rows (the kept rows then lag) or whole diagrams.

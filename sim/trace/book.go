@@ -173,6 +173,10 @@ func (b *Book) List(sandboxID string, afterSeq int64) []Exchange {
 	return out
 }
 
+// Limit is how many exchanges the book keeps per sandbox: a trace that long
+// drops its oldest exchange at every new one.
+func (b *Book) Limit() int { return b.limit }
+
 // LastSeq is the number of the sandbox's newest exchange (0: none), without
 // copying the trace.
 func (b *Book) LastSeq(sandboxID string) int64 {
