@@ -21,9 +21,11 @@ import (
 //	flock /work/bench.lock go test ./lessons -run '^$' -bench WarmStep -benchtime 50x
 func BenchmarkWarmStep(b *testing.B) {
 	f := newFixture(b)
+	runs := 0 // -count runs each language again against the same fixture
 	for _, lang := range []string{LangGo, LangPython} {
 		b.Run(lang, func(b *testing.B) {
-			w := f.sandbox(b, "sbx-warm-"+lang)
+			runs++
+			w := f.sandbox(b, "sbx-warm-"+lang+"-"+strconv.Itoa(runs))
 			r := f.runner(b, w, lesson1(b))
 			if lang == LangPython {
 				r.UsePython(f.python(b))
