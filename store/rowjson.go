@@ -37,7 +37,7 @@ const maxEncoded = 256
 // encodedOnce keeps the JSON of shared values by pointer: the front door
 // decodes each bearer token once and hands the same *trace.Token to every
 // exchange presenting it, ARM, Key Vault and the queue service share each
-// RBAC *rbac.Decision the same way (world.AuthorizeShared), and neither is
+// RBAC *rbac.Decision the same way (world.Authorize), and neither is
 // changed afterwards. The map holds its keys, so an address is not reused
 // while it is cached.
 type encodedOnce[T any] struct {

@@ -38,7 +38,7 @@ func (c *caller) client() string {
 // returns ARM's 403 when denied. msgScope is the path ARM names in its
 // message (the resource addressed); scope is what RBAC evaluates.
 func (c *caller) authorize(r *http.Request, action, scope, msgScope string) *armError {
-	d := c.w.AuthorizeShared(c.claims.OID, action, false, scope) // read only
+	d := c.w.Authorize(c.claims.OID, action, false, scope) // read only
 	trace.NotesFrom(r.Context()).Authz = d
 	if d.Allowed {
 		return nil
@@ -51,7 +51,7 @@ func (c *caller) authorize(r *http.Request, action, scope, msgScope string) *arm
 // canRead reports whether the caller may read at scope, without recording a
 // decision (list filtering).
 func (c *caller) canRead(action, scope string) bool {
-	return c.w.AuthorizeShared(c.claims.OID, action, false, scope).Allowed
+	return c.w.Authorize(c.claims.OID, action, false, scope).Allowed
 }
 
 // bearer extracts the token of an "Authorization: Bearer …" header.

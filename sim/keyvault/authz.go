@@ -21,7 +21,7 @@ func authorize(w *world.World, v vaultInfo, c *entra.Claims, o op) (*rbac.Decisi
 			scope = v.ID + "/secrets/" + o.name
 		}
 		// Read only (shared with the world's cache and the trace).
-		d := w.AuthorizeShared(c.OID, sp.dataAction, true, scope)
+		d := w.Authorize(c.OID, sp.dataAction, true, scope)
 		if d.Allowed {
 			return d, nil
 		}

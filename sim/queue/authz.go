@@ -127,7 +127,7 @@ func (c *call) authorize(op operation, claims *entra.Claims) *storageError {
 		var last *rbac.Decision
 		ok := true
 		for _, action := range alt {
-			last = c.w.AuthorizeShared(claims.OID, action, !op.control, scope)
+			last = c.w.Authorize(claims.OID, action, !op.control, scope)
 			if first == nil {
 				first = last
 			}

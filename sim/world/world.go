@@ -87,24 +87,13 @@ func (w *World) View(fn func(s *State)) {
 
 // Authorize answers an RBAC question against this world's assignments. The
 // principal's existence and groups are looked up here, so a deleted service
-// principal's assignments stop matching.
-func (w *World) Authorize(principalID, action string, dataAction bool, scope string) rbac.Decision {
-	d := *w.AuthorizeShared(principalID, action, dataAction, scope)
-	// The caller may append to its copy's slices: never into the shared
-	// ones. Their elements, Matched and Suggestion are still the cached
-	// decision's: a caller must not change those in place.
-	d.Considered = d.Considered[:len(d.Considered):len(d.Considered)]
-	d.Principal.Groups = d.Principal.Groups[:len(d.Principal.Groups):len(d.Principal.Groups)]
-	return d
-}
-
-// AuthorizeShared is Authorize for a caller that only reads the decision:
-// a question asked again gets the same *rbac.Decision, which nobody may
-// change (the trace encodes it once). A decision is computed once and then
+// principal's assignments stop matching. The decision is shared: a question
+// asked again gets the same *rbac.Decision, which nobody may change (the
+// trace encodes it once). A decision is computed once and then
 // served from a cache while it cannot change: until the next Update, and
 // only once every assignment's change has taken effect (before that the
 // answer depends on the clock).
-func (w *World) AuthorizeShared(principalID, action string, dataAction bool, scope string) *rbac.Decision {
+func (w *World) Authorize(principalID, action string, dataAction bool, scope string) *rbac.Decision {
 	now := w.Now()
 	w.mu.RLock()
 	defer w.mu.RUnlock()
