@@ -165,3 +165,43 @@ func nagleTokenTunnel(t *testing.T, e *env) (tc *tls.Conn, head, body string, an
 	}
 	return tc, head, body, answer
 }
+
+// The tunnel's TLS settles on a classical group: X25519 with a default Go
+// client (which offers the hybrid X25519MLKEM768 too), in one round trip,
+// and the client's only group otherwise.
+func TestTunnelKeyExchangeIsClassical(t *testing.T) {
+	e := newEnv(t, "sbx-curve")
+	host := "login.microsoftonline.com"
+	for _, tc := range []struct {
+		name   string
+		offers []tls.CurveID
+		want   tls.CurveID
+	}{
+		{"go default", nil, tls.X25519},
+		{"hybrid first", []tls.CurveID{tls.X25519MLKEM768, tls.X25519, tls.CurveP256}, tls.X25519},
+		{"P-256 only", []tls.CurveID{tls.CurveP256}, tls.CurveP256},
+		{"P-384 only", []tls.CurveID{tls.CurveP384}, tls.CurveP384},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", e.srv.Listener.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if _, err := io.WriteString(conn, "CONNECT "+host+":443 HTTP/1.1\r\nHost: "+host+":443\r\n\r\n"); err != nil {
+				t.Fatal(err)
+			}
+			if resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: http.MethodConnect}); err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatal(err, resp)
+			}
+			c := tls.Client(conn, &tls.Config{RootCAs: e.ca.Pool(), ServerName: host, CurvePreferences: tc.offers})
+			if err := c.Handshake(); err != nil {
+				t.Fatal(err)
+			}
+			st := c.ConnectionState()
+			if st.CurveID != tc.want || st.HelloRetryRequest {
+				t.Errorf("group %v (hello retry %v), want %v in one round trip", st.CurveID, st.HelloRetryRequest, tc.want)
+			}
+		})
+	}
+}
