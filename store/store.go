@@ -131,9 +131,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	// _txlock=immediate: a write transaction takes the write lock at BEGIN,
 	// so it never fails half-way upgrading from a read lock.
 	// The writer does not checkpoint (but as a backstop): the checkpointer
-	// does, on its own connection.
+	// does, on its own connection. Its page cache is larger than readers'
+	// (writerCacheKiB).
 	db.w, err = sql.Open("sqlite", path+"?"+pragmas+"&_txlock=immediate"+
-		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", walBackstop))
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)&_pragma=cache_size(%d)", walBackstop, -writerCacheKiB))
 	if err != nil {
 		return nil, fmt.Errorf("store: open writer: %w", err)
 	}
@@ -306,3 +307,11 @@ func (db *DB) writeFailed(name string, err error) {
 }
 
 func fromStamp(ns int64) time.Time { return time.Unix(0, ns).UTC() }
+
+// writerCacheKiB is the writer connection's page cache (SQLite's default is
+// 2000 KiB). A full trace is 500 rows of 3-4 KB, a page each: the trim
+// deletes the row 500 appends back, whose page had just fallen out of the
+// default cache, so every trace row cost a read of the WAL or the file
+// (2.4 preads per queue request, 1.1 with this cache). The cache fills only
+// with pages the writer touches.
+const writerCacheKiB = 8192

@@ -109,6 +109,12 @@ func TestOpenPragmas(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the writer's page cache", func(t *testing.T) {
+		var kib int
+		if err := db.w.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&kib); err != nil || kib != -writerCacheKiB {
+			t.Fatalf("writer's cache_size = %d (%v), want %d (KiB)", kib, err, -writerCacheKiB)
+		}
+	})
 	t.Run("readers are query-only", func(t *testing.T) {
 		_, err := db.r.ExecContext(ctx, `INSERT INTO secrets(name, value, updated_at) VALUES('x', x'00', 0)`)
 		if err == nil {
