@@ -21,7 +21,7 @@ type authResult struct {
 func (c *call) authenticate() (authResult, *storageError) {
 	h := strings.TrimSpace(c.r.Header.Get("Authorization"))
 	if h == "" {
-		if c.r.URL.Query().Get("sig") != "" {
+		if c.query().Get("sig") != "" {
 			c.notes.Authn = &trace.Authn{Code: "AuthenticationFailed", Reason: "The sandbox does not simulate shared access signatures (SAS)."}
 			return authResult{}, newError(http.StatusForbidden, "AuthenticationFailed", msgAuthFailed,
 				field{"AuthenticationErrorDetail", "Shared access signatures are not supported by the sandbox."})

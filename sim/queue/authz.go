@@ -57,7 +57,7 @@ var (
 
 // resolve maps method, path level and comp to an operation.
 func (c *call) resolve() (operation, *storageError) {
-	q := c.r.URL.Query()
+	q := c.query()
 	comp := q.Get("comp")
 	m := c.r.Method
 	switch c.level {

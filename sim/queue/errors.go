@@ -99,11 +99,21 @@ func errorBody(e *storageError, requestID, at string) []byte {
 
 // escapeTo writes s as XML character data. Unlike xml.EscapeText it keeps
 // newlines literal (Azure's messages contain them) and replaces characters
-// XML cannot carry, so echoed client input never breaks the document.
+// XML cannot carry, so echoed client input never breaks the document. Runs
+// of bytes that stand for themselves (printable ASCII, tab, newline) are
+// written whole: message text and IDs are mostly that.
 func escapeTo(b *strings.Builder, s string) {
+	start := 0
 	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf && (c >= 0x20 || c == '\t' || c == '\n') &&
+			c != '&' && c != '<' && c != '>' && c != '"' {
+			i++
+			continue
+		}
+		b.WriteString(s[start:i])
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
+		start = i
 		switch {
 		case r == '&':
 			b.WriteString("&amp;")
@@ -121,6 +131,7 @@ func escapeTo(b *strings.Builder, s string) {
 			b.WriteRune(r)
 		}
 	}
+	b.WriteString(s[start:])
 }
 
 func xmlChar(r rune) bool {

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/xml"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
@@ -153,4 +155,50 @@ func TestPlainMessageAgreesOnEveryByte(t *testing.T) {
 			t.Errorf("declaration %q: no body took the fast path", decl)
 		}
 	}
+}
+
+// escapeRunes is escapeTo rune by rune, as it was before it wrote runs of
+// plain bytes whole: FuzzEscape holds the two to the same output.
+func escapeRunes(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		switch {
+		case r == '&':
+			b.WriteString("&amp;")
+		case r == '<':
+			b.WriteString("&lt;")
+		case r == '>':
+			b.WriteString("&gt;")
+		case r == '"':
+			b.WriteString("&quot;")
+		case r == '\r':
+			b.WriteString("&#xD;")
+		case r == utf8.RuneError && size == 1, !xmlChar(r):
+			b.WriteRune('\uFFFD')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// FuzzEscape: the XML text of messages and errors, byte for byte what the
+// rune-by-rune escape wrote, and always a well-formed text node.
+func FuzzEscape(f *testing.F) {
+	for _, s := range []string{"", "plain", "a&b<c>d\"e'f", "line\r\nnext\ttab", "\x00\x01\x1f\x7f",
+		"héllo wörld ✓ 𝄞", "\xff\xfe bad \xc3", "\ufffe\uffff\ud7ff\ue000", "MDEyMzQ1Njc4OWFiY2RlZg=="} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, want := escape(s), escapeRunes(s)
+		if got != want {
+			t.Fatalf("escape(%q) = %q, want %q", s, got, want)
+		}
+		var v string
+		if err := xml.Unmarshal([]byte("<a>"+got+"</a>"), &v); err != nil {
+			t.Fatalf("escape(%q) = %q: not XML text: %v", s, got, err)
+		}
+	})
 }

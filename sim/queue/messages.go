@@ -14,7 +14,7 @@ var neverExpires = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 
 // putMessage answers POST /{queue}/messages.
 func (c *call) putMessage() *storageError {
-	q := c.r.URL.Query()
+	q := c.query()
 	ttl, e := intParam(q, "messagettl", defaultTTL, -1, 1<<31-1)
 	if e != nil {
 		return e
@@ -79,7 +79,7 @@ func (c *call) putMessage() *storageError {
 // messages become invisible for visibilitytimeout seconds, each with a new
 // pop receipt and a higher dequeue count.
 func (c *call) getMessages() *storageError {
-	q := c.r.URL.Query()
+	q := c.query()
 	n, e := intParam(q, "numofmessages", 1, 1, maxBatch)
 	if e != nil {
 		return e
@@ -120,7 +120,7 @@ func (c *call) getMessages() *storageError {
 // peekMessages answers GET /{queue}/messages?peekonly=true: visible messages,
 // unchanged.
 func (c *call) peekMessages() *storageError {
-	n, e := intParam(c.r.URL.Query(), "numofmessages", 1, 1, maxBatch)
+	n, e := intParam(c.query(), "numofmessages", 1, 1, maxBatch)
 	if e != nil {
 		return e
 	}
@@ -147,7 +147,7 @@ func (c *call) peekMessages() *storageError {
 
 // deleteMessage answers DELETE /{queue}/messages/{id}?popreceipt=.
 func (c *call) deleteMessage() *storageError {
-	receipt, ok := c.r.URL.Query()["popreceipt"]
+	receipt, ok := c.query()["popreceipt"]
 	if !ok || receipt[0] == "" {
 		return errMissingQP("popreceipt")
 	}
@@ -169,7 +169,7 @@ func (c *call) deleteMessage() *storageError {
 // updateMessage answers PUT /{queue}/messages/{id}?popreceipt=&visibilitytimeout=
 // with an optional new text.
 func (c *call) updateMessage() *storageError {
-	q := c.r.URL.Query()
+	q := c.query()
 	receipt, ok := q["popreceipt"]
 	if !ok || receipt[0] == "" {
 		return errMissingQP("popreceipt")
@@ -280,32 +280,45 @@ func (c *call) updateMessages(fn func(tx *world.MessagesTx) error) error {
 }
 
 func writeIdentity(b *strings.Builder, m *world.Message) {
-	b.WriteString("<MessageId>" + escape(m.ID) + "</MessageId>")
-	b.WriteString("<InsertionTime>" + httpTime(m.InsertionTime) + "</InsertionTime>")
-	b.WriteString("<ExpirationTime>" + httpTime(m.ExpirationTime) + "</ExpirationTime>")
+	b.WriteString("<MessageId>")
+	escapeTo(b, m.ID)
+	b.WriteString("</MessageId><InsertionTime>")
+	writeHTTPTime(b, m.InsertionTime)
+	b.WriteString("</InsertionTime><ExpirationTime>")
+	writeHTTPTime(b, m.ExpirationTime)
+	b.WriteString("</ExpirationTime>")
 }
 
 // messagesXML renders Get (with receipt and next-visible time) or Peek
 // results.
 func messagesXML(ms []world.Message, peek bool) []byte {
 	var b strings.Builder
-	b.WriteString(`<?xml version="1.0" encoding="utf-8"?>`)
 	if len(ms) == 0 {
-		b.WriteString("<QueueMessagesList />")
-		return []byte(b.String())
+		return []byte(`<?xml version="1.0" encoding="utf-8"?><QueueMessagesList />`)
 	}
-	b.WriteString("<QueueMessagesList>")
+	size := 100
+	for i := range ms {
+		size += 400 + len(ms[i].Text) + len(ms[i].ID) + len(ms[i].PopReceipt)
+	}
+	b.Grow(size)
+	b.WriteString(`<?xml version="1.0" encoding="utf-8"?><QueueMessagesList>`)
 	for i := range ms {
 		m := &ms[i]
 		b.WriteString("<QueueMessage>")
 		writeIdentity(&b, m)
 		if !peek {
-			b.WriteString("<PopReceipt>" + escape(m.PopReceipt) + "</PopReceipt>")
-			b.WriteString("<TimeNextVisible>" + httpTime(m.TimeNextVisible) + "</TimeNextVisible>")
+			b.WriteString("<PopReceipt>")
+			escapeTo(&b, m.PopReceipt)
+			b.WriteString("</PopReceipt><TimeNextVisible>")
+			writeHTTPTime(&b, m.TimeNextVisible)
+			b.WriteString("</TimeNextVisible>")
 		}
-		b.WriteString("<DequeueCount>" + strconv.Itoa(m.DequeueCount) + "</DequeueCount>")
-		b.WriteString("<MessageText>" + escape(m.Text) + "</MessageText>")
-		b.WriteString("</QueueMessage>")
+		b.WriteString("<DequeueCount>")
+		var n [20]byte
+		b.Write(strconv.AppendInt(n[:0], int64(m.DequeueCount), 10))
+		b.WriteString("</DequeueCount><MessageText>")
+		escapeTo(&b, m.Text)
+		b.WriteString("</MessageText></QueueMessage>")
 	}
 	b.WriteString("</QueueMessagesList>")
 	return []byte(b.String())

@@ -13,7 +13,7 @@ import (
 
 // listQueues answers GET /?comp=list.
 func (c *call) listQueues() *storageError {
-	q := c.r.URL.Query()
+	q := c.query()
 	maxResults, e := intParam(q, "maxresults", maxListResults, 1, maxListResults)
 	if e != nil {
 		return e

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -106,6 +107,17 @@ type call struct {
 	queue string // path segments
 	msgID string
 	level level
+
+	q url.Values // the query, parsed once (query)
+}
+
+// query is the request's query, parsed on first use: the operation's
+// resolution and its handler both read it.
+func (c *call) query() url.Values {
+	if c.q == nil {
+		c.q = c.r.URL.Query()
+	}
+	return c.q
 }
 
 // level is what the path addresses.
@@ -230,16 +242,18 @@ func (c *call) parsePath() *storageError {
 
 // setCommon sets the headers every response carries.
 func (c *call) setCommon() {
+	// Keys in their canonical form, as Set would write them, without
+	// canonicalizing each on every response.
 	h := c.rw.Header()
-	h.Set("x-ms-request-id", c.reqID)
+	h["X-Ms-Request-Id"] = []string{c.reqID}
 	if c.version != "" {
-		h.Set("x-ms-version", c.version)
+		h["X-Ms-Version"] = []string{c.version}
 	}
 	if id := c.r.Header.Get("x-ms-client-request-id"); id != "" && len(id) <= 1024 {
-		h.Set("x-ms-client-request-id", id)
+		h["X-Ms-Client-Request-Id"] = []string{id}
 	}
-	h.Set("Server", "Windows-Azure-Queue/1.0 Microsoft-HTTPAPI/2.0")
-	h.Set("Date", httpTime(c.now))
+	h["Server"] = []string{"Windows-Azure-Queue/1.0 Microsoft-HTTPAPI/2.0"}
+	h["Date"] = []string{httpTime(c.now)}
 }
 
 // fail writes e as Azure's XML error.
@@ -273,6 +287,12 @@ func (c *call) reply(status int, body []byte) *storageError {
 
 // httpTime formats t as RFC 1123 in GMT, as Azure Storage does.
 func httpTime(t time.Time) string { return t.UTC().Format(http.TimeFormat) }
+
+// writeHTTPTime writes httpTime(t) without a string of its own.
+func writeHTTPTime(b *strings.Builder, t time.Time) {
+	var buf [len(http.TimeFormat) + 4]byte
+	b.Write(t.UTC().AppendFormat(buf[:0], http.TimeFormat))
+}
 
 // canonicalRequest returns r with canonical header keys. The SDKs set some
 // headers with lower-case keys (x-ms-version, x-ms-meta-*); a network server
