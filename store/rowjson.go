@@ -107,9 +107,13 @@ func (db *DB) rowJSON(dst []byte, ex *trace.Exchange) ([]byte, error) {
 		if t.tok == nil {
 			continue
 		}
-		tj, err := db.tokens.get(t.tok, marshalToken)
-		if err != nil {
-			return nil, err
+		// A token its maker encoded (an issued one: new every time, so
+		// the cache below would never hit) is written as given.
+		tj := t.tok.JSON()
+		if tj == nil {
+			if tj, err = db.tokens.get(t.tok, marshalToken); err != nil {
+				return nil, err
+			}
 		}
 		b = append(append(b, t.key...), tj...)
 	}

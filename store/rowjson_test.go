@@ -104,6 +104,22 @@ func TestRowJSONIsJSONMarshal(t *testing.T) {
 	}
 }
 
+// An issued token's maker gives its JSON (trace.NewToken; entra's tests
+// hold it to json.Marshal): the row writes those bytes, not its own
+// encoding of the maps.
+func TestRowJSONWritesAGivenTokenJSON(t *testing.T) {
+	db := openTest(t)
+	given := `{"header":{"alg":"RS256"},"claims":{"given":1}}`
+	ex := &trace.Exchange{Issued: trace.NewToken(map[string]any{"alg": "RS256"}, map[string]any{"encoded": "here"}, []byte(given))}
+	got, err := db.rowJSON(nil, ex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(got, []byte(`,"issued":`+given+`}`)) {
+		t.Fatalf("row %s does not carry the given JSON", got)
+	}
+}
+
 func FuzzRowJSON(f *testing.F) {
 	for _, s := range tricky {
 		f.Add(s, s, "X-Key", s)

@@ -39,6 +39,11 @@ type signingKey struct {
 	// header is the base64url-encoded JWT header followed by ".", ready to
 	// prefix the claims.
 	header string
+	// traceHeader is the header as trace.DecodeJWT reads it back, shared
+	// read-only by the decoded tokens the key signs; traceHeaderJSON is its
+	// JSON as json.Marshal writes it (sorted keys).
+	traceHeader     map[string]any
+	traceHeaderJSON []byte
 }
 
 // keySnapshot is an immutable view of the key set; rotation swaps it whole,
@@ -228,11 +233,15 @@ func finishKey(priv *rsa.PrivateKey, certDER []byte) *signingKey {
 	kid := base64.RawURLEncoding.EncodeToString(sum[:])
 	// Entra's v1 header order: typ, alg, x5t, kid.
 	h := `{"typ":"JWT","alg":"RS256","x5t":"` + kid + `","kid":"` + kid + `"}`
+	th := map[string]any{"typ": "JWT", "alg": "RS256", "x5t": kid, "kid": kid}
+	thJSON, _ := json.Marshal(th) // strings only: it cannot fail
 	return &signingKey{
-		kid:     kid,
-		priv:    priv,
-		certDER: certDER,
-		header:  base64.RawURLEncoding.EncodeToString([]byte(h)) + ".",
+		kid:             kid,
+		priv:            priv,
+		certDER:         certDER,
+		header:          base64.RawURLEncoding.EncodeToString([]byte(h)) + ".",
+		traceHeader:     th,
+		traceHeaderJSON: thJSON,
 	}
 }
 

@@ -45,11 +45,27 @@ type Exchange struct {
 	Authz *rbac.Decision `json:"authz,omitempty"`
 }
 
-// Token is a decoded JWT (the signature is never kept).
+// Token is a decoded JWT (the signature is never kept). A Token is shared
+// read-only by whatever holds it (the trace, the store's encoder).
 type Token struct {
 	Header map[string]any `json:"header"`
 	Claims map[string]any `json:"claims"`
+	// encoded is the token's JSON when its maker wrote it (NewToken).
+	encoded []byte
 }
+
+// NewToken returns the token of header and claims whose JSON, byte for byte
+// what json.Marshal writes for it, is encoded. A token service that has
+// just built the claims writes that JSON far cheaper than json.Marshal
+// walks and sorts the maps, once per token; the trace's store then writes
+// it as it is. The maker's tests hold encoded to json.Marshal.
+func NewToken(header, claims map[string]any, encoded []byte) *Token {
+	return &Token{Header: header, Claims: claims, encoded: encoded}
+}
+
+// JSON is the token's JSON as json.Marshal writes it, when its maker gave
+// it to NewToken; nil otherwise. The caller must not modify it.
+func (t *Token) JSON() []byte { return t.encoded }
 
 // Authn is an authentication verdict.
 type Authn struct {
