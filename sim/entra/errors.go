@@ -147,13 +147,17 @@ func writeSTSError(rw http.ResponseWriter, r *http.Request, now time.Time, e *st
 }
 
 func correlationID(r *http.Request) string {
-	if c := r.Header.Get("client-request-id"); c != "" && len(c) <= 64 {
+	if c := r.Header.Get("Client-Request-Id"); c != "" && len(c) <= 64 {
 		return c
 	}
 	return world.NewGUID()
 }
 
-// stsHeaders sets the headers Entra sends on token and error responses.
+// stsHeaders sets the headers Entra sends on token and error responses. The
+// names are written canonical, as Header.Set stores and net/http sends
+// them (x-ms-request-id goes out as X-Ms-Request-Id either way): Set then
+// has nothing to rewrite, where a lower-case name cost an allocation per
+// header and response.
 func stsHeaders(rw http.ResponseWriter, r *http.Request, traceID string) {
 	h := rw.Header()
 	h.Set("Cache-Control", "no-store, no-cache")
@@ -161,10 +165,10 @@ func stsHeaders(rw http.ResponseWriter, r *http.Request, traceID string) {
 	h.Set("Expires", "-1")
 	h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("x-ms-request-id", traceID)
-	h.Set("x-ms-ests-server", "2.1.sandbox")
-	if c := r.Header.Get("client-request-id"); c != "" && len(c) <= 64 {
-		h.Set("client-request-id", c)
+	h.Set("X-Ms-Request-Id", traceID)
+	h.Set("X-Ms-Ests-Server", "2.1.sandbox")
+	if c := r.Header.Get("Client-Request-Id"); c != "" && len(c) <= 64 {
+		h.Set("Client-Request-Id", c)
 	}
 }
 

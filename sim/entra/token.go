@@ -215,9 +215,11 @@ func (s *Service) succeed(rw http.ResponseWriter, r *http.Request, w *world.Worl
 			m[k] = v
 		}
 		body = m
-	} else {
+	} else if extra == nil {
 		// No "scope" field: MSAL rejects one that does not echo every
 		// requested scope, and Entra leaves it out for client credentials.
+		body = &v2TokenBody{AccessToken: tok, ExpiresIn: expiresIn, ExtExpiresIn: expiresIn, TokenType: "Bearer"}
+	} else {
 		m := map[string]any{
 			"token_type":     "Bearer",
 			"expires_in":     expiresIn,
@@ -231,6 +233,17 @@ func (s *Service) succeed(rw http.ResponseWriter, r *http.Request, w *world.Worl
 	}
 	stsHeaders(rw, r, world.NewGUID())
 	writeJSON(rw, http.StatusOK, body)
+}
+
+// v2TokenBody is a v2 token answer without extra members (client
+// credentials), its members in the sorted order json.Marshal writes the
+// map of the other grants in: the same bytes, without sorting a map per
+// token.
+type v2TokenBody struct {
+	AccessToken  string `json:"access_token"`
+	ExpiresIn    int64  `json:"expires_in"`
+	ExtExpiresIn int64  `json:"ext_expires_in"`
+	TokenType    string `json:"token_type"`
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

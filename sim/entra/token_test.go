@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -290,5 +291,51 @@ func TestIssuedDecodedIsTheTokenReadBack(t *testing.T) {
 				t.Fatalf("IssueWith: %v exp %v (issue: %v); a token must not repeat", err, exp, got.exp)
 			}
 		})
+	}
+}
+
+// A client-credentials answer on the wire: Entra's headers, exactly, and the
+// body json.Marshal writes for the map of its four members (sorted keys, as
+// the other grants' answers are written), holding the token issued.
+func TestClientCredentialsAnswerOnTheWire(t *testing.T) {
+	reg := world.NewRegistry(nil, nil)
+	s := newSim(reg)
+	w := newWorld(t, reg, "sbx-wire")
+	appID, secret := keychain(w, scenario.LabelLocalDev)
+	rec, n := post(s, w.TenantID(), url.Values{"grant_type": {"client_credentials"}, "client_id": {appID},
+		"client_secret": {secret}, "scope": {"https://vault.azure.net/.default"}})
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	h := rec.Header()
+	if !regexp.MustCompile(`^` + guidRE + `$`).MatchString(h.Get("X-Ms-Request-Id")) {
+		t.Fatalf("x-ms-request-id %q", h.Get("X-Ms-Request-Id"))
+	}
+	h.Del("X-Ms-Request-Id")
+	want := http.Header{
+		"Cache-Control":             {"no-store, no-cache"},
+		"Pragma":                    {"no-cache"},
+		"Expires":                   {"-1"},
+		"Strict-Transport-Security": {"max-age=31536000; includeSubDomains"},
+		"X-Content-Type-Options":    {"nosniff"},
+		"X-Ms-Ests-Server":          {"2.1.sandbox"},
+		"Client-Request-Id":         {"11111111-2222-3333-4444-555555555555"},
+		"Content-Type":              {"application/json; charset=utf-8"},
+		"Content-Length":            {strconv.Itoa(rec.Body.Len())},
+	}
+	if !reflect.DeepEqual(h, want) {
+		t.Fatalf("headers\n%v\nwant\n%v", h, want)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := m["access_token"].(string)
+	wantBody, _ := json.Marshal(map[string]any{"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": tok})
+	if rec.Body.String() != string(wantBody) {
+		t.Fatalf("body\n%s\nwant\n%s", rec.Body, wantBody)
+	}
+	if d := trace.DecodeJWT(tok); d == nil || n.Issued == nil || !reflect.DeepEqual(d.Claims, n.Issued.Claims) {
+		t.Fatalf("the answer's token %v is not the one noted for the trace %v", d, n.Issued)
 	}
 }
