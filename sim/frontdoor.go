@@ -118,7 +118,8 @@ func (c *Cloud) record(r *http.Request, notes *trace.Notes, reqHeader http.Heade
 		ex.Issued = issuedToken(ex.ResponseBody)
 	}
 	// The request may be over (client gone); the record must still be kept.
-	if err := c.book.Record(context.WithoutCancel(r.Context()), ex); err != nil {
+	// Both header maps are this exchange's own clones: masked in place.
+	if err := c.book.RecordOwned(context.WithoutCancel(r.Context()), ex); err != nil {
 		c.log.Warn("sim: trace not stored", "sandbox", id, "err", err)
 	}
 }

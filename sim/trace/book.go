@@ -93,11 +93,19 @@ func (b *Book) log(id string, create bool) *sandboxLog {
 // the exchange after the response (Flush waits for it), a slow subscriber
 // misses it. ex.SandboxID must be set; ex is modified in place. The error is
 // the sink's refusal to queue: the exchange is kept in memory regardless.
-func (b *Book) Record(_ context.Context, ex *Exchange) error {
+func (b *Book) Record(_ context.Context, ex *Exchange) error { return b.record(ex, false) }
+
+// RecordOwned is Record for an exchange whose header maps are the caller's
+// own copies, shared with nothing else (the front door clones the request's
+// and the response's headers for the trace): they are masked in place
+// rather than copied once more. The caller must not use them afterwards.
+func (b *Book) RecordOwned(_ context.Context, ex *Exchange) error { return b.record(ex, true) }
+
+func (b *Book) record(ex *Exchange, ownHeaders bool) error {
 	if ex == nil || ex.SandboxID == "" {
 		return nil
 	}
-	Mask(ex)
+	mask(ex, ownHeaders)
 	l := b.log(ex.SandboxID, true)
 	l.mu.Lock()
 	defer l.mu.Unlock()

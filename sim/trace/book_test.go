@@ -105,6 +105,48 @@ func TestBookMasksBeforeKeepingAndSink(t *testing.T) {
 	}
 }
 
+// Record masks a copy of the caller's headers and leaves the caller's maps
+// alone; RecordOwned masks the maps it is given in place. Both keep and
+// store the same masked exchange, for every masking case.
+func TestBookRecordOwnedMasksTheSameInPlace(t *testing.T) {
+	for _, c := range maskCases() {
+		t.Run(c.name, func(t *testing.T) {
+			want := c.ex
+			Mask(&want)
+			for _, owned := range []bool{false, true} {
+				sink := &memSink{}
+				b := NewBook(0, sink)
+				ex := c.ex
+				ex.SandboxID = "a"
+				ex.RequestHeaders, ex.ResponseHeaders = ex.RequestHeaders.Clone(), ex.ResponseHeaders.Clone()
+				reqBefore := dump(t, Exchange{RequestHeaders: ex.RequestHeaders, ResponseHeaders: ex.ResponseHeaders})
+				given := ex
+				record := b.Record
+				if owned {
+					record = b.RecordOwned
+				}
+				if err := record(context.Background(), &ex); err != nil {
+					t.Fatal(err)
+				}
+				for _, got := range []Exchange{b.List("a", 0)[0], sink.got[0]} {
+					got.SandboxID, got.Seq = "", 0
+					if dump(t, got) != dump(t, want) {
+						t.Errorf("owned=%v: kept\n%s\nwant\n%s", owned, dump(t, got), dump(t, want))
+					}
+				}
+				after := dump(t, Exchange{RequestHeaders: given.RequestHeaders, ResponseHeaders: given.ResponseHeaders})
+				masked := dump(t, Exchange{RequestHeaders: want.RequestHeaders, ResponseHeaders: want.ResponseHeaders})
+				switch {
+				case !owned && after != reqBefore:
+					t.Errorf("Record changed the caller's headers:\n%s", after)
+				case owned && after != masked:
+					t.Errorf("RecordOwned did not mask the given maps in place:\n%s", after)
+				}
+			}
+		})
+	}
+}
+
 func TestBookSinkError(t *testing.T) {
 	b := NewBook(0, &memSink{err: errors.New("disk full")})
 	err := b.Record(context.Background(), &Exchange{SandboxID: "a"})

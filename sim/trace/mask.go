@@ -50,12 +50,15 @@ var secretHeaders = []string{
 // Headers carrying "<scheme> <credentials>".
 var credentialHeaders = []string{"Authorization", "Proxy-Authorization"}
 
-// maskHeader returns a copy of h with secret values masked.
-func maskHeader(h http.Header) http.Header {
+// maskHeader returns a copy of h with secret values masked; with owned (h
+// is the caller's own copy, shared with no one) it masks h in place.
+func maskHeader(h http.Header, owned bool) http.Header {
 	if h == nil {
 		return nil
 	}
-	h = h.Clone()
+	if !owned {
+		h = h.Clone()
+	}
 	for _, k := range credentialHeaders {
 		for i, v := range h[k] {
 			h[k][i] = maskCredential(v)
@@ -177,11 +180,15 @@ func maskJSON(body string, keys []string) string {
 		if !ok {
 			continue
 		}
-		if b.Len() == 0 {
-			b.Grow(len(body))
+		h := hint(body[vStart:vEnd], 3)
+		if b.Cap() == 0 {
+			// Room for the rest with this value masked: enough unless a
+			// later, shorter value grows into its hint (the builder then
+			// grows). A masked token answer is a tenth of the answer.
+			b.Grow(len(body) - (vEnd - vStart) + len(h))
 		}
 		b.WriteString(body[last:vStart])
-		b.WriteString(hint(body[vStart:vEnd], 3))
+		b.WriteString(h)
 		last, i = vEnd, vEnd+1
 	}
 	if last == 0 {
@@ -214,19 +221,24 @@ func jsonMember(body string, start int, keys []string) (vStart, vEnd int, ok boo
 		return 0, 0, false
 	}
 	vStart = p + 1
-	for q := vStart; q < len(body); q++ {
-		switch body[q] {
-		case '"':
-			return vStart, q, true
-		case '\\':
-			// `\\.`: any character but a newline follows.
-			if q+1 >= len(body) || body[q+1] == '\n' {
-				return 0, 0, false
-			}
-			q++
+	// The value ends at the first quote no backslash escapes; the search
+	// jumps from backslash to backslash (a token is a kilobyte without one).
+	for q := vStart; ; {
+		end := strings.IndexByte(body[q:], '"')
+		if end < 0 {
+			return 0, 0, false
 		}
+		bs := strings.IndexByte(body[q:q+end], '\\')
+		if bs < 0 {
+			return vStart, q + end, true
+		}
+		// `\\.`: any character but a newline follows.
+		q += bs
+		if q+1 >= len(body) || body[q+1] == '\n' {
+			return 0, 0, false
+		}
+		q += 2
 	}
-	return 0, 0, false
 }
 
 // skipSpace skips RE2's \s: tab, newline, form feed, carriage return, space.
@@ -268,16 +280,62 @@ func maskBody(body, contentType string, keyVault bool) string {
 	if keyVault && strings.Contains(body, `"value"`) {
 		body = maskJSON(body, jsonKVKeys)
 	}
-	lower := strings.ToLower(body)
-	for _, k := range connStringKeys {
-		if strings.Contains(lower, k) {
-			return connStringKey.ReplaceAllStringFunc(body, func(m string) string {
-				sub := connStringKey.FindStringSubmatch(m)
-				return sub[1] + hint(sub[2], 3)
-			})
-		}
+	if hasConnStringKey(body) {
+		return connStringKey.ReplaceAllStringFunc(body, func(m string) string {
+			sub := connStringKey.FindStringSubmatch(m)
+			return sub[1] + hint(sub[2], 3)
+		})
 	}
 	return body
+}
+
+// hasConnStringKey reports whether body may hold a connection string's
+// secret: strings.ToLower(body) contains one of connStringKeys. An ASCII
+// body (every token answer and form) is searched in place, from each "=",
+// instead of lower-casing a copy of it; other bodies take the copy, whose
+// Unicode folding (the Kelvin sign lowers to k) the regular expression's
+// (?i) shares.
+func hasConnStringKey(body string) bool {
+	for i := 0; i < len(body); i++ {
+		if body[i] >= utf8.RuneSelf {
+			lower := strings.ToLower(body)
+			for _, k := range connStringKeys {
+				if strings.Contains(lower, k) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	for i := strings.IndexByte(body, '='); i >= 0; {
+		for _, k := range connStringKeys {
+			name := k[:len(k)-1] // without its "="
+			if i >= len(name) && asciiEqualFold(body[i-len(name):i], name) {
+				return true
+			}
+		}
+		next := strings.IndexByte(body[i+1:], '=')
+		if next < 0 {
+			break
+		}
+		i += 1 + next
+	}
+	return false
+}
+
+// asciiEqualFold compares an ASCII s with a lower-case ASCII lower, ignoring
+// case.
+func asciiEqualFold(s, lower string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // truncate cuts s to MaxBody bytes on a rune boundary.
@@ -297,11 +355,15 @@ func truncate(s string) string {
 // assertions in forms, tokens and keys in JSON, and Key Vault secret values.
 // Bodies are cut at MaxBody after masking. The decoded token claims (Token,
 // Issued) are kept: they are what the lessons show.
-func Mask(ex *Exchange) {
+func Mask(ex *Exchange) { mask(ex, false) }
+
+// mask is Mask; with ownHeaders the exchange's header maps are the caller's
+// own copies, masked in place instead of copied again.
+func mask(ex *Exchange, ownHeaders bool) {
 	kv := ex.Service == service.KeyVault
 	ex.URL = MaskURL(ex.URL)
 	ex.RequestBody = truncate(maskBody(ex.RequestBody, ex.RequestHeaders.Get("Content-Type"), kv))
 	ex.ResponseBody = truncate(maskBody(ex.ResponseBody, ex.ResponseHeaders.Get("Content-Type"), kv))
-	ex.RequestHeaders = maskHeader(ex.RequestHeaders)
-	ex.ResponseHeaders = maskHeader(ex.ResponseHeaders)
+	ex.RequestHeaders = maskHeader(ex.RequestHeaders, ownHeaders)
+	ex.ResponseHeaders = maskHeader(ex.ResponseHeaders, ownHeaders)
 }

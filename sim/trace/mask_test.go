@@ -231,3 +231,24 @@ func FuzzMaskJSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzHasConnStringKey holds the in-place search to what it replaced: a
+// connection string key in the lower-cased body.
+func FuzzHasConnStringKey(f *testing.F) {
+	for _, s := range []string{
+		"DefaultEndpointsProtocol=https;AccountName=a;AccountKey=abc;EndpointSuffix=core.windows.net",
+		"x=1&SIG=2", "sharedaccesssignature=", "=sig=", "si=g", "ACCOUNT\u212aEY=x", "é AccountKey=1", "sig",
+		"accountke=y", "AccountKeyy=",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		lower, want := strings.ToLower(body), false
+		for _, k := range connStringKeys {
+			want = want || strings.Contains(lower, k)
+		}
+		if got := hasConnStringKey(body); got != want {
+			t.Errorf("hasConnStringKey(%q) = %v, want %v", body, got, want)
+		}
+	})
+}
