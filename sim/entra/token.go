@@ -147,7 +147,6 @@ func (s *Service) clientCredentials(rw http.ResponseWriter, r *http.Request, req
 		secret := f.Get("client_secret")
 		switch {
 		case secret != "":
-			serr = errBadSecret(sp.AppID)
 			for _, cs := range sp.Secrets {
 				if !w.CheckSecret(secret, cs.Hash) {
 					continue
@@ -157,9 +156,12 @@ func (s *Service) clientCredentials(rw http.ResponseWriter, r *http.Request, req
 					serr.Reason = "The client secret '" + cs.DisplayName + "' (" + cs.Hint + "…) matches, but it expired on " + cs.EndDate.UTC().Format(time.RFC3339) + " (sandbox time " + now.UTC().Format(time.RFC3339) + ")."
 					return
 				}
-				serr, secretName = nil, cs.DisplayName+" ("+cs.Hint+"…)"
+				secretName = cs.DisplayName + " (" + cs.Hint + "…)"
 				return
 			}
+			// No secret matched (the error is built only now: a token
+			// that is issued does not pay for its text).
+			serr = errBadSecret(sp.AppID)
 			if len(sp.Secrets) == 0 {
 				serr.Reason = "The app has no client secrets at all."
 			}
