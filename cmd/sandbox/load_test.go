@@ -256,6 +256,11 @@ type learner struct {
 	// mark is the diagram the learner's page shows; sent with htmx posts
 	// as app.js does, so step answers bring only the new rows.
 	mark string
+	// buf holds the body being read: one buffer for all of a learner's
+	// answers, so reading a page is one copy, not a buffer grown from
+	// nothing each time (the learners' garbage is collected with the
+	// server's, in this one process).
+	buf bytes.Buffer
 }
 
 var (
@@ -389,9 +394,11 @@ func (l *learner) do(ctx context.Context, kind, method, path string, body io.Rea
 	if err != nil {
 		return "", fmt.Errorf("%s %s: %w", method, path, err)
 	}
-	data, err := io.ReadAll(res.Body)
+	l.buf.Reset()
+	_, err = l.buf.ReadFrom(res.Body)
 	res.Body.Close()
 	l.st.add(kind, time.Since(t0), 1)
+	data := l.buf.Bytes()
 	if err != nil {
 		return "", fmt.Errorf("%s %s: %w", method, path, err)
 	}
