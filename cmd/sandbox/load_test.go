@@ -313,18 +313,18 @@ func (l *learner) lesson1(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m := loadCSRFMeta.FindStringSubmatch(body)
+	m := loadCSRFMeta.FindSubmatch(body)
 	if m == nil {
 		return errors.New("no csrf-token on the lesson page")
 	}
-	l.csrf = m[1]
+	l.csrf = string(m[1])
 
 	body, err = l.do(ctx, kindAPI, "POST", "/api/sandboxes", strings.NewReader(`{"scenario":"walkthrough"}`),
 		map[string]string{"Content-Type": "application/json", "X-CSRF-Token": l.csrf})
 	if err != nil {
 		return err
 	}
-	if err := json.Unmarshal([]byte(body), &l.sb); err != nil {
+	if err := json.Unmarshal(body, &l.sb); err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
 	lesson := "/sandboxes/" + l.sb.ID + "/lessons/" + loadLesson
@@ -344,9 +344,9 @@ func (l *learner) lesson1(ctx context.Context) error {
 			return err
 		}
 		if step == "get-secret" {
-			for _, m := range loadExchanges.FindAllStringSubmatch(body, -1) {
-				if m[2] == "403" {
-					refused = m[1]
+			for _, m := range loadExchanges.FindAllSubmatch(body, -1) {
+				if string(m[2]) == "403" {
+					refused = string(m[1])
 				}
 			}
 		}
@@ -361,7 +361,7 @@ func (l *learner) lesson1(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if !strings.Contains(body, `data-ok="true"`) {
+	if !bytes.Contains(body, []byte(`data-ok="true"`)) {
 		return errors.New("get-secret after the fix did not succeed")
 	}
 	if err := l.ownProgram(ctx, http.StatusOK); err != nil {
@@ -372,7 +372,7 @@ func (l *learner) lesson1(ctx context.Context) error {
 }
 
 // form posts an htmx form with the CSRF token.
-func (l *learner) form(ctx context.Context, kind, path string, v url.Values) (string, error) {
+func (l *learner) form(ctx context.Context, kind, path string, v url.Values) ([]byte, error) {
 	if v == nil {
 		v = url.Values{}
 	}
@@ -381,10 +381,12 @@ func (l *learner) form(ctx context.Context, kind, path string, v url.Values) (st
 		map[string]string{"Content-Type": "application/x-www-form-urlencoded", "HX-Request": "true", "X-Diagram-Mark": l.mark})
 }
 
-func (l *learner) do(ctx context.Context, kind, method, path string, body io.Reader, h map[string]string) (string, error) {
+// do sends one request and returns the answer's body, which is valid until
+// the learner's next request.
+func (l *learner) do(ctx context.Context, kind, method, path string, body io.Reader, h map[string]string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, method, l.base+path, body)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	for k, v := range h {
 		req.Header.Set(k, v)
@@ -392,23 +394,26 @@ func (l *learner) do(ctx context.Context, kind, method, path string, body io.Rea
 	t0 := time.Now()
 	res, err := l.c.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	l.buf.Reset()
+	if res.ContentLength > 0 {
+		l.buf.Grow(int(min(res.ContentLength, 1<<20)) + bytes.MinRead) // ReadFrom wants MinRead spare
+	}
 	_, err = l.buf.ReadFrom(res.Body)
 	res.Body.Close()
 	l.st.add(kind, time.Since(t0), 1)
 	data := l.buf.Bytes()
 	if err != nil {
-		return "", fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	if res.StatusCode >= 300 {
-		return "", fmt.Errorf("%s %s = %d %.300s", method, path, res.StatusCode, data)
+		return nil, fmt.Errorf("%s %s = %d %.300s", method, path, res.StatusCode, data)
 	}
 	if m := diagramMark(data); m != nil {
 		l.mark = string(m)
 	}
-	return string(data), nil
+	return data, nil
 }
 
 // ownProgram is the docs' Go program started once: a new process, so a new

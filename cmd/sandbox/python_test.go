@@ -1,10 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -38,7 +38,7 @@ func TestServerRunsLessonsInPython(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(page, "· in Python") || strings.Contains(page, "· in Go") {
+	if !bytes.Contains(page, []byte("· in Python")) || bytes.Contains(page, []byte("· in Go")) {
 		t.Fatalf("the steps did not run in Python")
 	}
 }
