@@ -3,11 +3,13 @@ package sim
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -502,5 +504,85 @@ func TestFrontDoorLogsToItsLogger(t *testing.T) {
 	}
 	if out := buf.String(); !strings.Contains(out, "trace not stored") || !strings.Contains(out, "disk full") {
 		t.Fatalf("log = %q", out)
+	}
+}
+
+// The front door masks the trace's own copies of the headers in place
+// (trace.Book.RecordOwned): every secret of the exchange is masked in the
+// trace, while the request the caller handed in and the headers the
+// response was written with keep their values.
+func TestFrontDoorMasksItsOwnCopies(t *testing.T) {
+	const (
+		bearer     = "bearer-credential-0123456789"
+		identity   = "identity-header-0123456789"
+		cookie     = "session=cookie-0123456789"
+		setCookie  = "session=set-cookie-0123456789"
+		formSecret = "form-client-secret-0123456789"
+		token      = "access-token-0123456789"
+		accountKey = "account-key-0123456789"
+		sig        = "query-signature-0123456789"
+	)
+	secrets := []string{bearer, identity, cookie, setCookie, formSecret, token, accountKey, sig}
+	var seenHeader http.Header
+	var seenBody string
+	c := newCloud(t, Services{ARM: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		trace.NotesFrom(r.Context()).SandboxID = "caller"
+		seenHeader = r.Header.Clone()
+		b, _ := io.ReadAll(r.Body)
+		seenBody = string(b)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Set-Cookie", setCookie)
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, `{"access_token":"`+token+`","conn":"AccountName=a;AccountKey=`+accountKey+`;EndpointSuffix=core.windows.net"}`)
+	})})
+	body := "grant_type=client_credentials&client_secret=" + formSecret
+	req, _ := http.NewRequestWithContext(world.WithOrigin(context.Background(), world.Origin{SandboxID: "caller", Via: "runner"}),
+		"POST", "https://management.azure.com/x?api-version=1&sig="+sig, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	req.Header.Set("X-Identity-Header", identity)
+	req.Header.Set("Cookie", cookie)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	sent := req.Header.Clone()
+	d := &discard{h: http.Header{}}
+	c.ServeHTTP(d, req)
+	if d.status != http.StatusOK {
+		t.Fatalf("status %d: %s", d.status, d.body.String())
+	}
+	if !reflect.DeepEqual(seenHeader, sent) || seenBody != body {
+		t.Errorf("the service saw\n%v %q\nwant the request as sent\n%v %q", seenHeader, seenBody, sent, body)
+	}
+	if !reflect.DeepEqual(req.Header, sent) {
+		t.Errorf("the caller's request headers changed:\n%v\nwant\n%v", req.Header, sent)
+	}
+	if got := d.h.Get("Set-Cookie"); got != setCookie {
+		t.Errorf("the response's Set-Cookie became %q", got)
+	}
+	exs := c.Book().List("caller", 0)
+	if len(exs) != 1 {
+		t.Fatalf("%d exchanges recorded", len(exs))
+	}
+	ex := exs[0]
+	dump, err := json.Marshal(ex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range secrets {
+		if strings.Contains(string(dump), s) {
+			t.Errorf("%q survived in the trace:\n%s", s, dump)
+		}
+	}
+	for name, got := range map[string]string{
+		"Authorization":     ex.RequestHeaders.Get("Authorization"),
+		"X-Identity-Header": ex.RequestHeaders.Get("X-Identity-Header"),
+		"Cookie":            ex.RequestHeaders.Get("Cookie"),
+		"Set-Cookie":        ex.ResponseHeaders.Get("Set-Cookie"),
+	} {
+		if !strings.HasSuffix(got, trace.Masked) {
+			t.Errorf("%s in the trace is %q, want it masked", name, got)
+		}
+	}
+	if !strings.Contains(ex.RequestBody, "client_secret=***") || !strings.Contains(ex.ResponseBody, `"access_token":"acc`+trace.Masked) ||
+		!strings.Contains(ex.ResponseBody, "AccountKey=acc"+trace.Masked) || !strings.Contains(ex.URL, "sig=que"+trace.Masked) {
+		t.Errorf("trace lost what it masks:\n%s", dump)
 	}
 }
