@@ -42,8 +42,9 @@ func (c *capture) RoundTrip(r *http.Request) (*http.Response, error) {
 	return c.next.RoundTrip(r)
 }
 
-// replay is the response writer of BenchmarkServeMessages: headers kept
-// for the next request, body kept for the pop receipt.
+// replay is the response writer of BenchmarkServeMessages, one per
+// request: the status checked, the body kept for the message ID and pop
+// receipt the delete needs.
 type replay struct {
 	h      http.Header
 	status int
