@@ -5,28 +5,11 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/azure-auth-sandbox/sandbox/sim/world/worldtest"
 )
-
-// testClock is a clock the test moves.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // createWorkshop creates a workshop from the teacher's form and returns
 // its dashboard URL and join code.
@@ -62,8 +45,8 @@ func (c *classroom) joinCode(t *testing.T, code, name string) (*browser, string)
 // time passed while the server was down.
 func TestWorkshopNoticeKeptAndEndTime(t *testing.T) {
 	c := newClassroom(t)
-	clk := &testClock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
-	c.now = clk.now
+	clk := worldtest.NewClock(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
+	c.now = clk.Now
 	c.restart()
 
 	dashA, codeA := c.createWorkshop(t, "Morning", "30")
@@ -87,11 +70,11 @@ func TestWorkshopNoticeKeptAndEndTime(t *testing.T) {
 
 	// 29 minutes: nothing ends. 31: Morning ends, Afternoon runs on.
 	ctx := context.Background()
-	clk.add(29 * time.Minute)
+	clk.Advance(29 * time.Minute)
 	if n := c.app.endDue(ctx); n != 0 {
 		t.Fatalf("ended %d workshops before their end time", n)
 	}
-	clk.add(2 * time.Minute)
+	clk.Advance(2 * time.Minute)
 	if n := c.app.endDue(ctx); n != 1 {
 		t.Fatalf("ended %d workshops at Morning's end time, want 1", n)
 	}
@@ -116,7 +99,7 @@ func TestWorkshopNoticeKeptAndEndTime(t *testing.T) {
 
 	// Afternoon's end passes while the server is down: the first sweep of
 	// the restarted server ends it.
-	clk.add(2 * time.Hour)
+	clk.Advance(2 * time.Hour)
 	c.restart()
 	deadline := time.Now().Add(10 * time.Second)
 	for bob.page(bobURL).StatusCode != 404 {

@@ -20,19 +20,8 @@ import (
 	"github.com/azure-auth-sandbox/sandbox/sim/service"
 	"github.com/azure-auth-sandbox/sandbox/sim/trace"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
+	"github.com/azure-auth-sandbox/sandbox/sim/world/worldtest"
 )
-
-// fakeClock is a settable base clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
 
 // fixture is one sandbox with the entra and queue services behind a host
 // router, reachable in process.
@@ -51,7 +40,7 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	clock := &fakeClock{t: time.Now().UTC()}
+	clock := worldtest.NewClock(time.Now().UTC())
 	reg := world.NewRegistry(clock, nil)
 	w, err := scenario.Build(context.Background(), reg, "sbx1", scenario.Walkthrough)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/azure-auth-sandbox/sandbox/sim/rbac"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
+	"github.com/azure-auth-sandbox/sandbox/sim/world/worldtest"
 )
 
 type fixedClock struct{ t time.Time }
@@ -237,29 +238,12 @@ func TestLoadMovesSuffixLabel(t *testing.T) {
 	}
 }
 
-type movingClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *movingClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *movingClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // TestAuthorizeAnswersStayCurrent: Authorize serves repeated questions
 // from a cache; its answers must still follow the clock while an assignment
 // propagates and every Update (even one that changes no assignment).
 func TestAuthorizeAnswersStayCurrent(t *testing.T) {
 	ctx := context.Background()
-	clock := &movingClock{t: time.Unix(1_700_000_000, 0)}
+	clock := worldtest.NewClock(time.Unix(1_700_000_000, 0))
 	w, _ := world.NewRegistry(clock, nil).Add(newState("a"))
 	const (
 		scope  = "/subscriptions/x/resourceGroups/rg"
@@ -284,11 +268,11 @@ func TestAuthorizeAnswersStayCurrent(t *testing.T) {
 	if d := ask(); d.Allowed || !strings.Contains(explained(d), "(in 10m0s)") {
 		t.Fatalf("while propagating: allowed=%v %q", d.Allowed, explained(d))
 	}
-	clock.advance(time.Minute)
+	clock.Advance(time.Minute)
 	if d := ask(); d.Allowed || !strings.Contains(explained(d), "(in 9m0s)") {
 		t.Fatalf("a minute later: allowed=%v %q", d.Allowed, explained(d))
 	}
-	clock.advance(9 * time.Minute)
+	clock.Advance(9 * time.Minute)
 	first := ask()
 	if !first.Allowed || first.Principal.DisplayName != "first" {
 		t.Fatalf("once effective: %+v", first)
@@ -318,7 +302,7 @@ func TestAuthorizeAnswersStayCurrent(t *testing.T) {
 	if d := ask(); !d.Allowed {
 		t.Fatal("removal took effect at once, want after the propagation delay")
 	}
-	clock.advance(10 * time.Minute)
+	clock.Advance(10 * time.Minute)
 	if d := ask(); d.Allowed {
 		t.Fatalf("removal has propagated, still allowed: %q", explained(d))
 	}
