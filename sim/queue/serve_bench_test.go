@@ -73,17 +73,7 @@ func BenchmarkServeMessages(b *testing.B) {
 	f.http.Transport = cp
 	qc := f.queueClient(scenario.QueueName)
 	ctx := context.Background()
-	if _, err := qc.EnqueueMessage(ctx, "hello from the benchmark", nil); err != nil {
-		b.Fatal(err)
-	}
-	resp, err := qc.DequeueMessage(ctx, nil)
-	if err != nil || len(resp.Messages) != 1 {
-		b.Fatal(err)
-	}
-	m := resp.Messages[0]
-	if _, err := qc.DeleteMessage(ctx, *m.MessageID, *m.PopReceipt, nil); err != nil {
-		b.Fatal(err)
-	}
+	enqueueDequeueDelete(b, ctx, qc)
 	enq, deq, del := cp.reqs[http.MethodPost], cp.reqs[http.MethodGet], cp.reqs[http.MethodDelete]
 	delBase := del.url[:strings.LastIndex(del.url, "/")+1] // .../{queue}/messages/
 	serve := func(c capturedRequest, target string, want int) *replay {
