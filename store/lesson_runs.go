@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 )
 
@@ -15,6 +17,90 @@ func (db *DB) SaveLessonRun(ctx context.Context, sandboxID, lessonID string, dat
 	_, err := db.execStmt("save lesson run", db.stSaveRun, sandboxID, lessonID, db.stamp(), data)
 	return wrap("save lesson run", err)
 }
+
+// StepSave is what one run of a lesson step saves: the lesson run and,
+// beside it, the learner's progress row and the member's workshop event
+// (each nil when there is none).
+type StepSave struct {
+	SandboxID, LessonID string
+	Data                []byte
+	Progress            *Progress
+	Event               *ProgressEvent // its Seq is set once saved
+}
+
+// StepSaveErrors are a StepSave's outcome: Run is the lesson run's, Progress
+// and Event the others'. Each write stands alone, as three writes would:
+// one failing undoes none of the others.
+type StepSaveErrors struct{ Run, Progress, Event error }
+
+// SaveStep saves a step's writes (SaveLessonRun, SaveProgress, AppendEvent)
+// as one acknowledged write: one place in the group commit and one wait for
+// it, instead of one each. It returns once they are committed.
+func (db *DB) SaveStep(ctx context.Context, s StepSave) StepSaveErrors {
+	var out StepSaveErrors
+	if s.SandboxID == "" || s.LessonID == "" || s.Data == nil {
+		out.Run = fmt.Errorf("store: save lesson run: sandbox, lesson and data required: %w", ErrInvalid)
+	}
+	var progress []any
+	if s.Progress != nil {
+		progress, out.Progress = db.progressArgs(*s.Progress)
+	}
+	e := s.Event
+	if e != nil {
+		if e.WorkshopID == "" || e.MemberID == "" || e.Kind == "" {
+			out.Event = fmt.Errorf("store: append event: workshop, member and kind required: %w", ErrInvalid)
+			e = nil
+		} else if e.At.IsZero() {
+			e.At = fromStamp(db.stamp())
+		}
+	}
+	run := out.Run == nil
+	if !run && progress == nil && e == nil {
+		return out
+	}
+	at := db.stamp()
+	var runErr, progressErr, eventErr error
+	// Each statement stands alone, as in three single-statement writes of
+	// one batch: SQLite undoes a failing statement only, and the batch's
+	// transaction goes on.
+	err := db.exec("save step", false, func(tx *sql.Tx) error {
+		if run {
+			_, runErr = tx.Stmt(db.stSaveRun).Exec(s.SandboxID, s.LessonID, at, s.Data)
+		}
+		if progress != nil {
+			_, progressErr = tx.Stmt(db.stSaveProgress).Exec(progress...)
+		}
+		if e != nil {
+			eventErr = insertEvent(tx, e)
+		}
+		return nil
+	})
+	if err != nil { // not committed: none was saved
+		if run {
+			out.Run = err
+		}
+		if progress != nil {
+			out.Progress = err
+		}
+		if e != nil {
+			out.Event = err
+		}
+		return out
+	}
+	if run {
+		out.Run = wrap("save lesson run", runErr)
+	}
+	if progress != nil {
+		out.Progress = wrap("save progress", progressErr)
+	}
+	if e != nil {
+		out.Event = wrap("append event", eventErr)
+	}
+	return out
+}
+
+// Err is the first of the errors (nil when all were saved).
+func (e StepSaveErrors) Err() error { return errors.Join(e.Run, e.Progress, e.Event) }
 
 const saveLessonRunSQL = `INSERT INTO lesson_runs(sandbox_id, lesson_id, updated_at, data) VALUES(?, ?, ?, ?)
 	ON CONFLICT(sandbox_id, lesson_id) DO UPDATE SET updated_at = excluded.updated_at, data = excluded.data`

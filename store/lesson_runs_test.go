@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestLessonRuns(t *testing.T) {
@@ -89,5 +90,76 @@ func TestLessonRunsMigratesOldDatabase(t *testing.T) {
 	}
 	if err := db.SaveLessonRun(ctx, "sb", "roles", []byte(`{}`)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// SaveStep saves a step's run, progress and workshop event in one commit,
+// each standing alone: one refused leaves the others saved.
+func TestSaveStep(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	l := mustLearner(t, db, "c")
+	mustSandbox(t, db, "sb", l.ID)
+	w := mustWorkshop(t, db)
+	m := &Member{WorkshopID: w.ID, LearnerID: l.ID, DisplayName: "Grace", SandboxID: "sb"}
+	if err := db.AddMember(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
+	event := func() *ProgressEvent {
+		return &ProgressEvent{WorkshopID: w.ID, MemberID: m.ID, Kind: "step", LessonID: "walkthrough", StepID: "s1", OK: true, At: at}
+	}
+	progress := func(lessonID string) *Progress {
+		return &Progress{LearnerID: l.ID, LessonID: lessonID, SandboxID: "sb", StepsDone: []string{"s1"}, GoalMet: true}
+	}
+	cases := []struct {
+		name                      string
+		save                      StepSave
+		runErr, progErr, eventErr error
+		wantRun                   string // the saved run after ("" = none)
+		wantProgress, wantEvents  int
+	}{
+		{name: "all three", save: StepSave{SandboxID: "sb", LessonID: "walkthrough", Data: []byte(`{"n":1}`), Progress: progress("walkthrough"), Event: event()},
+			wantRun: `{"n":1}`, wantProgress: 1, wantEvents: 1},
+		{name: "run only", save: StepSave{SandboxID: "sb", LessonID: "walkthrough", Data: []byte(`{"n":2}`)},
+			wantRun: `{"n":2}`, wantProgress: 1, wantEvents: 1},
+		{name: "unknown sandbox: progress and event still saved", save: StepSave{SandboxID: "ghost", LessonID: "walkthrough", Data: []byte(`{}`), Progress: progress("roles"), Event: event()},
+			runErr: ErrNotFound, wantRun: `{"n":2}`, wantProgress: 2, wantEvents: 2},
+		{name: "unknown learner: the run still saved", save: StepSave{SandboxID: "sb", LessonID: "walkthrough", Data: []byte(`{"n":3}`), Progress: &Progress{LearnerID: "nobody", LessonID: "walkthrough"}},
+			progErr: ErrNotFound, wantRun: `{"n":3}`, wantProgress: 2, wantEvents: 2},
+		{name: "invalid event and run", save: StepSave{LessonID: "walkthrough", Progress: progress("walkthrough"), Event: &ProgressEvent{Kind: "step"}},
+			runErr: ErrInvalid, eventErr: ErrInvalid, wantRun: `{"n":3}`, wantProgress: 2, wantEvents: 2},
+		{name: "nothing valid", save: StepSave{Progress: &Progress{}}, runErr: ErrInvalid, progErr: ErrInvalid, wantRun: `{"n":3}`, wantProgress: 2, wantEvents: 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := db.wr.commits.Load()
+			errs := db.SaveStep(ctx, tc.save)
+			if !errors.Is(errs.Run, tc.runErr) || (tc.runErr == nil) != (errs.Run == nil) {
+				t.Errorf("run err = %v, want %v", errs.Run, tc.runErr)
+			}
+			if !errors.Is(errs.Progress, tc.progErr) || (tc.progErr == nil) != (errs.Progress == nil) {
+				t.Errorf("progress err = %v, want %v", errs.Progress, tc.progErr)
+			}
+			if !errors.Is(errs.Event, tc.eventErr) || (tc.eventErr == nil) != (errs.Event == nil) {
+				t.Errorf("event err = %v, want %v", errs.Event, tc.eventErr)
+			}
+			if c := db.wr.commits.Load() - before; c > 1 {
+				t.Errorf("%d commits, want at most one", c)
+			}
+			if got, err := db.LessonRun(ctx, "sb", "walkthrough"); err != nil || string(got) != tc.wantRun {
+				t.Errorf("run = %s, %v; want %s", got, err, tc.wantRun)
+			}
+			if ps, err := db.ProgressByLearner(ctx, l.ID); err != nil || len(ps) != tc.wantProgress {
+				t.Errorf("progress = %+v, %v; want %d rows", ps, err, tc.wantProgress)
+			}
+			evs, err := db.Events(ctx, w.ID)
+			if err != nil || len(evs) != tc.wantEvents {
+				t.Fatalf("events = %+v, %v; want %d", evs, err, tc.wantEvents)
+			}
+			if e := tc.save.Event; e != nil && tc.eventErr == nil && (e.Seq != evs[len(evs)-1].Seq || !evs[len(evs)-1].At.Equal(at)) {
+				t.Errorf("event seq %d, stored %+v", e.Seq, evs[len(evs)-1])
+			}
+		})
 	}
 }

@@ -22,8 +22,18 @@ type Progress struct {
 // SaveProgress creates or replaces a progress row. A zero UpdatedAt is set
 // from the store's clock. An unknown learner or sandbox is ErrNotFound.
 func (db *DB) SaveProgress(ctx context.Context, p Progress) error {
+	args, err := db.progressArgs(p)
+	if err != nil {
+		return err
+	}
+	_, err = db.execStmt("save progress", db.stSaveProgress, args...)
+	return wrap("save progress", err)
+}
+
+// progressArgs are saveProgressSQL's arguments for p.
+func (db *DB) progressArgs(p Progress) ([]any, error) {
 	if p.LearnerID == "" || p.LessonID == "" {
-		return fmt.Errorf("store: save progress: learner and lesson required: %w", ErrInvalid)
+		return nil, fmt.Errorf("store: save progress: learner and lesson required: %w", ErrInvalid)
 	}
 	steps := p.StepsDone
 	if steps == nil {
@@ -31,18 +41,17 @@ func (db *DB) SaveProgress(ctx context.Context, p Progress) error {
 	}
 	js, err := json.Marshal(steps)
 	if err != nil {
-		return fmt.Errorf("store: save progress: %w", err)
+		return nil, fmt.Errorf("store: save progress: %w", err)
 	}
 	at := p.UpdatedAt.UnixNano()
 	if p.UpdatedAt.IsZero() {
 		at = db.stamp()
 	}
-	// No conflict target: the only unique constraint is progress_key, an
-	// expression index (NULL sandbox = "no sandbox" must still be unique).
-	_, err = db.execStmt("save progress", db.stSaveProgress, p.LearnerID, p.LessonID, nullable(p.SandboxID), string(js), p.GoalMet, at)
-	return wrap("save progress", err)
+	return []any{p.LearnerID, p.LessonID, nullable(p.SandboxID), string(js), p.GoalMet, at}, nil
 }
 
+// No conflict target: the only unique constraint is progress_key, an
+// expression index (NULL sandbox = "no sandbox" must still be unique).
 const saveProgressSQL = `INSERT INTO progress(learner_id, lesson_id, sandbox_id, steps_done, goal_met, updated_at)
 	VALUES(?, ?, ?, ?, ?, ?)
 	ON CONFLICT DO UPDATE SET steps_done = excluded.steps_done, goal_met = excluded.goal_met,

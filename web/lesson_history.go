@@ -59,6 +59,25 @@ func (p *player) save(ctx context.Context, r *lessonRun) error {
 	return nil
 }
 
+// saveStep is save with the step's other writes (s: the run's data is
+// filled in here) in the same write of the group commit. The error is the
+// run's; errs says how the others fared.
+func (p *player) saveStep(ctx context.Context, r *lessonRun, s store.StepSave) (errs store.StepSaveErrors, err error) {
+	r.saveMu.Lock()
+	defer r.saveMu.Unlock()
+	if s.Data, err = r.savedJSON(); err != nil {
+		// The others are saved still, as they were beside a failed save.
+		s.Data = nil
+		errs = p.store.SaveStep(ctx, store.StepSave{Progress: s.Progress, Event: s.Event})
+		return errs, fmt.Errorf("web: save lesson run: %w", err)
+	}
+	errs = p.store.SaveStep(ctx, s)
+	if errs.Run != nil {
+		return errs, fmt.Errorf("web: save lesson run: %w", errs.Run)
+	}
+	return errs, nil
+}
+
 // savedJSON is the run as saved (a savedRun), its history spliced in from
 // each step's JSON, encoded once (stepRun.saved).
 func (r *lessonRun) savedJSON() ([]byte, error) {

@@ -29,6 +29,7 @@ type playerStore interface {
 	SaveProgress(ctx context.Context, p store.Progress) error
 	ProgressByLearner(ctx context.Context, learnerID string) ([]store.Progress, error)
 	SaveLessonRun(ctx context.Context, sandboxID, lessonID string, data []byte) error
+	SaveStep(ctx context.Context, s store.StepSave) store.StepSaveErrors
 	LessonRun(ctx context.Context, sandboxID, lessonID string) ([]byte, error)
 }
 
@@ -52,11 +53,14 @@ type playerConfig struct {
 	// and why the Python tab runs Go); the first call may wait for the
 	// interpreter's probe.
 	findPython func() (*lessons.Python, string)
-	// Workshops (optional): stepped hears of each run a learner made in a
-	// sandbox (goalMet is asked only for a workshop's sandbox); notice is
-	// the workshop banner of a sandbox's lesson page.
-	stepped func(ctx context.Context, sandboxID string, l *lessons.Lesson, res *lessons.StepResult, goalMet func() bool)
-	notice  func(ctx context.Context, sandboxID string) *ui.WorkshopNotice
+	// Workshops (optional): stepEvent is the workshop event of a run a
+	// learner made in a sandbox (nil: none; goalMet is asked only for a
+	// workshop's sandbox), saved with the run; stepStored hears of it once
+	// saved (err: it was not). notice is the workshop banner of a sandbox's
+	// lesson page.
+	stepEvent  func(ctx context.Context, sandboxID string, l *lessons.Lesson, res *lessons.StepResult, goalMet func() bool) *store.ProgressEvent
+	stepStored func(ctx context.Context, e *store.ProgressEvent, err error)
+	notice     func(ctx context.Context, sandboxID string) *ui.WorkshopNotice
 	// realFacts gives a real-mode sandbox's facts (nil: no real mode).
 	realFacts func(sandboxID string, w *world.World) (lessons.Facts, bool)
 	// realMissing are the preflight capabilities the server's identity
@@ -395,41 +399,60 @@ func (p *player) lastSeq(sandboxID string) int64 { return p.book.LastSeq(sandbox
 
 // do runs a step or an action and records it for the diagram.
 func (p *player) do(ctx context.Context, t *target, label string, run func() (*lessons.StepResult, error)) (*lessons.StepResult, error) {
-	return p.doBeside(ctx, t, label, run, nil)
+	res, _, err := p.doStep(ctx, t, label, run, false)
+	return res, err
 }
 
-// doBeside is do with beside, when set, run alongside the run's save once
-// the run is recorded: its writes share the save's group commit instead of
-// waiting for one of their own after it.
-func (p *player) doBeside(ctx context.Context, t *target, label string, run func() (*lessons.StepResult, error), beside func()) (*lessons.StepResult, error) {
+// stepOutcome is what doStep read after a run for the answer: the trace
+// and the goal on it, and whether the learner's progress was saved.
+type stepOutcome struct {
+	exs         []trace.Exchange
+	goal        ui.GoalView
+	progressErr error
+}
+
+// doStep is do that, with progress set, also saves the learner's progress
+// (the goal read from the trace after the run, returned in the outcome).
+// The run, the progress and the workshop's event are saved in one write of
+// the store's group commit, on the request's own goroutine: one wait for
+// one commit, not one per write.
+func (p *player) doStep(ctx context.Context, t *target, label string, run func() (*lessons.StepResult, error), progress bool) (*lessons.StepResult, stepOutcome, error) {
+	var out stepOutcome
 	after := p.lastSeq(t.sb.ID)
 	res, err := run()
 	t.forgetFillings() // the run may have changed the values
 	if err != nil {
-		return nil, err
+		return nil, out, err
 	}
 	if len(res.Exchanges) > 0 {
 		after = min(after, res.Exchanges[0].Seq-1)
 	}
 	t.run.record(stepRun{StepID: res.StepID, Label: label, Marker: res.Marker, AfterSeq: after, Res: res})
-	// The workshop's progress event is written beside the run, not after
-	// it: both go through the store's group commit, so under a class's load
-	// they usually share one commit instead of waiting for two.
-	var wg sync.WaitGroup
-	if !t.byInstructor && p.stepped != nil {
-		wg.Go(func() {
-			p.stepped(ctx, t.sb.ID, t.lesson, res, func() bool { return p.goalView(t, p.exchanges(t.sb.ID)).Met })
-		})
+	save := store.StepSave{SandboxID: t.run.w.ID(), LessonID: t.run.lesson.ID}
+	goalMet := func() bool { return p.goalView(t, p.exchanges(t.sb.ID)).Met }
+	if progress {
+		out.exs = p.exchanges(t.sb.ID)
+		out.goal = p.goalView(t, out.exs)
+		goalMet = func() bool { return out.goal.Met }
+		if t.sb.LearnerID != "" {
+			save.Progress = &store.Progress{LearnerID: t.sb.LearnerID, LessonID: t.lesson.ID, SandboxID: t.sb.ID,
+				StepsDone: t.run.stepsRan(), GoalMet: out.goal.Met}
+		}
 	}
-	if beside != nil {
-		wg.Go(beside)
+	if !t.byInstructor && p.stepEvent != nil {
+		save.Event = p.stepEvent(ctx, t.sb.ID, t.lesson, res, goalMet)
 	}
-	err = p.save(ctx, t.run)
-	wg.Wait()
+	errs, err := p.saveStep(ctx, t.run, save)
+	if save.Event != nil {
+		p.stepStored(ctx, save.Event, errs.Event)
+	}
+	if errs.Progress != nil {
+		out.progressErr = fmt.Errorf("web: save progress: %w", errs.Progress)
+	}
 	if err != nil {
-		return nil, err
+		return nil, out, err
 	}
-	return res, nil
+	return res, out, nil
 }
 
 func (r *lessonRun) record(sr stepRun) {
@@ -510,19 +533,6 @@ func (r *lessonRun) takePanelResult() (string, string) {
 	m, e := r.panelMsg, r.panelErr
 	r.panelMsg, r.panelErr = "", ""
 	return m, e
-}
-
-// saveProgress records the learner's progress in the lesson.
-func (p *player) saveProgress(ctx context.Context, t *target, goalMet bool) error {
-	if t.sb.LearnerID == "" {
-		return nil
-	}
-	err := p.store.SaveProgress(ctx, store.Progress{LearnerID: t.sb.LearnerID, LessonID: t.lesson.ID, SandboxID: t.sb.ID,
-		StepsDone: t.run.stepsRan(), GoalMet: goalMet})
-	if err != nil {
-		return fmt.Errorf("web: save progress: %w", err)
-	}
-	return nil
 }
 
 // exchanges returns the sandbox's trace.

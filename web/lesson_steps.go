@@ -20,33 +20,24 @@ const diagramMarkHeader = "X-Diagram-Mark"
 
 // runSteps runs steps in order, as the learner's clicks would, each with
 // its parameter edits (nil: the step's defaults). It returns the trace
-// after the runs and the goal on it; the learner's progress is saved beside
-// the last run's save (one group commit, not two in a row).
+// after the runs and the goal on it; the learner's progress is saved with
+// the last run (one write of the group commit, not two).
 func (p *player) runSteps(c echo.Context, t *target, steps []*lessons.Step, edits map[string]string) ([]trace.Exchange, ui.GoalView, error) {
 	ctx := c.Request().Context()
-	var (
-		exs  []trace.Exchange
-		goal ui.GoalView
-	)
+	var out stepOutcome
 	for i, step := range steps {
-		var beside func()
-		if i == len(steps)-1 {
-			beside = func() {
-				exs = p.exchanges(t.sb.ID)
-				goal = p.goalView(t, exs)
-				if err := p.saveProgress(ctx, t, goal.Met); err != nil {
-					loggerFrom(c).Warn("save progress", "error", err)
-				}
-			}
-		}
-		_, err := p.doBeside(ctx, t, t.run.stepLabel(step), func() (*lessons.StepResult, error) {
+		var err error
+		_, out, err = p.doStep(ctx, t, t.run.stepLabel(step), func() (*lessons.StepResult, error) {
 			return t.run.runner.Run(ctx, step.ID, edits)
-		}, beside)
+		}, i == len(steps)-1)
+		if out.progressErr != nil {
+			loggerFrom(c).Warn("save progress", "error", out.progressErr)
+		}
 		if err != nil {
 			return nil, ui.GoalView{}, &Error{Code: CodeInvalidArgument, Message: err.Error(), Err: err}
 		}
 	}
-	return exs, goal, nil
+	return out.exs, out.goal, nil
 }
 
 // stepsAnswer answers step runs (runSteps gave the trace and the goal): a

@@ -206,7 +206,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if s.ws != nil {
-		p.stepped, p.notice = s.workshopStep, s.lessonNotice
+		p.stepEvent, p.stepStored, p.notice = s.workshopEvent, s.workshopStored, s.lessonNotice
 	}
 	s.player = p
 	if err := s.routes(e); err != nil {

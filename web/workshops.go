@@ -153,27 +153,35 @@ func currentLesson(w *store.Workshop) string {
 	return ""
 }
 
-// workshopStep puts a step or action a workshop member ran in their
-// sandbox on the workshop's dashboard. A sandbox outside every workshop
-// costs one indexed read.
-func (s *Server) workshopStep(ctx context.Context, sandboxID string, l *lessons.Lesson, res *lessons.StepResult, goalMet func() bool) {
+// workshopEvent is the workshop event of a step or action a workshop
+// member ran in their sandbox (nil: the sandbox is in no workshop, which
+// costs one cached lookup). It is saved with the run (player.saveStep);
+// workshopStored then puts it on the workshop's dashboard.
+func (s *Server) workshopEvent(ctx context.Context, sandboxID string, l *lessons.Lesson, res *lessons.StepResult, goalMet func() bool) *store.ProgressEvent {
 	if res == nil {
-		return
+		return nil
 	}
 	m, err := s.ws.MemberBySandbox(ctx, sandboxID)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
 			s.log.Warn("workshop member lookup", "error", err)
 		}
-		return
+		return nil
 	}
 	kind := workshop.KindAction
 	if l.Step(res.StepID) != nil {
 		kind = workshop.KindStep
 	}
-	e := &store.ProgressEvent{WorkshopID: m.WorkshopID, MemberID: m.ID, Kind: kind, LessonID: l.ID,
-		StepID: res.StepID, OK: res.OK, GoalMet: goalMet(), Outcome: workshop.Outcome(res.Exchanges, res.OK, res.Error)}
-	if err := s.hub.Record(ctx, e); err != nil {
+	return &store.ProgressEvent{WorkshopID: m.WorkshopID, MemberID: m.ID, Kind: kind, LessonID: l.ID,
+		StepID: res.StepID, OK: res.OK, GoalMet: goalMet(), Outcome: workshop.Outcome(res.Exchanges, res.OK, res.Error), At: s.hub.Now()}
+}
+
+// workshopStored shows a saved workshop event on the dashboard.
+func (s *Server) workshopStored(ctx context.Context, e *store.ProgressEvent, err error) {
+	if err == nil {
+		err = s.hub.Stored(ctx, e)
+	}
+	if err != nil {
 		s.log.Warn("workshop event", "error", err)
 	}
 }
