@@ -67,13 +67,10 @@ func testWorkshopLoad(t *testing.T, p pacing) {
 	}
 	n := workshopLearners()
 	m := startLoadServer(t)
-	cpu0 := cpuTime()
 	st := runWorkshop(t, m, n, p)
-	cpu := cpuTime() - cpu0
 	t.Logf("steps in %s; %s", loadRunner(), p)
 	t.Log("\n" + st.tableOf(n, workshopKinds))
-	t.Logf("process CPU %.2fs over %.2fs wall = %.2f cores busy (server and clients share the process)",
-		cpu.Seconds(), st.wall.Seconds(), cpu.Seconds()/st.wall.Seconds())
+	t.Log(st.cpuLine())
 }
 
 // pacing is how learners spread their clicks; the zero value is the burst.
@@ -214,20 +211,34 @@ func (d *dashboardWatch) read(ctx context.Context, c *http.Client, url string) e
 	return sc.Err()
 }
 
+// runWorkshop adds the instructor to the server's store and runs the
+// workshop of n learners (and the instructor's browser) against it: in a
+// process of their own or in this one (loadSeparate).
 func runWorkshop(tb testing.TB, m *Main, n int, p pacing) *loadStats {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
-	defer cancel()
-	base := m.URL()
-	if _, err := m.db.AddInstructor(ctx, "Load", "load-link"); err != nil {
+	if _, err := m.db.AddInstructor(context.Background(), "Load", "load-link"); err != nil {
 		tb.Fatal(err)
 	}
+	st := runLoad(tb, loadSpec{Scenario: loadWorkshop, Base: m.URL(), N: n,
+		JoinOver: p.joinOver, ReadMin: p.readMin, ReadMax: p.readMax, Seed: p.seed})
+	if st.missed > 0 {
+		tb.Logf("%d finished steps were not on the dashboard when the bound ran out", st.missed)
+	}
+	return st
+}
+
+// workshop is the instructor's browser creating the workshop and watching
+// its dashboard while n learners join and work; the error joins every
+// learner's failure.
+func workshop(base string, n int, p pacing) (*loadStats, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
+	defer cancel()
 	st := &loadStats{}
 	teacher := newLoadBrowser(base, st)
 	defer teacher.close()
 	code, dash, err := teacher.createWorkshop(ctx)
 	if err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
 	watch := &dashboardWatch{shown: map[string][]time.Time{}}
 	streamCtx, stopStream := context.WithCancel(ctx)
@@ -242,7 +253,6 @@ func runWorkshop(tb testing.TB, m *Main, n int, p pacing) *loadStats {
 	var mu sync.Mutex
 	var done []stepDone
 	var unfinished atomic.Int64
-	missed := 0
 	start := make(chan struct{})
 	errs := make(chan error, n)
 	starts, reads := p.schedule(n)
@@ -282,11 +292,14 @@ func runWorkshop(tb testing.TB, m *Main, n int, p pacing) *loadStats {
 	st.wall = time.Since(t0)
 	st.unfinished = int(unfinished.Load())
 	close(errs)
+	var all []error
 	for err := range errs {
-		tb.Error(err)
+		all = append(all, err)
 	}
-	if tb.Failed() {
-		tb.FailNow()
+	if len(all) > 0 {
+		stopStream()
+		<-streamDone
+		return nil, errors.Join(all...)
 	}
 	// Every step must reach the dashboard; wait a little for the last ones
 	// (not past the bound: then what was seen is reported).
@@ -303,22 +316,21 @@ func runWorkshop(tb testing.TB, m *Main, n int, p pacing) *loadStats {
 			}
 			if time.Now().After(deadline) {
 				if st.unfinished > 0 {
-					missed++
+					st.missed++
 					break
 				}
-				tb.Fatalf("the dashboard never showed step %d of %s", d.k, d.name)
+				stopStream()
+				<-streamDone
+				return nil, fmt.Errorf("the dashboard never showed step %d of %s", d.k, d.name)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	if missed > 0 {
-		tb.Logf("%d finished steps were not on the dashboard when the bound ran out", missed)
-	}
 	stopStream()
 	if err := <-streamDone; err != nil && ctx.Err() == nil {
-		tb.Fatalf("dashboard stream: %v", err)
+		return nil, fmt.Errorf("dashboard stream: %w", err)
 	}
-	return st
+	return st, nil
 }
 
 // loadBrowser is one browser: a cookie jar, no redirects followed.
