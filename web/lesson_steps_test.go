@@ -5,11 +5,13 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/azure-auth-sandbox/sandbox/lessons"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
 	"github.com/azure-auth-sandbox/sandbox/sim/world"
+	"github.com/azure-auth-sandbox/sandbox/store"
 )
 
 var (
@@ -246,5 +248,110 @@ func TestRunRereadsThePlaceholderValues(t *testing.T) {
 	}
 	if got := string(tg.expandHTML("[{clientSecret}]")); got != "[rotated-secret]" {
 		t.Errorf("after the run: %s (before it: %s)", got, before)
+	}
+}
+
+// savesCounter counts the player's writes.
+type savesCounter struct {
+	playerStore
+	mu                  sync.Mutex
+	steps, runs, progs  int
+	withProgress, event int
+}
+
+func (s *savesCounter) SaveStep(ctx context.Context, ss store.StepSave) store.StepSaveErrors {
+	s.mu.Lock()
+	s.steps++
+	if ss.Progress != nil {
+		s.withProgress++
+	}
+	if ss.Event != nil {
+		s.event++
+	}
+	s.mu.Unlock()
+	return s.playerStore.SaveStep(ctx, ss)
+}
+
+func (s *savesCounter) SaveLessonRun(ctx context.Context, sandboxID, lessonID string, data []byte) error {
+	s.mu.Lock()
+	s.runs++
+	s.mu.Unlock()
+	return s.playerStore.SaveLessonRun(ctx, sandboxID, lessonID, data)
+}
+
+func (s *savesCounter) SaveProgress(ctx context.Context, p store.Progress) error {
+	s.mu.Lock()
+	s.progs++
+	s.mu.Unlock()
+	return s.playerStore.SaveProgress(ctx, p)
+}
+
+// A step run is one write of the store's group commit: its run, the
+// learner's progress (and a workshop member's event) together, all of it
+// saved before the answer.
+func TestStepIsOneWrite(t *testing.T) {
+	pe := newPlayerEnv(t)
+	base := pe.startLesson(t)
+	pe.b.page(base) // the run starts (and is saved) as the page opens
+	c := &savesCounter{playerStore: pe.p.store}
+	pe.p.store = c
+	for _, s := range []string{"create-credential", "create-client", "get-secret"} {
+		if r := pe.b.form(base+"/steps/"+s, nil, true); r.StatusCode != 200 {
+			t.Fatalf("%s = %d", s, r.StatusCode)
+		}
+	}
+	if c.steps != 3 || c.withProgress != 3 || c.runs != 0 || c.progs != 0 || c.event != 0 {
+		t.Fatalf("3 steps: %d step writes (%d with progress, %d with an event), %d run and %d progress writes apart; want 3 (3, 0), 0 and 0",
+			c.steps, c.withProgress, c.event, c.runs, c.progs)
+	}
+	// What was acknowledged is stored: the progress and the run.
+	sb := strings.Split(base, "/")[2]
+	ctx := context.Background()
+	rec, err := pe.db.Sandbox(ctx, sb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := pe.db.ProgressByLearner(ctx, rec.LearnerID)
+	if err != nil || len(ps) != 1 || strings.Join(ps[0].StepsDone, ",") != "create-credential,create-client,get-secret" {
+		t.Fatalf("progress = %+v, %v", ps, err)
+	}
+	data, err := pe.db.LessonRun(ctx, sb, lesson1)
+	if err != nil || !strings.Contains(string(data), `"stepId":"get-secret"`) {
+		t.Fatalf("saved run = %.300s, %v", data, err)
+	}
+}
+
+// In a workshop member's sandbox the step's event rides in the same write,
+// and the dashboard shows it.
+func TestWorkshopStepIsOneWrite(t *testing.T) {
+	c := newClassroom(t)
+	ann, annURL := c.join(t, "Ann")
+	ann.page(annURL)
+	counter := &savesCounter{playerStore: c.app.player.store}
+	c.app.player.store = counter
+	for _, s := range []string{"create-credential", "create-client", "get-secret"} {
+		if r := ann.form(annURL+"/steps/"+s, nil, true); r.StatusCode != 200 {
+			t.Fatalf("%s = %d", s, r.StatusCode)
+		}
+	}
+	if counter.steps != 3 || counter.withProgress != 3 || counter.event != 3 || counter.runs != 0 || counter.progs != 0 {
+		t.Fatalf("3 steps: %d step writes (%d with progress, %d with an event), %d run and %d progress writes apart; want 3 (3, 3), 0 and 0",
+			counter.steps, counter.withProgress, counter.event, counter.runs, counter.progs)
+	}
+	evs, err := c.db.Events(context.Background(), strings.Split(c.wsURL, "/")[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps []string
+	for _, e := range evs {
+		if e.Kind == "step" {
+			steps = append(steps, e.StepID)
+		}
+	}
+	if strings.Join(steps, ",") != "create-credential,create-client,get-secret" {
+		t.Fatalf("step events = %v (all: %+v)", steps, evs)
+	}
+	if row := rowOf(t, c.teacher.page(c.wsURL).body, "Ann"); !strings.Contains(row, "403 ForbiddenByRbac") {
+		t.Fatalf("Ann's row does not show the refused get-secret: %s", row)
 	}
 }
