@@ -43,9 +43,9 @@ import (
 // The steps run in Python where the machine has Debian's python3-azure (a
 // worker per learner), in Go with LOAD_PYTHON=off.
 //
-// The learners run in a process of their own by default, as a load
-// generator does, and inside the server's process with
-// LOAD_CLIENTS=inprocess (the earlier sessions' figures); see loadSeparate.
+// The learners run inside the server's process; LOAD_CLIENTS=separate
+// runs them in a process of their own, as a load generator does (see
+// loadSeparate for which is the default and why).
 
 const (
 	loadLesson  = "auth-at-the-call"
