@@ -11,11 +11,19 @@ import (
 // (the lesson player's history, opaque to the store). An unknown sandbox is
 // ErrNotFound.
 func (db *DB) SaveLessonRun(ctx context.Context, sandboxID, lessonID string, data []byte) error {
-	if sandboxID == "" || lessonID == "" || data == nil {
-		return fmt.Errorf("store: save lesson run: sandbox, lesson and data required: %w", ErrInvalid)
+	if err := checkRun(sandboxID, lessonID, data); err != nil {
+		return err
 	}
 	_, err := db.execStmt("save lesson run", db.stSaveRun, sandboxID, lessonID, db.stamp(), data)
 	return wrap("save lesson run", err)
+}
+
+// checkRun refuses a lesson run without its sandbox, lesson or data.
+func checkRun(sandboxID, lessonID string, data []byte) error {
+	if sandboxID == "" || lessonID == "" || data == nil {
+		return fmt.Errorf("store: save lesson run: sandbox, lesson and data required: %w", ErrInvalid)
+	}
+	return nil
 }
 
 // StepSave is what one run of a lesson step saves: the lesson run and,
@@ -38,20 +46,15 @@ type StepSaveErrors struct{ Run, Progress, Event error }
 // it, instead of one each. It returns once they are committed.
 func (db *DB) SaveStep(ctx context.Context, s StepSave) StepSaveErrors {
 	var out StepSaveErrors
-	if s.SandboxID == "" || s.LessonID == "" || s.Data == nil {
-		out.Run = fmt.Errorf("store: save lesson run: sandbox, lesson and data required: %w", ErrInvalid)
-	}
+	out.Run = checkRun(s.SandboxID, s.LessonID, s.Data)
 	var progress []any
 	if s.Progress != nil {
 		progress, out.Progress = db.progressArgs(*s.Progress)
 	}
 	e := s.Event
 	if e != nil {
-		if e.WorkshopID == "" || e.MemberID == "" || e.Kind == "" {
-			out.Event = fmt.Errorf("store: append event: workshop, member and kind required: %w", ErrInvalid)
+		if out.Event = db.readyEvent(e); out.Event != nil {
 			e = nil
-		} else if e.At.IsZero() {
-			e.At = fromStamp(db.stamp())
 		}
 	}
 	run := out.Run == nil
@@ -75,26 +78,20 @@ func (db *DB) SaveStep(ctx context.Context, s StepSave) StepSaveErrors {
 		}
 		return nil
 	})
-	if err != nil { // not committed: none was saved
-		if run {
-			out.Run = err
+	outcome := func(name string, stmtErr error) error {
+		if err != nil { // not committed: none was saved
+			return err
 		}
-		if progress != nil {
-			out.Progress = err
-		}
-		if e != nil {
-			out.Event = err
-		}
-		return out
+		return wrap(name, stmtErr)
 	}
 	if run {
-		out.Run = wrap("save lesson run", runErr)
+		out.Run = outcome("save lesson run", runErr)
 	}
 	if progress != nil {
-		out.Progress = wrap("save progress", progressErr)
+		out.Progress = outcome("save progress", progressErr)
 	}
 	if e != nil {
-		out.Event = wrap("append event", eventErr)
+		out.Event = outcome("append event", eventErr)
 	}
 	return out
 }

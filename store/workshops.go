@@ -333,16 +333,25 @@ func (db *DB) MembershipsByLearner(ctx context.Context, learnerID string) ([]Mem
 // AppendEvent records a member's progress event and sets its Seq (and At,
 // when zero, from the store's clock).
 func (db *DB) AppendEvent(ctx context.Context, e *ProgressEvent) error {
+	if err := db.readyEvent(e); err != nil {
+		return err
+	}
+	// The group commit: every learner's step appends one.
+	return db.exec("append event", false, func(tx *sql.Tx) error {
+		return wrap("append event", insertEvent(tx, e))
+	})
+}
+
+// readyEvent refuses an event without its workshop, member or kind, and
+// sets a zero At from the store's clock.
+func (db *DB) readyEvent(e *ProgressEvent) error {
 	if e.WorkshopID == "" || e.MemberID == "" || e.Kind == "" {
 		return fmt.Errorf("store: append event: workshop, member and kind required: %w", ErrInvalid)
 	}
 	if e.At.IsZero() {
 		e.At = fromStamp(db.stamp())
 	}
-	// The group commit: every learner's step appends one.
-	return db.exec("append event", false, func(tx *sql.Tx) error {
-		return wrap("append event", insertEvent(tx, e))
-	})
+	return nil
 }
 
 func insertEvent(tx *sql.Tx, e *ProgressEvent) error {
