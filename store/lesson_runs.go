@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 )
 
@@ -95,9 +94,6 @@ func (db *DB) SaveStep(ctx context.Context, s StepSave) StepSaveErrors {
 	}
 	return out
 }
-
-// Err is the first of the errors (nil when all were saved).
-func (e StepSaveErrors) Err() error { return errors.Join(e.Run, e.Progress, e.Event) }
 
 const saveLessonRunSQL = `INSERT INTO lesson_runs(sandbox_id, lesson_id, updated_at, data) VALUES(?, ?, ?, ?)
 	ON CONFLICT(sandbox_id, lesson_id) DO UPDATE SET updated_at = excluded.updated_at, data = excluded.data`
