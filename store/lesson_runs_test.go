@@ -125,11 +125,14 @@ func TestSaveStep(t *testing.T) {
 			wantRun: `{"n":2}`, wantProgress: 1, wantEvents: 1},
 		{name: "unknown sandbox: progress and event still saved", save: StepSave{SandboxID: "ghost", LessonID: "walkthrough", Data: []byte(`{}`), Progress: progress("roles"), Event: event()},
 			runErr: ErrNotFound, wantRun: `{"n":2}`, wantProgress: 2, wantEvents: 2},
-		{name: "unknown learner: the run still saved", save: StepSave{SandboxID: "sb", LessonID: "walkthrough", Data: []byte(`{"n":3}`), Progress: &Progress{LearnerID: "nobody", LessonID: "walkthrough"}},
-			progErr: ErrNotFound, wantRun: `{"n":3}`, wantProgress: 2, wantEvents: 2},
+		{name: "unknown learner: the run and event still saved", save: StepSave{SandboxID: "sb", LessonID: "walkthrough", Data: []byte(`{"n":3}`), Progress: &Progress{LearnerID: "nobody", LessonID: "walkthrough"}, Event: event()},
+			progErr: ErrNotFound, wantRun: `{"n":3}`, wantProgress: 2, wantEvents: 3},
+		{name: "unknown member: the run and progress still saved", save: StepSave{SandboxID: "sb", LessonID: "walkthrough", Data: []byte(`{"n":4}`), Progress: progress("keys"),
+			Event: &ProgressEvent{WorkshopID: w.ID, MemberID: "nobody", Kind: "step", At: at}},
+			eventErr: ErrNotFound, wantRun: `{"n":4}`, wantProgress: 3, wantEvents: 3},
 		{name: "invalid event and run", save: StepSave{LessonID: "walkthrough", Progress: progress("walkthrough"), Event: &ProgressEvent{Kind: "step"}},
-			runErr: ErrInvalid, eventErr: ErrInvalid, wantRun: `{"n":3}`, wantProgress: 2, wantEvents: 2},
-		{name: "nothing valid", save: StepSave{Progress: &Progress{}}, runErr: ErrInvalid, progErr: ErrInvalid, wantRun: `{"n":3}`, wantProgress: 2, wantEvents: 2},
+			runErr: ErrInvalid, eventErr: ErrInvalid, wantRun: `{"n":4}`, wantProgress: 3, wantEvents: 3},
+		{name: "nothing valid", save: StepSave{Progress: &Progress{}}, runErr: ErrInvalid, progErr: ErrInvalid, wantRun: `{"n":4}`, wantProgress: 3, wantEvents: 3},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -161,5 +164,15 @@ func TestSaveStep(t *testing.T) {
 				t.Errorf("event seq %d, stored %+v", e.Seq, evs[len(evs)-1])
 			}
 		})
+	}
+	// Not committed (here: the store is closed): each write gets the error.
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	errs := db.SaveStep(ctx, StepSave{SandboxID: "sb", LessonID: "walkthrough", Data: []byte(`{}`), Progress: progress("walkthrough"), Event: event()})
+	for what, err := range map[string]error{"run": errs.Run, "progress": errs.Progress, "event": errs.Event} {
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("%s after Close: %v, want ErrClosed", what, err)
+		}
 	}
 }
