@@ -23,10 +23,10 @@ import (
 )
 
 // playerStore is what the player needs of the store: the learner's
-// sandboxes, progress, and lesson runs kept across restarts.
+// sandboxes, progress, and lesson runs kept across restarts (a step's run
+// saved with its progress and workshop event: SaveStep).
 type playerStore interface {
 	SandboxesByLearner(ctx context.Context, learnerID string) ([]store.Sandbox, error)
-	SaveProgress(ctx context.Context, p store.Progress) error
 	ProgressByLearner(ctx context.Context, learnerID string) ([]store.Progress, error)
 	SaveLessonRun(ctx context.Context, sandboxID, lessonID string, data []byte) error
 	SaveStep(ctx context.Context, s store.StepSave) store.StepSaveErrors
