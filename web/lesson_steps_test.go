@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/azure-auth-sandbox/sandbox/lessons"
 	"github.com/azure-auth-sandbox/sandbox/sim/scenario"
@@ -251,12 +252,21 @@ func TestRunRereadsThePlaceholderValues(t *testing.T) {
 	}
 }
 
-// savesCounter counts the player's writes.
+// savesCounter counts the player's writes; acked counts the step writes
+// that had returned (were committed). A step write is made slow, so an
+// answer sent before its write returned shows in acked.
 type savesCounter struct {
 	playerStore
 	mu                  sync.Mutex
-	steps, runs         int
+	steps, runs, acked  int
 	withProgress, event int
+}
+
+// stepsAcked is how many step writes had returned.
+func (s *savesCounter) stepsAcked() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.acked
 }
 
 func (s *savesCounter) SaveStep(ctx context.Context, ss store.StepSave) store.StepSaveErrors {
@@ -269,7 +279,12 @@ func (s *savesCounter) SaveStep(ctx context.Context, ss store.StepSave) store.St
 		s.event++
 	}
 	s.mu.Unlock()
-	return s.playerStore.SaveStep(ctx, ss)
+	errs := s.playerStore.SaveStep(ctx, ss)
+	time.Sleep(20 * time.Millisecond)
+	s.mu.Lock()
+	s.acked++
+	s.mu.Unlock()
+	return errs
 }
 
 func (s *savesCounter) SaveLessonRun(ctx context.Context, sandboxID, lessonID string, data []byte) error {
@@ -288,9 +303,12 @@ func TestStepIsOneWrite(t *testing.T) {
 	pe.b.page(base) // the run starts (and is saved) as the page opens
 	c := &savesCounter{playerStore: pe.p.store}
 	pe.p.store = c
-	for _, s := range []string{"create-credential", "create-client", "get-secret"} {
+	for i, s := range []string{"create-credential", "create-client", "get-secret"} {
 		if r := pe.b.form(base+"/steps/"+s, nil, true); r.StatusCode != 200 {
 			t.Fatalf("%s = %d", s, r.StatusCode)
+		}
+		if n := c.stepsAcked(); n != i+1 {
+			t.Fatalf("%s answered with %d step writes committed, want %d", s, n, i+1)
 		}
 	}
 	if c.steps != 3 || c.withProgress != 3 || c.runs != 0 || c.event != 0 {
@@ -322,9 +340,12 @@ func TestWorkshopStepIsOneWrite(t *testing.T) {
 	ann.page(annURL)
 	counter := &savesCounter{playerStore: c.app.player.store}
 	c.app.player.store = counter
-	for _, s := range []string{"create-credential", "create-client", "get-secret"} {
+	for i, s := range []string{"create-credential", "create-client", "get-secret"} {
 		if r := ann.form(annURL+"/steps/"+s, nil, true); r.StatusCode != 200 {
 			t.Fatalf("%s = %d", s, r.StatusCode)
+		}
+		if n := counter.stepsAcked(); n != i+1 {
+			t.Fatalf("%s answered with %d step writes committed, want %d", s, n, i+1)
 		}
 	}
 	if counter.steps != 3 || counter.withProgress != 3 || counter.event != 3 || counter.runs != 0 {
