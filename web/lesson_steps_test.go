@@ -340,12 +340,19 @@ func TestWorkshopStepIsOneWrite(t *testing.T) {
 	ann.page(annURL)
 	counter := &savesCounter{playerStore: c.app.player.store}
 	c.app.player.store = counter
+	var refused string
 	for i, s := range []string{"create-credential", "create-client", "get-secret"} {
-		if r := ann.form(annURL+"/steps/"+s, nil, true); r.StatusCode != 200 {
+		r := ann.form(annURL+"/steps/"+s, nil, true)
+		if r.StatusCode != 200 {
 			t.Fatalf("%s = %d", s, r.StatusCode)
 		}
 		if n := counter.stepsAcked(); n != i+1 {
 			t.Fatalf("%s answered with %d step writes committed, want %d", s, n, i+1)
+		}
+		for _, ex := range exchangesIn(r.body) {
+			if ex.status == "403" {
+				refused = ex.seq
+			}
 		}
 	}
 	if counter.steps != 3 || counter.withProgress != 3 || counter.event != 3 || counter.runs != 0 {
@@ -367,5 +374,18 @@ func TestWorkshopStepIsOneWrite(t *testing.T) {
 	}
 	if row := rowOf(t, c.teacher.page(c.wsURL).body, "Ann"); !strings.Contains(row, "403 ForbiddenByRbac") {
 		t.Fatalf("Ann's row does not show the refused get-secret: %s", row)
+	}
+	// An action (the fix) is one write too: its run and its event, no
+	// progress.
+	if r := ann.form(annURL+"/fix", url.Values{"seq": {refused}}, true); r.StatusCode != 200 {
+		t.Fatalf("fix of %q = %d", refused, r.StatusCode)
+	}
+	if counter.steps != 4 || counter.withProgress != 3 || counter.event != 4 || counter.runs != 0 || counter.stepsAcked() != 4 {
+		t.Fatalf("after the fix: %d step writes (%d with progress, %d with an event, %d returned), %d run writes apart; want 4 (3, 4, 4) and 0",
+			counter.steps, counter.withProgress, counter.event, counter.stepsAcked(), counter.runs)
+	}
+	evs, err = c.db.Events(context.Background(), strings.Split(c.wsURL, "/")[3])
+	if err != nil || len(evs) == 0 || evs[len(evs)-1].Kind != "action" || !evs[len(evs)-1].OK {
+		t.Fatalf("the fix's event: %+v, %v", evs, err)
 	}
 }
