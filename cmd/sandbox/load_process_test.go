@@ -176,7 +176,7 @@ func learnersProcess(s loadSpec) (*loadStats, error) {
 }
 
 // TestLoadLearnersProcess is the learners' side of a load run in a process
-// of its own; runLearnersProcess starts it with the run in
+// of its own; learnersProcess starts it with the run in
 // LOAD_LEARNERS_RUN. It says it is ready, waits for "go" on stdin, runs
 // the learners as the in-process mode does and writes the result.
 func TestLoadLearnersProcess(t *testing.T) {
