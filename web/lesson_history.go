@@ -65,13 +65,15 @@ func (p *player) save(ctx context.Context, r *lessonRun) error {
 func (p *player) saveStep(ctx context.Context, r *lessonRun, s store.StepSave) (errs store.StepSaveErrors, err error) {
 	r.saveMu.Lock()
 	defer r.saveMu.Unlock()
-	if s.Data, err = r.savedJSON(); err != nil {
-		// The others are saved still, as they were beside a failed save.
-		s.Data = nil
-		errs = p.store.SaveStep(ctx, store.StepSave{Progress: s.Progress, Event: s.Event})
-		return errs, fmt.Errorf("web: save lesson run: %w", err)
+	data, jerr := r.savedJSON()
+	if jerr != nil {
+		data = nil // the others are saved still, as they were beside a failed save
 	}
+	s.Data = data
 	errs = p.store.SaveStep(ctx, s)
+	if jerr != nil {
+		return errs, fmt.Errorf("web: save lesson run: %w", jerr)
+	}
 	if errs.Run != nil {
 		return errs, fmt.Errorf("web: save lesson run: %w", errs.Run)
 	}
