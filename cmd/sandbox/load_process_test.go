@@ -188,14 +188,11 @@ func TestLoadLearnersProcess(t *testing.T) {
 	if err := json.Unmarshal([]byte(spec), &s); err != nil {
 		t.Fatalf("%s: %v", loadSpecEnv, err)
 	}
-	results := os.NewFile(3, "load-results")
-	if results == nil {
-		t.Fatal("no results pipe (fd 3)")
-	}
+	results := os.NewFile(3, "load-results") // learnersProcess's ExtraFiles[0]
 	defer results.Close()
 	enc := json.NewEncoder(results)
 	if err := enc.Encode(loadResult{Ready: true}); err != nil {
-		t.Fatal(err)
+		t.Fatalf("results pipe (fd 3): %v", err)
 	}
 	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
 	if err != nil || line != "go\n" {
